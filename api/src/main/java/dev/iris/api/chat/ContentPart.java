@@ -1,0 +1,31 @@
+package dev.iris.api.chat;
+
+/** One part of a message's content, as in the OpenAI chat API. */
+public sealed interface ContentPart {
+
+    /** A run of text. */
+    record Text(String text) implements ContentPart {
+        public Text {
+            if (text == null) {
+                throw new IllegalArgumentException("text part without text");
+            }
+        }
+    }
+
+    /**
+     * An image reference ({@code image_url} part): an http(s) URL, a {@code data:} URL or a local
+     * path. Templates render a placeholder for it; the runtime loads it.
+     *
+     * @param url      the reference as the client sent it
+     * @param detail   the OpenAI {@code detail} hint ({@code auto}, {@code low}, {@code high}), or null
+     * @param modality SGLang's {@code modalities} value ({@code image}, {@code multi-images},
+     *                 {@code video}), or null for the default
+     */
+    record Image(String url, String detail, String modality) implements ContentPart {
+        public Image {
+            if (url == null || url.isEmpty()) {
+                throw new IllegalArgumentException("image part without url");
+            }
+        }
+    }
+}

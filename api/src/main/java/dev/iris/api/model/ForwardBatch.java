@@ -1,0 +1,31 @@
+package dev.iris.api.model;
+
+import dev.iris.api.attention.AttentionBatch;
+import dev.iris.api.attention.KvCache;
+
+import java.util.List;
+
+/**
+ * The input of one forward step: every running sequence's new tokens, mixed (prefill chunks and
+ * decode steps together), over shared K/V caches.
+ *
+ * @param sequences    the sequences, in row order
+ * @param cache        the self-attention K/V cache
+ * @param encoderCache the cross-attention cache (Mllama), or null
+ */
+public record ForwardBatch(List<SequenceInput> sequences, KvCache cache, KvCache encoderCache) {
+
+    public ForwardBatch {
+        sequences = List.copyOf(sequences);
+    }
+
+    /** The attention layout of this step. */
+    public AttentionBatch attention() {
+        return new AttentionBatch(sequences.stream().map(SequenceInput::attention).toList());
+    }
+
+    /** Number of sequences whose last token needs logits (rows of the forward's result). */
+    public int logitRows() {
+        return (int) sequences.stream().filter(SequenceInput::needsLogits).count();
+    }
+}

@@ -1,0 +1,21 @@
+package dev.iris.api.model;
+
+import dev.iris.api.config.ConfigView;
+
+/**
+ * A family's image preprocessing, matching its Hugging Face processor value for value: convert to
+ * RGB, resize (Pillow-exact), crop, pad, tile, rescale, normalise, flatten.
+ */
+public interface ImageProcessor {
+
+    /**
+     * Preprocesses one image.
+     *
+     * @param image     the decoded image
+     * @param overrides per-request processor settings (e.g. Qwen2-VL's {@code min_pixels} and
+     *                  {@code max_pixels}); an empty view when the request has none
+     * @throws IllegalArgumentException with a message fit for the client when the image cannot
+     *                                  be processed (too small, too large, bad override)
+     */
+    ProcessedImage process(RgbaImage image, ConfigView overrides);
+}

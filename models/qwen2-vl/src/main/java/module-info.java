@@ -1,0 +1,6 @@
+/**
+ * The Qwen2-VL model family (issue #7): Qwen2VLForConditionalGeneration.
+ */
+module dev.iris.model.qwen2vl {
+    requires dev.iris.modelkit;
+}

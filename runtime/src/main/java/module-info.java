@@ -1,0 +1,18 @@
+/**
+ * The engine: the plugin host, model loading, scheduling, caches, sampling loop and the offline
+ * Engine API. Finds every plugin through {@link java.util.ServiceLoader} and never names a plugin
+ * class.
+ */
+module dev.iris.runtime {
+    requires transitive dev.iris.api;
+    requires org.apache.felix.framework;
+
+    exports dev.iris.runtime.plugin;
+
+    uses dev.iris.api.model.ModelArchitecture;
+    uses dev.iris.api.chat.ChatTemplate;
+    uses dev.iris.api.compute.ComputeBackend;
+    uses dev.iris.api.attention.AttentionBackend;
+    uses dev.iris.api.sampling.Sampler;
+    uses org.osgi.framework.launch.FrameworkFactory;
+}
