@@ -1,0 +1,7 @@
+/**
+ * The HTTP front (issue #6): the OpenAI-compatible and native APIs on Helidon SE, talking only to
+ * the runtime's Engine API.
+ */
+module dev.iris.http {
+    requires dev.iris.runtime;
+}
