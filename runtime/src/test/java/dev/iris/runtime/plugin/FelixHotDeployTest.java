@@ -53,6 +53,8 @@ class FelixHotDeployTest {
 
             Files.delete(live);
             await(() -> registry.find(ChatTemplate.class, "hot").isEmpty());
+            // Listeners are told after the catalog changes, so the last event may trail the lookup.
+            await(() -> events.size() == 4);
             assertEquals(List.of("+hot", "-hot", "+hot", "-hot"), events);
             assertTrue(registry.problems().isEmpty(), () -> registry.problems().toString());
         }
