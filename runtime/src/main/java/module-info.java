@@ -6,8 +6,10 @@
 module dev.iris.runtime {
     requires transitive dev.iris.api;
     requires org.apache.felix.framework;
+    requires com.fasterxml.jackson.databind;
 
     exports dev.iris.runtime.plugin;
+    exports dev.iris.runtime.weights;
 
     uses dev.iris.api.model.ModelArchitecture;
     uses dev.iris.api.chat.ChatTemplate;
