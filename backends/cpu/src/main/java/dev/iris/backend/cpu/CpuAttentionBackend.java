@@ -1,0 +1,242 @@
+package dev.iris.backend.cpu;
+
+import dev.iris.api.attention.AttentionBackend;
+import dev.iris.api.attention.AttentionBatch;
+import dev.iris.api.attention.AttentionSequence;
+import dev.iris.api.attention.KvCache;
+import dev.iris.api.attention.KvCacheSpec;
+import dev.iris.api.tensor.Shape;
+import dev.iris.api.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * Attention on the CPU over {@link CpuKvCache} pages: every (query row, head) pair is one unit
+ * of work for the shared pool; each reads its sequence's key rows through a table of row offsets
+ * built once per sequence from the page table.
+ */
+public final class CpuAttentionBackend implements AttentionBackend {
+
+    private final CpuThreads pool;
+
+    public CpuAttentionBackend() {
+        this(CpuThreads.SHARED);
+    }
+
+    CpuAttentionBackend(CpuThreads pool) {
+        this.pool = pool;
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String description() {
+        return "CPU paged attention (F32 K/V)";
+    }
+
+    @Override
+    public String computeBackend() {
+        return "cpu";
+    }
+
+    @Override
+    public KvCache createCache(KvCacheSpec spec) {
+        return new CpuKvCache(spec);
+    }
+
+    /** Query/key geometry of one call, checked once. */
+    private record Heads(int rows, int heads, int kvHeads, int headDim) {
+        int group() {
+            return heads / kvHeads;
+        }
+    }
+
+    private static Heads heads(CpuTensor q, KvCacheSpec spec, int rows) {
+        if (q.shape.rank() != 3 || q.shape.dim(0) != rows || q.shape.dim(2) != spec.headDim()
+                || q.shape.dim(1) % spec.kvHeads() != 0) {
+            throw new IllegalArgumentException("queries " + q.shape + " do not fit " + rows + " rows of heads × "
+                    + spec.headDim() + " over " + spec.kvHeads() + " KV heads");
+        }
+        return new Heads(rows, q.shape.dim(1), spec.kvHeads(), spec.headDim());
+    }
+
+    @Override
+    public Tensor selfAttention(KvCache cache, int layer, AttentionBatch batch, Tensor q, Tensor k, Tensor v,
+                                float scale) {
+        CpuKvCache c = CpuKvCache.of(cache);
+        CpuTensor qt = CpuTensor.of(q);
+        CpuTensor kt = CpuTensor.of(k);
+        CpuTensor vt = CpuTensor.of(v);
+        Heads h = heads(qt, c.spec, batch.totalQueryRows());
+        Shape kvShape = Shape.of(h.rows(), h.kvHeads(), h.headDim());
+        if (!kt.shape.equals(kvShape) || !vt.shape.equals(kvShape)) {
+            throw new IllegalArgumentException("keys " + kt.shape + " / values " + vt.shape + " must be " + kvShape);
+        }
+        float[] keys = c.keys[layer];
+        float[] values = c.values[layer];
+        List<AttentionSequence> seqs = batch.sequences();
+        int[][] bases = new int[seqs.size()][];
+        for (int s = 0; s < seqs.size(); s++) {
+            AttentionSequence seq = seqs.get(s);
+            int[] table = seq.pageTable();
+            int[] base = new int[seq.totalLength()];
+            for (int t = 0; t < base.length; t++) {
+                base[t] = c.slotOffset(table, t);
+            }
+            bases[s] = base;
+            for (int i = 0; i < seq.queryLength(); i++) {
+                int row = seq.queryOffset() + i;
+                int slot = base[seq.cachedLength() + i];
+                System.arraycopy(kt.data, kt.offset + row * c.tokenStride, keys, slot, c.tokenStride);
+                System.arraycopy(vt.data, vt.offset + row * c.tokenStride, values, slot, c.tokenStride);
+            }
+        }
+        CpuTensor out = CpuTensor.allocate(qt.shape);
+        int[] seqOfRow = sequenceOfRow(seqs, h.rows());
+        forRowHeads(h, (row, head) -> {
+            AttentionSequence seq = seqs.get(seqOfRow[row]);
+            int visible = seq.cachedLength() + (row - seq.queryOffset()) + 1; // causal: itself and all before
+            int qo = (row * h.heads() + head) * h.headDim();
+            AttentionKernel.attend(qt.data, qt.offset + qo, h.headDim(), keys, values, bases[seqOfRow[row]], 0,
+                    (head / h.group()) * h.headDim(), visible, scale, null, 0, out.data, qo);
+        });
+        return out;
+    }
+
+    @Override
+    public void writeEncoderStates(KvCache cache, int layer, AttentionSequence sequence, Tensor k, Tensor v) {
+        CpuKvCache c = CpuKvCache.of(cache);
+        CpuTensor kt = CpuTensor.of(k);
+        CpuTensor vt = CpuTensor.of(v);
+        Shape expected = Shape.of(sequence.encoderLength(), c.spec.kvHeads(), c.spec.headDim());
+        if (!kt.shape.equals(expected) || !vt.shape.equals(expected)) {
+            throw new IllegalArgumentException("encoder keys " + kt.shape + " / values " + vt.shape + " must be " + expected);
+        }
+        int[] table = sequence.encoderPageTable();
+        for (int r = 0; r < sequence.encoderLength(); r++) {
+            int slot = c.slotOffset(table, r);
+            System.arraycopy(kt.data, kt.offset + r * c.tokenStride, c.keys[layer], slot, c.tokenStride);
+            System.arraycopy(vt.data, vt.offset + r * c.tokenStride, c.values[layer], slot, c.tokenStride);
+        }
+    }
+
+    @Override
+    public Tensor crossAttention(KvCache cache, int layer, AttentionBatch batch, Tensor q, Tensor mask, float scale) {
+        CpuKvCache c = CpuKvCache.of(cache);
+        CpuTensor qt = CpuTensor.of(q);
+        Heads h = heads(qt, c.spec, batch.totalQueryRows());
+        List<AttentionSequence> seqs = batch.sequences();
+        int maxEncoder = seqs.stream().mapToInt(AttentionSequence::encoderLength).max().orElse(0);
+        CpuTensor m = mask == null ? null : CpuTensor.of(mask);
+        if (m != null && (m.shape.rank() != 2 || m.shape.dim(0) != h.rows() || m.shape.dim(1) < maxEncoder)) {
+            throw new IllegalArgumentException("cross-attention mask " + m.shape + " must be [" + h.rows()
+                    + ", ≥ " + maxEncoder + "]");
+        }
+        int[][] bases = new int[seqs.size()][];
+        for (int s = 0; s < seqs.size(); s++) {
+            AttentionSequence seq = seqs.get(s);
+            int[] table = seq.encoderPageTable();
+            bases[s] = new int[seq.encoderLength()];
+            for (int r = 0; r < seq.encoderLength(); r++) {
+                bases[s][r] = c.slotOffset(table, r);
+            }
+        }
+        float[] keys = c.keys[layer];
+        float[] values = c.values[layer];
+        CpuTensor out = CpuTensor.allocate(qt.shape);
+        int[] seqOfRow = sequenceOfRow(seqs, h.rows());
+        int maskCols = m == null ? 0 : m.shape.dim(1);
+        forRowHeads(h, (row, head) -> {
+            int s = seqOfRow[row];
+            int qo = (row * h.heads() + head) * h.headDim();
+            AttentionKernel.attend(qt.data, qt.offset + qo, h.headDim(), keys, values, bases[s], 0,
+                    (head / h.group()) * h.headDim(), bases[s].length, scale,
+                    m == null ? null : m.floats(), m == null ? 0 : m.floatsOffset() + row * maskCols, out.data, qo);
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor blockDiagonalAttention(Tensor q, Tensor k, Tensor v, int[] blockStarts, Tensor mask, float scale) {
+        CpuTensor qt = CpuTensor.of(q);
+        CpuTensor kt = CpuTensor.of(k);
+        CpuTensor vt = CpuTensor.of(v);
+        if (qt.shape.rank() != 3 || kt.shape.rank() != 3 || !kt.shape.equals(vt.shape)
+                || kt.shape.dim(0) != qt.shape.dim(0) || kt.shape.dim(2) != qt.shape.dim(2)
+                || qt.shape.dim(1) % kt.shape.dim(1) != 0) {
+            throw new IllegalArgumentException("block attention: q " + qt.shape + ", k " + kt.shape + ", v " + vt.shape);
+        }
+        Heads h = new Heads(qt.shape.dim(0), qt.shape.dim(1), kt.shape.dim(1), qt.shape.dim(2));
+        int rows = h.rows();
+        int[] blockOf = new int[rows];
+        for (int b = 0; b < blockStarts.length; b++) {
+            int end = b + 1 < blockStarts.length ? blockStarts[b + 1] : rows;
+            if (blockStarts[b] < 0 || end > rows || blockStarts[b] > end || (b == 0 && blockStarts[0] != 0)) {
+                throw new IllegalArgumentException("block starts " + java.util.Arrays.toString(blockStarts)
+                        + " do not partition " + rows + " rows");
+            }
+            java.util.Arrays.fill(blockOf, blockStarts[b], end, b);
+        }
+        CpuTensor m = mask == null ? null : CpuTensor.of(mask);
+        if (m != null && !m.shape.equals(Shape.of(rows, rows))) {
+            throw new IllegalArgumentException("block attention mask " + m.shape + " must be [" + rows + ", " + rows + "]");
+        }
+        // Contiguous K/V: the row offsets are the row index times the row length.
+        int stride = h.kvHeads() * h.headDim();
+        int[] base = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            base[r] = r * stride;
+        }
+        float[] kd = contiguous(kt);
+        float[] vd = contiguous(vt);
+        CpuTensor out = CpuTensor.allocate(qt.shape);
+        forRowHeads(h, (row, head) -> {
+            int b = blockOf[row];
+            int start = blockStarts[b];
+            int end = b + 1 < blockStarts.length ? blockStarts[b + 1] : rows;
+            int qo = (row * h.heads() + head) * h.headDim();
+            AttentionKernel.attend(qt.data, qt.offset + qo, h.headDim(), kd, vd, base, start,
+                    (head / h.group()) * h.headDim(), end - start, scale,
+                    m == null ? null : m.floats(), m == null ? 0 : m.floatsOffset() + row * rows + start, out.data, qo);
+        });
+        return out;
+    }
+
+    private static float[] contiguous(CpuTensor t) {
+        if (t.offset == 0) {
+            return t.data;
+        }
+        float[] copy = new float[t.size()];
+        System.arraycopy(t.data, t.offset, copy, 0, copy.length);
+        return copy;
+    }
+
+    private static int[] sequenceOfRow(List<AttentionSequence> seqs, int rows) {
+        int[] of = new int[rows];
+        for (int s = 0; s < seqs.size(); s++) {
+            AttentionSequence seq = seqs.get(s);
+            java.util.Arrays.fill(of, seq.queryOffset(), seq.queryOffset() + seq.queryLength(), s);
+        }
+        return of;
+    }
+
+    @FunctionalInterface
+    private interface RowHead {
+        void run(int row, int head);
+    }
+
+    /** Every (row, head) pair, split across the pool. */
+    private void forRowHeads(Heads h, RowHead body) {
+        int units = h.rows() * h.heads();
+        int tasks = Math.min(units, pool.threads() * 8);
+        pool.parallelFor(tasks, t -> {
+            int u1 = (int) ((long) units * (t + 1) / tasks);
+            for (int u = (int) ((long) units * t / tasks); u < u1; u++) {
+                body.run(u / h.heads(), u % h.heads());
+            }
+        });
+    }
+}

@@ -1,0 +1,79 @@
+package dev.iris.backend.cpu;
+
+import dev.iris.api.tensor.DType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Widening of stored weights to F32, exactly: BF16 is the upper half of an F32; F16 is rebuilt
+ * from its bits (normals, subnormals, infinities and NaN). Vectorised with as many shorts per
+ * vector as the preferred float species has lanes.
+ */
+final class WeightRows {
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private WeightRows() {
+    }
+
+    /** {@code dst[dstOff + i] = src[srcElem + i]} as F32, for {@code i < count}. */
+    static void widen(MemorySegment src, DType dtype, long srcElem, float[] dst, int dstOff, int count) {
+        switch (dtype) {
+            case F32 -> MemorySegment.copy(src, F32, srcElem * 4, dst, dstOff, count);
+            case BF16 -> widenBf16(src, srcElem * 2, dst, dstOff, count);
+            case F16 -> widenF16(src, srcElem * 2, dst, dstOff, count);
+            default -> throw new IllegalArgumentException("cannot read " + dtype + " as floating point");
+        }
+    }
+
+    /** BF16 → F32: shift the 16 stored bits into the top half. */
+    private static void widenBf16(MemorySegment src, long byteOff, float[] dst, int dstOff, int count) {
+        int lanes = F.length();
+        int i = 0;
+        for (; i <= count - lanes; i += lanes) {
+            ShortVector s = ShortVector.fromMemorySegment(S, src, byteOff + 2L * i, LE);
+            ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .reinterpretAsFloats().intoArray(dst, dstOff + i);
+        }
+        for (; i < count; i++) {
+            dst[dstOff + i] = Float.intBitsToFloat((src.get(I16, byteOff + 2L * i) & 0xffff) << 16);
+        }
+    }
+
+    /**
+     * F16 → F32: the 15 magnitude bits shifted into F32 position and scaled by 2^112 give every
+     * finite value (subnormals included) exactly; exponent 31 becomes F32's all-ones exponent.
+     */
+    private static void widenF16(MemorySegment src, long byteOff, float[] dst, int dstOff, int count) {
+        int lanes = F.length();
+        int i = 0;
+        for (; i <= count - lanes; i += lanes) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, src, byteOff + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector magnitude = h.and(0x7fff);
+            IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+            FloatVector finite = shifted.reinterpretAsFloats().mul(0x1p112f);
+            VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7c00);
+            IntVector bits = finite.reinterpretAsInts().blend(shifted.or(0x7f800000), special);
+            bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dst, dstOff + i);
+        }
+        for (; i < count; i++) {
+            dst[dstOff + i] = Float.float16ToFloat(src.get(I16, byteOff + 2L * i));
+        }
+    }
+}

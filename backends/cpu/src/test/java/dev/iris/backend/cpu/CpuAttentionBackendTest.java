@@ -1,0 +1,191 @@
+package dev.iris.backend.cpu;
+
+import dev.iris.api.attention.AttentionBatch;
+import dev.iris.api.attention.AttentionSequence;
+import dev.iris.api.attention.KvCache;
+import dev.iris.api.attention.KvCacheSpec;
+import dev.iris.api.tensor.Shape;
+import dev.iris.api.tensor.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+import static dev.iris.backend.cpu.CpuComputeBackendTest.assertClose;
+
+/**
+ * The paged attention kernels against dense attention computed by {@link ScalarReference},
+ * with scattered pages, GQA, mixed prefill and decode, and masks. Tolerance: 1e-5 relative
+ * plus 1e-6 absolute.
+ */
+class CpuAttentionBackendTest {
+
+    private static final int HEADS = 4;
+    private static final int KV_HEADS = 2;
+    private static final int HEAD_DIM = 20; // ragged: not a multiple of the vector width
+
+    private final CpuComputeBackend cpu = new CpuComputeBackend();
+    private final CpuAttentionBackend attention = new CpuAttentionBackend();
+    private final Random rnd = new Random(7);
+
+    /** A sequence's dense history, to compute the expected output from. */
+    private static final class History {
+        final List<float[]> k = new ArrayList<>();
+        final List<float[]> v = new ArrayList<>();
+        int[] pages;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 16})
+    void mixedPrefillChunksAndDecodeStepsMatchDenseCausalAttention(int pageSize) {
+        KvCache cache = attention.createCache(new KvCacheSpec(2, KV_HEADS, HEAD_DIM, pageSize, 64));
+        List<Integer> free = new ArrayList<>();
+        for (int p = 0; p < 64; p++) {
+            free.add(p);
+        }
+        Collections.shuffle(free, rnd); // pages scattered through the pool
+        History a = new History();
+        History b = new History();
+        a.pages = take(free, (12 + pageSize - 1) / pageSize);
+        b.pages = take(free, (6 + pageSize - 1) / pageSize);
+
+        // Step 1: A prefills 5 tokens, B prefills 4. Step 2: A's next chunk of 3 tokens, B decodes 1.
+        step(cache, 1, List.of(a, b), new int[]{5, 4});
+        step(cache, 1, List.of(a, b), new int[]{3, 1});
+        step(cache, 1, List.of(b, a), new int[]{1, 1});
+    }
+
+    private void step(KvCache cache, int layer, List<History> seqs, int[] newTokens) {
+        int rows = 0;
+        for (int n : newTokens) {
+            rows += n;
+        }
+        float[] q = TestTensors.random(rnd, rows * HEADS * HEAD_DIM, 1f);
+        float[] k = TestTensors.random(rnd, rows * KV_HEADS * HEAD_DIM, 1f);
+        float[] v = TestTensors.random(rnd, rows * KV_HEADS * HEAD_DIM, 1f);
+        List<AttentionSequence> batch = new ArrayList<>();
+        int row = 0;
+        for (int s = 0; s < seqs.size(); s++) {
+            History h = seqs.get(s);
+            batch.add(AttentionSequence.selfOnly(row, newTokens[s], h.k.size(), h.pages));
+            row += newTokens[s];
+        }
+        float scale = 1f / (float) Math.sqrt(HEAD_DIM);
+        Tensor out = attention.selfAttention(cache, layer, new AttentionBatch(batch),
+                cpu.fromFloats(q, Shape.of(rows, HEADS, HEAD_DIM)), cpu.fromFloats(k, Shape.of(rows, KV_HEADS, HEAD_DIM)),
+                cpu.fromFloats(v, Shape.of(rows, KV_HEADS, HEAD_DIM)), scale);
+
+        float[] expected = new float[rows * HEADS * HEAD_DIM];
+        row = 0;
+        for (int s = 0; s < seqs.size(); s++) {
+            History h = seqs.get(s);
+            for (int i = 0; i < newTokens[s]; i++, row++) {
+                h.k.add(slice(k, row * KV_HEADS * HEAD_DIM, KV_HEADS * HEAD_DIM));
+                h.v.add(slice(v, row * KV_HEADS * HEAD_DIM, KV_HEADS * HEAD_DIM));
+                for (int head = 0; head < HEADS; head++) {
+                    int g = head / (HEADS / KV_HEADS);
+                    float[][] ks = new float[h.k.size()][];
+                    float[][] vs = new float[h.v.size()][];
+                    for (int t = 0; t < ks.length; t++) {
+                        ks[t] = slice(h.k.get(t), g * HEAD_DIM, HEAD_DIM);
+                        vs[t] = slice(h.v.get(t), g * HEAD_DIM, HEAD_DIM);
+                    }
+                    float[] o = ScalarReference.attend(slice(q, (row * HEADS + head) * HEAD_DIM, HEAD_DIM), ks, vs,
+                            ks.length, scale, null);
+                    System.arraycopy(o, 0, expected, (row * HEADS + head) * HEAD_DIM, HEAD_DIM);
+                }
+            }
+        }
+        assertClose(expected, cpu.toFloats(out), 1e-5f, 1e-6f);
+    }
+
+    @Test
+    void crossAttentionReadsEachSequencesEncoderRowsUnderTheMask() {
+        KvCache cache = attention.createCache(new KvCacheSpec(1, KV_HEADS, HEAD_DIM, 4, 16));
+        int encA = 7;
+        AttentionSequence a = new AttentionSequence(0, 3, 0, new int[0], encA, new int[]{9, 2});
+        AttentionSequence none = new AttentionSequence(3, 2, 0, new int[0], 0, new int[0]);
+        float[] ek = TestTensors.random(rnd, encA * KV_HEADS * HEAD_DIM, 1f);
+        float[] ev = TestTensors.random(rnd, encA * KV_HEADS * HEAD_DIM, 1f);
+        attention.writeEncoderStates(cache, 0, a, cpu.fromFloats(ek, Shape.of(encA, KV_HEADS, HEAD_DIM)),
+                cpu.fromFloats(ev, Shape.of(encA, KV_HEADS, HEAD_DIM)));
+
+        int rows = 5;
+        float[] q = TestTensors.random(rnd, rows * HEADS * HEAD_DIM, 1f);
+        float[] mask = new float[rows * encA];
+        for (int c = 4; c < encA; c++) {
+            mask[1 * encA + c] = Float.NEGATIVE_INFINITY; // row 1 sees only the first image's 4 rows
+        }
+        java.util.Arrays.fill(mask, 2 * encA, 3 * encA, Float.NEGATIVE_INFINITY); // row 2 sees nothing
+        Tensor out = attention.crossAttention(cache, 0, new AttentionBatch(List.of(a, none)),
+                cpu.fromFloats(q, Shape.of(rows, HEADS, HEAD_DIM)), cpu.fromFloats(mask, Shape.of(rows, encA)), 0.3f);
+
+        float[] expected = new float[rows * HEADS * HEAD_DIM];
+        for (int r = 0; r < 3; r++) {
+            for (int head = 0; head < HEADS; head++) {
+                int g = head / (HEADS / KV_HEADS);
+                float[][] ks = new float[encA][];
+                float[][] vs = new float[encA][];
+                for (int t = 0; t < encA; t++) {
+                    ks[t] = slice(ek, (t * KV_HEADS + g) * HEAD_DIM, HEAD_DIM);
+                    vs[t] = slice(ev, (t * KV_HEADS + g) * HEAD_DIM, HEAD_DIM);
+                }
+                float[] o = ScalarReference.attend(slice(q, (r * HEADS + head) * HEAD_DIM, HEAD_DIM), ks, vs, encA, 0.3f,
+                        slice(mask, r * encA, encA));
+                System.arraycopy(o, 0, expected, (r * HEADS + head) * HEAD_DIM, HEAD_DIM);
+            }
+        }
+        assertClose(expected, cpu.toFloats(out), 1e-5f, 1e-6f);
+    }
+
+    @Test
+    void blockDiagonalAttentionKeepsEachImageToItself() {
+        int rows = 11;
+        int[] starts = {0, 4, 9};
+        float[] q = TestTensors.random(rnd, rows * HEADS * HEAD_DIM, 1f);
+        float[] k = TestTensors.random(rnd, rows * HEADS * HEAD_DIM, 1f);
+        float[] v = TestTensors.random(rnd, rows * HEADS * HEAD_DIM, 1f);
+        float[] mask = new float[rows * rows];
+        mask[5 * rows + 8] = Float.NEGATIVE_INFINITY; // a padding column inside block 1
+        Tensor out = attention.blockDiagonalAttention(cpu.fromFloats(q, Shape.of(rows, HEADS, HEAD_DIM)),
+                cpu.fromFloats(k, Shape.of(rows, HEADS, HEAD_DIM)), cpu.fromFloats(v, Shape.of(rows, HEADS, HEAD_DIM)),
+                starts, cpu.fromFloats(mask, Shape.of(rows, rows)), 0.25f);
+
+        float[] expected = new float[rows * HEADS * HEAD_DIM];
+        for (int r = 0; r < rows; r++) {
+            int b = r >= 9 ? 2 : r >= 4 ? 1 : 0;
+            int start = starts[b];
+            int end = b == 2 ? rows : starts[b + 1];
+            for (int head = 0; head < HEADS; head++) {
+                float[][] ks = new float[end - start][];
+                float[][] vs = new float[end - start][];
+                for (int t = start; t < end; t++) {
+                    ks[t - start] = slice(k, (t * HEADS + head) * HEAD_DIM, HEAD_DIM);
+                    vs[t - start] = slice(v, (t * HEADS + head) * HEAD_DIM, HEAD_DIM);
+                }
+                float[] o = ScalarReference.attend(slice(q, (r * HEADS + head) * HEAD_DIM, HEAD_DIM), ks, vs, end - start,
+                        0.25f, slice(mask, r * rows + start, end - start));
+                System.arraycopy(o, 0, expected, (r * HEADS + head) * HEAD_DIM, HEAD_DIM);
+            }
+        }
+        assertClose(expected, cpu.toFloats(out), 1e-5f, 1e-6f);
+    }
+
+    private static int[] take(List<Integer> free, int n) {
+        int[] pages = new int[n];
+        for (int i = 0; i < n; i++) {
+            pages[i] = free.removeFirst();
+        }
+        return pages;
+    }
+
+    private static float[] slice(float[] a, int from, int len) {
+        float[] r = new float[len];
+        System.arraycopy(a, from, r, 0, len);
+        return r;
+    }
+}
