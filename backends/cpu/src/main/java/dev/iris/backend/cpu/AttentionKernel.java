@@ -7,10 +7,10 @@ import jdk.incubator.vector.VectorSpecies;
 import java.util.Arrays;
 
 /**
- * One query row of one head against a list of key/value rows:
+ * One query row of the heads of one GQA group against a list of key/value rows:
  * {@code out = softmax(q·Kᵀ × scale + mask) · V}. Scores are computed first, then the exact
  * row maximum is subtracted before exponentiating (stable for any length), and the weighted sum
- * of V accumulates in F32.
+ * of V accumulates in F32. Each key and value row is read once for the whole group.
  */
 final class AttentionKernel {
 
@@ -21,50 +21,66 @@ final class AttentionKernel {
     }
 
     /**
-     * @param q        query values; the row starts at {@code qo}, {@code d} long
+     * @param q        query values: {@code heads} rows of {@code d} from {@code qo}, all reading the
+     *                 same key/value head (a GQA group), so each key row is loaded once for all
      * @param keys     key storage; row {@code t} starts at {@code base[from + t] + add}
      * @param values   value storage, same offsets
      * @param count    key rows to attend to
      * @param mask     additive mask values for the rows ({@code mask[mo + t]}), or null
-     * @param out      where the {@code d} outputs go, at {@code oo}
+     * @param out      where the {@code heads × d} outputs go, at {@code oo}
      */
-    static void attend(float[] q, int qo, int d, float[] keys, float[] values, int[] base, int from, int add, int count,
-                       float scale, float[] mask, int mo, float[] out, int oo) {
-        Arrays.fill(out, oo, oo + d, 0f);
+    static void attend(float[] q, int qo, int heads, int d, float[] keys, float[] values, int[] base, int from, int add,
+                       int count, float scale, float[] mask, int mo, float[] out, int oo) {
+        Arrays.fill(out, oo, oo + heads * d, 0f);
         if (count == 0) {
             return;
         }
-        float[] s = scores(count);
-        float max = Float.NEGATIVE_INFINITY;
+        float[] s = scores(heads * count); // s[h * count + t]
         for (int t = 0; t < count; t++) {
-            float v = dot(q, qo, keys, base[from + t] + add, d) * scale + (mask == null ? 0f : mask[mo + t]);
-            s[t] = v;
-            max = Math.max(max, v);
+            int ko = base[from + t] + add;
+            float bias = mask == null ? 0f : mask[mo + t];
+            for (int h = 0; h < heads; h++) {
+                s[h * count + t] = dot(q, qo + h * d, keys, ko, d) * scale + bias;
+            }
         }
-        if (max == Float.NEGATIVE_INFINITY) {
-            return; // every row masked out
-        }
-        float sum = 0f;
-        for (int t = 0; t < count; t++) {
-            float e = (float) Math.exp(s[t] - max);
-            s[t] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-        int upper = F.loopBound(d);
-        for (int t = 0; t < count; t++) {
-            float p = s[t] * inv;
-            if (p == 0f) {
+        for (int h = 0; h < heads; h++) {
+            int so = h * count;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int t = 0; t < count; t++) {
+                max = Math.max(max, s[so + t]);
+            }
+            if (max == Float.NEGATIVE_INFINITY) {
+                Arrays.fill(s, so, so + count, 0f); // every row masked out: zero output
                 continue;
             }
-            int vo = base[from + t] + add;
-            int i = 0;
-            for (; i < upper; i += F.length()) {
-                FloatVector.fromArray(F, values, vo + i).fma(FloatVector.broadcast(F, p), FloatVector.fromArray(F, out, oo + i))
-                        .intoArray(out, oo + i);
+            float sum = 0f;
+            for (int t = 0; t < count; t++) {
+                float e = (float) Math.exp(s[so + t] - max);
+                s[so + t] = e;
+                sum += e;
             }
-            for (; i < d; i++) {
-                out[oo + i] += p * values[vo + i];
+            float inv = 1f / sum;
+            for (int t = 0; t < count; t++) {
+                s[so + t] *= inv;
+            }
+        }
+        int upper = F.loopBound(d);
+        for (int t = 0; t < count; t++) {
+            int vo = base[from + t] + add;
+            for (int h = 0; h < heads; h++) {
+                float p = s[h * count + t];
+                if (p == 0f) {
+                    continue;
+                }
+                int o = oo + h * d;
+                FloatVector pv = FloatVector.broadcast(F, p);
+                int i = 0;
+                for (; i < upper; i += F.length()) {
+                    FloatVector.fromArray(F, values, vo + i).fma(pv, FloatVector.fromArray(F, out, o + i)).intoArray(out, o + i);
+                }
+                for (; i < d; i++) {
+                    out[o + i] += p * values[vo + i];
+                }
             }
         }
     }

@@ -11,8 +11,8 @@ import dev.iris.api.tensor.Tensor;
 import java.util.List;
 
 /**
- * Attention on the CPU over {@link CpuKvCache} pages: every (query row, head) pair is one unit
- * of work for the shared pool; each reads its sequence's key rows through a table of row offsets
+ * Attention on the CPU over {@link CpuKvCache} pages: every (query row, KV head) pair — all the
+ * query heads that share that KV head — is one unit of work for the shared pool; each reads its sequence's key rows through a table of row offsets
  * built once per sequence from the page table.
  */
 public final class CpuAttentionBackend implements AttentionBackend {
@@ -96,12 +96,12 @@ public final class CpuAttentionBackend implements AttentionBackend {
         }
         CpuTensor out = CpuTensor.allocate(qt.shape);
         int[] seqOfRow = sequenceOfRow(seqs, h.rows());
-        forRowHeads(h, (row, head) -> {
+        forGroups(h, (row, g) -> {
             AttentionSequence seq = seqs.get(seqOfRow[row]);
             int visible = seq.cachedLength() + (row - seq.queryOffset()) + 1; // causal: itself and all before
-            int qo = (row * h.heads() + head) * h.headDim();
-            AttentionKernel.attend(qt.data, qt.offset + qo, h.headDim(), keys, values, bases[seqOfRow[row]], 0,
-                    (head / h.group()) * h.headDim(), visible, scale, null, 0, out.data, qo);
+            int qo = (row * h.heads() + g * h.group()) * h.headDim();
+            AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), keys, values, bases[seqOfRow[row]], 0,
+                    g * h.headDim(), visible, scale, null, 0, out.data, qo);
         });
         return out;
     }
@@ -149,11 +149,11 @@ public final class CpuAttentionBackend implements AttentionBackend {
         CpuTensor out = CpuTensor.allocate(qt.shape);
         int[] seqOfRow = sequenceOfRow(seqs, h.rows());
         int maskCols = m == null ? 0 : m.shape.dim(1);
-        forRowHeads(h, (row, head) -> {
+        forGroups(h, (row, g) -> {
             int s = seqOfRow[row];
-            int qo = (row * h.heads() + head) * h.headDim();
-            AttentionKernel.attend(qt.data, qt.offset + qo, h.headDim(), keys, values, bases[s], 0,
-                    (head / h.group()) * h.headDim(), bases[s].length, scale,
+            int qo = (row * h.heads() + g * h.group()) * h.headDim();
+            AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), keys, values, bases[s], 0,
+                    g * h.headDim(), bases[s].length, scale,
                     m == null ? null : m.floats(), m == null ? 0 : m.floatsOffset() + row * maskCols, out.data, qo);
         });
         return out;
@@ -193,13 +193,13 @@ public final class CpuAttentionBackend implements AttentionBackend {
         float[] kd = contiguous(kt);
         float[] vd = contiguous(vt);
         CpuTensor out = CpuTensor.allocate(qt.shape);
-        forRowHeads(h, (row, head) -> {
+        forGroups(h, (row, g) -> {
             int b = blockOf[row];
             int start = blockStarts[b];
             int end = b + 1 < blockStarts.length ? blockStarts[b + 1] : rows;
-            int qo = (row * h.heads() + head) * h.headDim();
-            AttentionKernel.attend(qt.data, qt.offset + qo, h.headDim(), kd, vd, base, start,
-                    (head / h.group()) * h.headDim(), end - start, scale,
+            int qo = (row * h.heads() + g * h.group()) * h.headDim();
+            AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), kd, vd, base, start,
+                    g * h.headDim(), end - start, scale,
                     m == null ? null : m.floats(), m == null ? 0 : m.floatsOffset() + row * rows + start, out.data, qo);
         });
         return out;
@@ -224,18 +224,18 @@ public final class CpuAttentionBackend implements AttentionBackend {
     }
 
     @FunctionalInterface
-    private interface RowHead {
-        void run(int row, int head);
+    private interface RowGroup {
+        void run(int row, int kvHead);
     }
 
-    /** Every (row, head) pair, split across the pool. */
-    private void forRowHeads(Heads h, RowHead body) {
-        int units = h.rows() * h.heads();
+    /** Every (row, KV head) pair — the query heads of one GQA group together — split across the pool. */
+    private void forGroups(Heads h, RowGroup body) {
+        int units = h.rows() * h.kvHeads();
         int tasks = Math.min(units, pool.threads() * 8);
         pool.parallelFor(tasks, t -> {
             int u1 = (int) ((long) units * (t + 1) / tasks);
             for (int u = (int) ((long) units * t / tasks); u < u1; u++) {
-                body.run(u / h.heads(), u % h.heads());
+                body.run(u / h.kvHeads(), u % h.kvHeads());
             }
         });
     }
