@@ -44,7 +44,7 @@ public final class BenchMain {
                 .include(AttentionDecodeBench.class.getSimpleName())
                 .mode(org.openjdk.jmh.annotations.Mode.AverageTime)
                 .timeUnit(TimeUnit.MILLISECONDS)
-                .warmupIterations(2).warmupTime(TimeValue.seconds(1))
+                .warmupIterations(3).warmupTime(TimeValue.seconds(1))
                 .measurementIterations(3).measurementTime(TimeValue.seconds(2))
                 .forks(1)
                 .jvmArgsAppend("--add-modules", "jdk.incubator.vector", "-Diris.cpu.threads=" + threads, "-Xmx6g")
@@ -73,7 +73,7 @@ public final class BenchMain {
         List<String> lines = new ArrayList<>();
         lines.add("# CPU backend benchmarks");
         lines.add("");
-        lines.add("Written by `bench/run.sh` (JMH, 1 fork, 2 × 1 s warm-up, 3 × 2 s measured, average time per op) on "
+        lines.add("Written by `bench/run.sh` (JMH, 1 fork, 3 × 1 s warm-up, 3 × 2 s measured, average time per op) on "
                 + LocalDate.now() + ".");
         lines.add("");
         lines.add("- Machine: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
