@@ -5,6 +5,7 @@
 module dev.iris.backend.cpu {
     requires dev.iris.api;
     requires jdk.incubator.vector;
+    requires org.bytedeco.openblas;
 
     provides dev.iris.api.compute.ComputeBackend with dev.iris.backend.cpu.CpuComputeBackend;
     provides dev.iris.api.attention.AttentionBackend with dev.iris.backend.cpu.CpuAttentionBackend;

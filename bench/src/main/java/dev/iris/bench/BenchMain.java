@@ -107,7 +107,7 @@ public final class BenchMain {
         lines.add("");
         lines.add("| weights | op | rows (n) | ms/op | GFLOP/s |");
         lines.add("|---|---|---|---|---|");
-        for (String dt : List.of("BF16", "F16")) {
+        for (String dt : List.of("BF16", "F16", "F32")) {
             for (String shape : List.of("lm.gate_proj", "visual.mlp.fc1")) {
                 double t = ms(r, PrefillBench.class, Map.of("dtype", dt, "shape", shape));
                 Shapes.Matrix m = PrefillBench.matrix(shape);

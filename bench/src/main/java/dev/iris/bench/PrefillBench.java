@@ -23,7 +23,7 @@ import java.lang.foreign.Arena;
 @State(Scope.Benchmark)
 public class PrefillBench {
 
-    @Param({"BF16", "F16"})
+    @Param({"BF16", "F16", "F32"})
     public String dtype;
 
     @Param({"lm.gate_proj", "visual.mlp.fc1"})

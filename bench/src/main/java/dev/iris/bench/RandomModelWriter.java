@@ -69,9 +69,9 @@ public final class RandomModelWriter {
         Files.createDirectories(outDir);
         List<Spec> tensors = qwen2Vl(config);
         List<List<Spec>> shards = new ArrayList<>();
-        long size = Long.MAX_VALUE;
+        long size = 0;
         for (Spec t : tensors) {
-            if (size + t.bytes() > maxShardBytes) {
+            if (shards.isEmpty() || size + t.bytes() > maxShardBytes) {
                 shards.add(new ArrayList<>());
                 size = 0;
             }

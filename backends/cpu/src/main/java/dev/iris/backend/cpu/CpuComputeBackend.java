@@ -22,13 +22,16 @@ public final class CpuComputeBackend implements ComputeBackend {
     private static final int PARALLEL_MIN_ELEMENTS = 1 << 15;
 
     private final CpuThreads pool;
+    private final boolean blas;
 
+    /** The backend on the shared pool, with OpenBLAS for large GEMMs when it loads ({@code -Diris.cpu.blas=false} turns it off). */
     public CpuComputeBackend() {
-        this(CpuThreads.SHARED);
+        this(CpuThreads.SHARED, BlasGemm.AVAILABLE && Boolean.parseBoolean(System.getProperty("iris.cpu.blas", "true")));
     }
 
-    CpuComputeBackend(CpuThreads pool) {
+    CpuComputeBackend(CpuThreads pool, boolean blas) {
         this.pool = pool;
+        this.blas = blas;
     }
 
     @Override
@@ -38,7 +41,9 @@ public final class CpuComputeBackend implements ComputeBackend {
 
     @Override
     public String description() {
-        return "CPU (Vector API " + WeightRows.F.vectorBitSize() + "-bit, " + pool.threads() + " threads)";
+        return "CPU (Vector API " + WeightRows.F.vectorBitSize() + "-bit, " + pool.threads() + " threads, "
+                + (blas ? "OpenBLAS for large GEMMs" : "no OpenBLAS" + (BlasGemm.AVAILABLE ? "" : ": " + BlasGemm.UNAVAILABLE_REASON))
+                + ")";
     }
 
     // ---- memory ------------------------------------------------------------------------------
@@ -90,8 +95,13 @@ public final class CpuComputeBackend implements ComputeBackend {
         int[] dims = a.shape.dims();
         dims[dims.length - 1] = m;
         CpuTensor y = CpuTensor.allocate(new Shape(dims));
-        LinearKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, b == null ? null : b.floats(),
-                b == null ? 0 : b.floatsOffset(), y.data, 0, m);
+        float[] bf = b == null ? null : b.floats();
+        int bo = b == null ? 0 : b.floatsOffset();
+        if (blas && a.rows() >= BlasGemm.MIN_ROWS) {
+            BlasGemm.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, bf, bo, y.data, 0, m);
+        } else {
+            LinearKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, bf, bo, y.data, 0, m);
+        }
         return y;
     }
 

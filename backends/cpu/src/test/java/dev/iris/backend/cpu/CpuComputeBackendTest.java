@@ -32,7 +32,7 @@ class CpuComputeBackendTest {
 
     private static final int[][] LINEAR_SHAPES = {
             {1, 1, 1}, {1, 17, 5}, {2, 33, 7}, {3, 64, 4}, {4, 100, 9}, {5, 255, 13},
-            {8, 1536, 37}, {9, 31, 3}, {13, 257, 19}, {37, 129, 70}, {70, 48, 6}};
+            {8, 1536, 37}, {9, 31, 3}, {13, 257, 19}, {37, 129, 70}, {70, 48, 6}, {100, 300, 530}};
 
     private final CpuComputeBackend cpu = new CpuComputeBackend();
     private final Random rnd = new Random(42);
@@ -40,6 +40,17 @@ class CpuComputeBackendTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
     void linearMatchesTheReferenceForEveryWeightDtypeAndRaggedShape(DType dtype) {
+        assertTrue(BlasGemm.AVAILABLE, "OpenBLAS did not load: " + BlasGemm.UNAVAILABLE_REASON);
+        linearMatchesTheReference(cpu, dtype);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
+    void theVectorApiPathAloneMatchesTheReferenceToo(DType dtype) {
+        linearMatchesTheReference(new CpuComputeBackend(CpuThreads.SHARED, false), dtype);
+    }
+
+    private void linearMatchesTheReference(CpuComputeBackend cpu, DType dtype) {
         for (int[] s : LINEAR_SHAPES) {
             int n = s[0], k = s[1], m = s[2];
             float[] x = TestTensors.random(rnd, n * k, 1f);
