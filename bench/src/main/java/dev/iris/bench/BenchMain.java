@@ -47,7 +47,8 @@ public final class BenchMain {
                 .warmupIterations(3).warmupTime(TimeValue.seconds(1))
                 .measurementIterations(3).measurementTime(TimeValue.seconds(2))
                 .forks(1)
-                .jvmArgsAppend("--add-modules", "jdk.incubator.vector", "-Diris.cpu.threads=" + threads, "-Xmx6g")
+                .jvmArgsAppend("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                        "-Diris.cpu.threads=" + threads, "-Xmx6g")
                 .build();
         Collection<RunResult> results = new Runner(opts).run();
         String report = report(results, threads);
@@ -105,14 +106,16 @@ public final class BenchMain {
 
         lines.add("## Prefill and vision GEMM");
         lines.add("");
-        lines.add("| weights | op | rows (n) | ms/op | GFLOP/s |");
-        lines.add("|---|---|---|---|---|");
+        lines.add("| weights | op | rows (n) | ms/op (shipped: OpenBLAS) | GFLOP/s | GFLOP/s, Vector API kernel alone |");
+        lines.add("|---|---|---|---|---|---|");
         for (String dt : List.of("BF16", "F16", "F32")) {
             for (String shape : List.of("lm.gate_proj", "visual.mlp.fc1")) {
-                double t = ms(r, PrefillBench.class, Map.of("dtype", dt, "shape", shape));
+                double t = ms(r, PrefillBench.class, Map.of("dtype", dt, "shape", shape, "path", "openblas"));
+                double tv = ms(r, PrefillBench.class, Map.of("dtype", dt, "shape", shape, "path", "vector"));
                 Shapes.Matrix m = PrefillBench.matrix(shape);
-                lines.add(String.format(Locale.ROOT, "| %s | %s %d×%d | %d | %.1f | %.1f |", dt, shape, m.rows(), m.cols(),
-                        PrefillBench.tokens(shape), t, gflops(2.0 * PrefillBench.tokens(shape) * m.params(), t)));
+                double flops = 2.0 * PrefillBench.tokens(shape) * m.params();
+                lines.add(String.format(Locale.ROOT, "| %s | %s %d×%d | %d | %.1f | %.1f | %.1f |", dt, shape, m.rows(),
+                        m.cols(), PrefillBench.tokens(shape), t, gflops(flops, t), gflops(flops, tv)));
             }
         }
         lines.add("");
@@ -145,7 +148,7 @@ public final class BenchMain {
 
         double decodeBf16 = gbs(DecodeBench.weightBytes(DType.BF16), ms(r, DecodeBench.class, Map.of("dtype", "BF16", "n", "1")));
         double prefillBf16 = gflops(2.0 * PrefillBench.tokens("lm.gate_proj") * Shapes.GATE.params(),
-                ms(r, PrefillBench.class, Map.of("dtype", "BF16", "shape", "lm.gate_proj")));
+                ms(r, PrefillBench.class, Map.of("dtype", "BF16", "shape", "lm.gate_proj", "path", "openblas")));
         lines.add("## Targets (issue #3)");
         lines.add("");
         lines.add(String.format(Locale.ROOT, "- Decode GEMV, BF16: %.1f GB/s = %.0f%% of the %.1f GB/s stream bandwidth"

@@ -18,7 +18,8 @@ import java.lang.foreign.Arena;
 /**
  * Prompt processing and vision-tower GEMMs at real shapes: a 512-token prompt through the LM's
  * gate projection (8960 × 1536), and 1024 patches through the vision MLP's fc1 (5120 × 1280).
- * Compute-bound: judged in GFLOP/s ({@code 2 · n · rows · cols} per op).
+ * Compute-bound: judged in GFLOP/s ({@code 2 · n · rows · cols} per op), for the backend as
+ * shipped (OpenBLAS from 64 rows) and for its Vector API kernel alone.
  */
 @State(Scope.Benchmark)
 public class PrefillBench {
@@ -29,7 +30,11 @@ public class PrefillBench {
     @Param({"lm.gate_proj", "visual.mlp.fc1"})
     public String shape;
 
-    private final ComputeBackend cpu = new CpuComputeBackend();
+    /** {@code openblas}: the backend as shipped; {@code vector}: its Vector API kernel alone. */
+    @Param({"openblas", "vector"})
+    public String path;
+
+    private ComputeBackend cpu;
     private Arena arena;
     private Tensor weight;
     private Tensor x;
@@ -44,6 +49,8 @@ public class PrefillBench {
 
     @Setup(Level.Trial)
     public void setup() {
+        System.setProperty("iris.cpu.blas", Boolean.toString(path.equals("openblas")));
+        cpu = new CpuComputeBackend();
         arena = Arena.ofShared();
         Shapes.Matrix m = matrix(shape);
         weight = cpu.weight(RandomWeights.create(arena, m.name(), DType.valueOf(dtype), m.rows(), m.cols(), 3));

@@ -292,14 +292,8 @@ public final class CpuComputeBackend implements ComputeBackend {
         if (dim < 0 || dim >= dims.length || start < 0 || end > dims[dim] || start > end) {
             throw new IllegalArgumentException("slice: [" + start + ", " + end + ") of dimension " + dim + " of " + t.shape);
         }
-        int outer = 1;
-        for (int i = 0; i < dim; i++) {
-            outer *= dims[i];
-        }
-        int inner = 1;
-        for (int i = dim + 1; i < dims.length; i++) {
-            inner *= dims[i];
-        }
+        int outer = product(dims, 0, dim);
+        int inner = product(dims, dim + 1, dims.length);
         int full = dims[dim];
         dims[dim] = end - start;
         Shape shape = new Shape(dims);
@@ -345,6 +339,15 @@ public final class CpuComputeBackend implements ComputeBackend {
         return y;
     }
 
+    /** dims[from] × … × dims[to − 1]. */
+    private static int product(int[] dims, int from, int to) {
+        int p = 1;
+        for (int i = from; i < to; i++) {
+            p *= dims[i];
+        }
+        return p;
+    }
+
     private static int[] strides(int[] dims) {
         int[] s = new int[dims.length];
         int acc = 1;
@@ -373,14 +376,8 @@ public final class CpuComputeBackend implements ComputeBackend {
             }
             total += d[dim];
         }
-        int outer = 1;
-        for (int i = 0; i < dim; i++) {
-            outer *= dims[i];
-        }
-        int inner = 1;
-        for (int i = dim + 1; i < dims.length; i++) {
-            inner *= dims[i];
-        }
+        int outer = product(dims, 0, dim);
+        int inner = product(dims, dim + 1, dims.length);
         dims[dim] = total;
         CpuTensor y = CpuTensor.allocate(new Shape(dims));
         int at = 0;
