@@ -26,6 +26,8 @@ final class LinearKernel {
     static final int WB = 4;
     /** Rows of x per micro-tile. */
     static final int XB = 4;
+    /** Largest decode batch: x is not split below this, whatever k is. */
+    private static final int DECODE_ROWS = 8;
     /** F32 values of x kept hot per pass (256 KiB, well inside L2). */
     private static final int X_BLOCK_FLOATS = 64 * 1024;
 
@@ -39,7 +41,8 @@ final class LinearKernel {
     static void run(CpuThreads pool, float[] x, int xOff, int n, int k, CpuTensor w, float[] bias, int biasOff,
                     float[] y, int yOff, int m) {
         int blocks = (m + WB - 1) / WB;
-        int xBlock = n <= XB ? n : Math.max(XB, Math.min(n, X_BLOCK_FLOATS / Math.max(1, k) / XB * XB));
+        // Decode batches (up to DECODE_ROWS) take all of x in one pass, so each weight row is read once.
+        int xBlock = n <= DECODE_ROWS ? n : Math.max(XB, Math.min(n, X_BLOCK_FLOATS / Math.max(1, k) / XB * XB));
         int tasks = Math.min(blocks, pool.threads() * 8);
         float[] xPairs = n == 1 && !w.isHeap() && w.dtype == DType.BF16 ? evenOddPairs(x, xOff, k) : null;
         pool.parallelFor(tasks, t -> {
