@@ -10,6 +10,7 @@ module dev.iris.runtime {
 
     exports dev.iris.runtime.plugin;
     exports dev.iris.runtime.weights;
+    exports dev.iris.runtime.sampling;
 
     uses dev.iris.api.model.ModelArchitecture;
     uses dev.iris.api.chat.ChatTemplate;
@@ -17,4 +18,6 @@ module dev.iris.runtime {
     uses dev.iris.api.attention.AttentionBackend;
     uses dev.iris.api.sampling.Sampler;
     uses org.osgi.framework.launch.FrameworkFactory;
+
+    provides dev.iris.api.sampling.Sampler with dev.iris.runtime.sampling.DefaultSampler;
 }

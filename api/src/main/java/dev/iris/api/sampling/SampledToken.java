@@ -3,8 +3,10 @@ package dev.iris.api.sampling;
 import java.util.List;
 
 /**
- * The token a sampler chose, with log-probabilities from the distribution after temperature and
- * penalties but before truncation (top-k/top-p/min-p), as SGLang reports them.
+ * The token a sampler chose, with log-probabilities as SGLang reports them: for greedy requests
+ * the log-softmax of the penalised logits; for sampled ones the log of softmax(logits /
+ * temperature) renormalised over the top-p nucleus (top-k and min-p not reflected). Tokens
+ * outside the nucleus get the most negative finite float rather than −∞.
  *
  * @param tokenId     the chosen token
  * @param logprob     its log-probability (≤ 0)

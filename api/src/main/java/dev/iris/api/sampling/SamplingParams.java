@@ -3,9 +3,9 @@ package dev.iris.api.sampling;
 /**
  * How to pick the next token, with the OpenAI/SGLang meanings and defaults.
  *
- * @param temperature       0 means greedy; otherwise logits are divided by it
+ * @param temperature       below {@link #GREEDY_TEMPERATURE} means greedy; otherwise logits are divided by it
  * @param topP              keep the smallest set of tokens whose probability sums to at least this (1 = off)
- * @param topK              keep the k most likely tokens (-1 or 0 = off)
+ * @param topK              keep the k most likely tokens (-1 = off)
  * @param minP              drop tokens less likely than {@code minP × p(max)} (0 = off)
  * @param repetitionPenalty divide positive (multiply negative) logits of seen tokens by this (1 = off)
  * @param frequencyPenalty  subtract {@code count × this} from logits of generated tokens (0 = off)
@@ -22,35 +22,39 @@ public record SamplingParams(float temperature, float topP, int topK, float minP
     /** Greedy decoding. */
     public static final SamplingParams GREEDY = new SamplingParams(0f, 1f, -1, 0f, 1f, 0f, 0f, null, 0);
 
+    /** Temperatures below this mean greedy decoding (SGLang's rule). */
+    public static final float GREEDY_TEMPERATURE = 1e-6f;
+
+    /** Checks every range; the messages are SGLang's, so clients see the same 400 text. */
     public SamplingParams {
         if (!(temperature >= 0)) {
-            throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
+            throw new IllegalArgumentException("temperature must be non-negative, got " + temperature + ".");
         }
         if (!(topP > 0 && topP <= 1)) {
-            throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
+            throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP + ".");
         }
-        if (topK < -1) {
-            throw new IllegalArgumentException("top_k must be -1 (off) or positive, got " + topK);
+        if (topK == 0 || topK < -1) {
+            throw new IllegalArgumentException("top_k must be -1 (disable), or at least 1, got " + topK + ".");
         }
         if (!(minP >= 0 && minP <= 1)) {
-            throw new IllegalArgumentException("min_p must be in [0, 1], got " + minP);
+            throw new IllegalArgumentException("min_p must be in [0, 1], got " + minP + ".");
         }
-        if (!(repetitionPenalty > 0)) {
-            throw new IllegalArgumentException("repetition_penalty must be > 0, got " + repetitionPenalty);
+        if (!(repetitionPenalty > 0 && repetitionPenalty <= 2)) {
+            throw new IllegalArgumentException("repetition_penalty must be in (0, 2], got " + repetitionPenalty + ".");
         }
         if (!(frequencyPenalty >= -2 && frequencyPenalty <= 2)) {
-            throw new IllegalArgumentException("frequency_penalty must be in [-2, 2], got " + frequencyPenalty);
+            throw new IllegalArgumentException("frequency_penalty must be in [-2, 2], got " + frequencyPenalty + ".");
         }
         if (!(presencePenalty >= -2 && presencePenalty <= 2)) {
-            throw new IllegalArgumentException("presence_penalty must be in [-2, 2], got " + presencePenalty);
+            throw new IllegalArgumentException("presence_penalty must be in [-2, 2], got " + presencePenalty + ".");
         }
         if (topLogprobs < 0) {
-            throw new IllegalArgumentException("top_logprobs must be >= 0, got " + topLogprobs);
+            throw new IllegalArgumentException("top_logprobs must be at least 0, got " + topLogprobs + ".");
         }
     }
 
     /** True when the choice is the arg-max regardless of randomness. */
     public boolean isGreedy() {
-        return temperature == 0f || topK == 1;
+        return temperature < GREEDY_TEMPERATURE || topK == 1;
     }
 }
