@@ -11,6 +11,7 @@ module dev.iris.runtime {
     exports dev.iris.runtime.plugin;
     exports dev.iris.runtime.weights;
     exports dev.iris.runtime.sampling;
+    exports dev.iris.runtime.config;
 
     uses dev.iris.api.model.ModelArchitecture;
     uses dev.iris.api.chat.ChatTemplate;
