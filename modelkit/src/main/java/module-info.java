@@ -5,4 +5,7 @@
  */
 module dev.iris.modelkit {
     requires transitive dev.iris.api;
+
+    exports dev.iris.modelkit.lm;
+    exports dev.iris.modelkit.rope;
 }
