@@ -12,6 +12,7 @@ module dev.iris.runtime {
     exports dev.iris.runtime.weights;
     exports dev.iris.runtime.sampling;
     exports dev.iris.runtime.config;
+    exports dev.iris.runtime.kv;
 
     uses dev.iris.api.model.ModelArchitecture;
     uses dev.iris.api.chat.ChatTemplate;
