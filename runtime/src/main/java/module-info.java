@@ -14,6 +14,7 @@ module dev.iris.runtime {
     exports dev.iris.runtime.config;
     exports dev.iris.runtime.kv;
     exports dev.iris.runtime.stop;
+    exports dev.iris.runtime.text;
 
     uses dev.iris.api.model.ModelArchitecture;
     uses dev.iris.api.chat.ChatTemplate;
