@@ -73,7 +73,11 @@ public final class CpuComputeBackend implements ComputeBackend {
     public float[] toFloats(Tensor tensor) {
         CpuTensor t = CpuTensor.of(tensor);
         float[] out = new float[t.size()];
-        System.arraycopy(t.floats(), t.floatsOffset(), out, 0, out.length);
+        if (t.isHeap()) {
+            System.arraycopy(t.data, t.offset, out, 0, out.length);
+        } else {
+            WeightRows.widen(t.segment, t.dtype, 0, out, 0, out.length); // no cached copy of a big weight
+        }
         return out;
     }
 
