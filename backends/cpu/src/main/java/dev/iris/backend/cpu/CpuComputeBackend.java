@@ -296,8 +296,8 @@ public final class CpuComputeBackend implements ComputeBackend {
         if (dim < 0 || dim >= dims.length || start < 0 || end > dims[dim] || start > end) {
             throw new IllegalArgumentException("slice: [" + start + ", " + end + ") of dimension " + dim + " of " + t.shape);
         }
-        int outer = product(dims, 0, dim);
-        int inner = product(dims, dim + 1, dims.length);
+        int outer = LayoutKernels.product(dims, 0, dim);
+        int inner = LayoutKernels.product(dims, dim + 1, dims.length);
         int full = dims[dim];
         dims[dim] = end - start;
         Shape shape = new Shape(dims);
@@ -323,43 +323,9 @@ public final class CpuComputeBackend implements ComputeBackend {
         int[] out = in.clone();
         out[dim0] = in[dim1];
         out[dim1] = in[dim0];
-        int[] inStride = strides(in);
-        int[] outStride = strides(out);
         CpuTensor y = CpuTensor.allocate(new Shape(out));
-        int[] idx = new int[rank];
-        for (int o = 0, n = y.size(); o < n; o++) {
-            int rem = o;
-            int src = 0;
-            for (int d = 0; d < rank; d++) {
-                idx[d] = rem / outStride[d];
-                rem %= outStride[d];
-            }
-            for (int d = 0; d < rank; d++) {
-                int sd = d == dim0 ? dim1 : d == dim1 ? dim0 : d;
-                src += idx[d] * inStride[sd];
-            }
-            y.data[o] = t.data[t.offset + src];
-        }
+        LayoutKernels.transpose(t.data, t.offset, in, dim0, dim1, y.data);
         return y;
-    }
-
-    /** dims[from] × … × dims[to − 1]. */
-    private static int product(int[] dims, int from, int to) {
-        int p = 1;
-        for (int i = from; i < to; i++) {
-            p *= dims[i];
-        }
-        return p;
-    }
-
-    private static int[] strides(int[] dims) {
-        int[] s = new int[dims.length];
-        int acc = 1;
-        for (int d = dims.length - 1; d >= 0; d--) {
-            s[d] = acc;
-            acc *= dims[d];
-        }
-        return s;
     }
 
     @Override
@@ -380,8 +346,8 @@ public final class CpuComputeBackend implements ComputeBackend {
             }
             total += d[dim];
         }
-        int outer = product(dims, 0, dim);
-        int inner = product(dims, dim + 1, dims.length);
+        int outer = LayoutKernels.product(dims, 0, dim);
+        int inner = LayoutKernels.product(dims, dim + 1, dims.length);
         dims[dim] = total;
         CpuTensor y = CpuTensor.allocate(new Shape(dims));
         int at = 0;
@@ -437,17 +403,7 @@ public final class CpuComputeBackend implements ComputeBackend {
         int gw = w / patch;
         int rowLen = c * patch * patch;
         CpuTensor y = CpuTensor.allocate(Shape.of(gh * gw, rowLen));
-        for (int py = 0; py < gh; py++) {
-            for (int px = 0; px < gw; px++) {
-                int out = (py * gw + px) * rowLen;
-                for (int ch = 0; ch < c; ch++) {
-                    for (int yy = 0; yy < patch; yy++) {
-                        System.arraycopy(t.data, t.offset + (ch * h + py * patch + yy) * w + px * patch,
-                                y.data, out + (ch * patch + yy) * patch, patch);
-                    }
-                }
-            }
-        }
+        LayoutKernels.patchify(t.data, t.offset, c, h, w, patch, y.data);
         return y;
     }
 
