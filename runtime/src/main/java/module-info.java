@@ -15,6 +15,7 @@ module dev.iris.runtime {
     exports dev.iris.runtime.kv;
     exports dev.iris.runtime.stop;
     exports dev.iris.runtime.text;
+    exports dev.iris.runtime.engine;
 
     uses dev.iris.api.model.ModelArchitecture;
     uses dev.iris.api.chat.ChatTemplate;

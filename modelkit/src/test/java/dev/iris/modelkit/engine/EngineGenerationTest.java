@@ -1,0 +1,148 @@
+package dev.iris.modelkit.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.iris.api.config.ConfigView;
+import dev.iris.api.sampling.SamplingParams;
+import dev.iris.backend.cpu.CpuAttentionBackend;
+import dev.iris.backend.cpu.CpuComputeBackend;
+import dev.iris.modelkit.lm.DecoderConfig;
+import dev.iris.modelkit.lm.DecoderLanguageModel;
+import dev.iris.modelkit.lm.DecoderWeights;
+import dev.iris.runtime.config.JsonConfigView;
+import dev.iris.runtime.engine.Engine;
+import dev.iris.runtime.engine.EngineOptions;
+import dev.iris.runtime.engine.GenerationRequest;
+import dev.iris.runtime.engine.GenerationResult;
+import dev.iris.runtime.engine.TokenEvent;
+import dev.iris.runtime.sampling.DefaultSampler;
+import dev.iris.runtime.stop.StopConditions;
+import dev.iris.runtime.stop.StopMatcher;
+import dev.iris.runtime.weights.LoadProgress;
+import dev.iris.runtime.weights.SafetensorsWeights;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The offline engine's single-request path on tiny-qwen2-vl's language model (testdata), against
+ * transformers' {@code generate(do_sample=False, max_new_tokens=8)} in golden/tiny-qwen2-vl/text_only.json.
+ */
+class EngineGenerationTest {
+
+    private static final Path MODEL = Path.of("../testdata/models/tiny-qwen2-vl");
+    private static final Path GOLDEN = Path.of("../testdata/golden/tiny-qwen2-vl/text_only.json");
+
+    private SafetensorsWeights weights;
+    private Engine engine;
+    private JsonNode golden;
+
+    @BeforeEach
+    void start() throws IOException {
+        ConfigView config = JsonConfigView.read(MODEL.resolve("config.json"), false);
+        DecoderConfig dc = DecoderConfig.from(config, false);
+        var cpu = new CpuComputeBackend();
+        var attention = new CpuAttentionBackend();
+        weights = SafetensorsWeights.open(MODEL, LoadProgress.NONE);
+        var lm = new DecoderLanguageModel(dc, DecoderWeights.load(weights, cpu, "", dc), cpu, attention);
+        engine = new Engine(new TextDecoderModel(lm, config.requireInt("max_position_embeddings"), List.of(302, 300)),
+                cpu, attention, new DefaultSampler(), new EngineOptions(4, 512, 0), null);
+        golden = new ObjectMapper().readTree(GOLDEN.toFile());
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        engine.close();
+        weights.close();
+    }
+
+    private int[] promptIds() {
+        JsonNode ids = golden.get("input_ids");
+        int[] out = new int[ids.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ids.get(i).asInt();
+        }
+        return out;
+    }
+
+    private int[] expected(String field) {
+        JsonNode a = golden.get("greedy").get(field);
+        int[] out = new int[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.get(i).asInt();
+        }
+        return out;
+    }
+
+    private static GenerationRequest request(int[] ids, SamplingParams p, boolean ignoreEos, int max) {
+        return new GenerationRequest(ids, List.of(), p,
+                new StopConditions(List.of(), Set.of(), Set.of(302, 300), ignoreEos, false, max, 0, Integer.MAX_VALUE));
+    }
+
+    @Test
+    void greedyGenerationMatchesTransformersAndReturnsEveryPage() {
+        GenerationResult r = engine.generate(request(promptIds(), SamplingParams.GREEDY, false, 8));
+        assertArrayEquals(expected("new_tokens"), r.outputIds());
+        GenerationResult all = engine.generate(request(promptIds(), SamplingParams.GREEDY, true, 8));
+        assertArrayEquals(expected("new_tokens_ignore_eos"), all.outputIds());
+        assertEquals(StopMatcher.FinishReason.LENGTH, all.finishReason());
+        assertEquals(71, all.promptTokens());
+        assertEquals(0, engine.pages().usedPages());
+    }
+
+    @Test
+    void streamedTokensAreTheBlockingResult() throws InterruptedException {
+        List<Integer> streamed = new ArrayList<>();
+        CountDownLatch done = new CountDownLatch(1);
+        engine.stream(request(promptIds(), SamplingParams.GREEDY, true, 8)).subscribe(new Flow.Subscriber<>() {
+            public void onSubscribe(Flow.Subscription s) {
+                s.request(Long.MAX_VALUE);
+            }
+
+            public void onNext(TokenEvent e) {
+                streamed.add(e.token().tokenId());
+            }
+
+            public void onError(Throwable t) {
+                done.countDown();
+            }
+
+            public void onComplete() {
+                done.countDown();
+            }
+        });
+        assertTrue(done.await(30, TimeUnit.SECONDS));
+        assertArrayEquals(expected("new_tokens_ignore_eos"), streamed.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    @Test
+    void aSeededSampledRequestIsReproducibleAndLogprobsAreBelowZero() {
+        SamplingParams p = new SamplingParams(0.8f, 0.9f, 40, 0f, 1f, 0f, 0f, 42L, 3);
+        List<GenerationResult> twice = engine.generate(List.of(request(promptIds(), p, true, 6), request(promptIds(), p, true, 6)));
+        assertArrayEquals(twice.get(0).outputIds(), twice.get(1).outputIds());
+        twice.get(0).tokens().forEach(t -> assertTrue(t.logprob() <= 0 && t.topLogprobs().size() == 3));
+    }
+
+    @Test
+    void aPromptLongerThanTheContextIsRefusedWithSglangsMessage() throws IOException {
+        int[] longPrompt = new int[40000];
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> engine.generate(request(longPrompt, SamplingParams.GREEDY, false, 4)));
+        assertEquals("The input (40000 tokens) is longer than the model's context length (32768 tokens).", e.getMessage());
+        assertEquals(0, engine.pages().usedPages());
+    }
+}
