@@ -16,6 +16,7 @@ module dev.iris.runtime {
     exports dev.iris.runtime.stop;
     exports dev.iris.runtime.text;
     exports dev.iris.runtime.engine;
+    exports dev.iris.runtime.tokenizer;
 
     uses dev.iris.api.model.ModelArchitecture;
     uses dev.iris.api.chat.ChatTemplate;

@@ -1,0 +1,204 @@
+package dev.iris.runtime.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * A Hugging Face {@code tokenizer.json} with a BPE model — byte-level BPE (Llama-3, Qwen2) and
+ * SentencePiece-style BPE with byte fallback (Llama-2 / Vicuna, Mistral) — in plain Java:
+ * added and special tokens are cut out first, each text segment is normalised, pre-tokenised and
+ * merged, then the post-processor's template adds BOS when asked. Decoding runs the decoder
+ * chain. Thread-safe after loading.
+ */
+public final class Tokenizer {
+
+    /** An entry of {@code added_tokens}. */
+    private record Added(String content, int id, boolean special, boolean lstrip, boolean rstrip) {
+    }
+
+    private final BpeModel model;
+    private final List<Added> added;
+    private final Map<Integer, String> idToToken = new HashMap<>();
+    private final Map<String, Integer> tokenToId = new HashMap<>();
+    private final Set<Integer> specialIds = new HashSet<>();
+    private final TextPipeline.TextNormalizer normalizer;
+    private final TextPipeline.PreTokenizer preTokenizer;
+    private final TextPipeline.Decoder decoder;
+    private final int[] prefix;
+    private final int[] suffix;
+
+    private Tokenizer(JsonNode root, String source) {
+        JsonNode m = root.get("model");
+        if (m == null || !m.path("type").asText("BPE").equals("BPE")) {
+            throw new IllegalArgumentException(source + ": only BPE tokenizer models are supported, got "
+                    + (m == null ? "none" : m.path("type").asText()));
+        }
+        Map<String, Integer> vocab = new HashMap<>();
+        m.get("vocab").properties().forEach(e -> vocab.put(e.getKey(), e.getValue().asInt()));
+        Map<String, Integer> ranks = new HashMap<>();
+        JsonNode merges = m.get("merges");
+        for (int i = 0; i < merges.size(); i++) {
+            JsonNode merge = merges.get(i);
+            String key = merge.isArray() ? merge.get(0).asText() + " " + merge.get(1).asText() : merge.asText();
+            ranks.putIfAbsent(key, i);
+        }
+        Integer unk = m.hasNonNull("unk_token") ? vocab.get(m.get("unk_token").asText()) : null;
+        this.model = new BpeModel(vocab, ranks, m.path("byte_fallback").asBoolean(false), unk,
+                m.path("fuse_unk").asBoolean(false), m.path("ignore_merges").asBoolean(false));
+        vocab.forEach((t, id) -> {
+            idToToken.put(id, t);
+            tokenToId.put(t, id);
+        });
+        List<Added> addedTokens = new ArrayList<>();
+        for (JsonNode a : root.path("added_tokens")) {
+            Added t = new Added(a.get("content").asText(), a.get("id").asInt(), a.path("special").asBoolean(false),
+                    a.path("lstrip").asBoolean(false), a.path("rstrip").asBoolean(false));
+            addedTokens.add(t);
+            idToToken.put(t.id(), t.content());
+            tokenToId.put(t.content(), t.id());
+            if (t.special()) {
+                specialIds.add(t.id());
+            }
+        }
+        // Longest first, so that a token that contains another wins where both match.
+        addedTokens.sort(Comparator.comparingInt((Added t) -> t.content().length()).reversed());
+        this.added = List.copyOf(addedTokens);
+        this.normalizer = TextPipeline.normalizer(root.get("normalizer"));
+        this.preTokenizer = TextPipeline.preTokenizer(root.get("pre_tokenizer"));
+        this.decoder = TextPipeline.decoder(root.get("decoder"));
+        List<Integer> pre = new ArrayList<>();
+        List<Integer> post = new ArrayList<>();
+        template(root.get("post_processor"), pre, post);
+        this.prefix = pre.stream().mapToInt(Integer::intValue).toArray();
+        this.suffix = post.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * Reads a {@code tokenizer.json}.
+     *
+     * @throws IOException naming the file when it is unreadable or uses a component Iris lacks
+     */
+    public static Tokenizer load(Path tokenizerJson) throws IOException {
+        try {
+            return new Tokenizer(new ObjectMapper().readTree(tokenizerJson.toFile()), tokenizerJson.toString());
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new IOException(tokenizerJson + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The special-token ids the single-sequence template puts before and after the text. */
+    private static void template(JsonNode p, List<Integer> pre, List<Integer> post) {
+        if (p == null || p.isNull()) {
+            return;
+        }
+        switch (p.path("type").asText()) {
+            case "TemplateProcessing" -> {
+                boolean afterSequence = false;
+                for (JsonNode item : p.get("single")) {
+                    if (item.has("Sequence")) {
+                        afterSequence = true;
+                    } else {
+                        String id = item.get("SpecialToken").get("id").asText();
+                        for (JsonNode i : p.get("special_tokens").get(id).get("ids")) {
+                            (afterSequence ? post : pre).add(i.asInt());
+                        }
+                    }
+                }
+            }
+            case "Sequence" -> p.get("processors").forEach(x -> template(x, pre, post));
+            case "ByteLevel" -> {
+                // Offsets only: no ids change.
+            }
+            default -> throw new IllegalArgumentException("unsupported post-processor type '" + p.path("type").asText() + "'");
+        }
+    }
+
+    /** Token ids of {@code text}; {@code addSpecialTokens} applies the post-processor's template (BOS). */
+    public int[] encode(String text, boolean addSpecialTokens) {
+        List<Integer> ids = new ArrayList<>();
+        if (addSpecialTokens) {
+            for (int i : prefix) {
+                ids.add(i);
+            }
+        }
+        int at = 0;
+        boolean first = true;
+        while (at <= text.length()) {
+            int matchAt = -1;
+            Added match = null;
+            for (Added a : added) {
+                int i = text.indexOf(a.content(), at);
+                if (i >= 0 && (matchAt < 0 || i < matchAt)) {
+                    matchAt = i;
+                    match = a;
+                }
+            }
+            int end = match == null ? text.length() : matchAt;
+            String segment = text.substring(at, end);
+            if (match != null && match.lstrip()) {
+                segment = segment.stripTrailing();
+            }
+            encodeSegment(segment, first && at == 0, ids);
+            first = false;
+            if (match == null) {
+                break;
+            }
+            ids.add(match.id());
+            at = matchAt + match.content().length();
+            if (match.rstrip()) {
+                while (at < text.length() && Character.isWhitespace(text.charAt(at))) {
+                    at++;
+                }
+            }
+        }
+        if (addSpecialTokens) {
+            for (int i : suffix) {
+                ids.add(i);
+            }
+        }
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private void encodeSegment(String segment, boolean atStart, List<Integer> ids) {
+        if (segment.isEmpty()) {
+            return;
+        }
+        for (String piece : preTokenizer.split(normalizer.apply(segment), atStart)) {
+            model.encode(piece, ids);
+        }
+    }
+
+    /** The text of {@code ids}; special tokens are dropped when {@code skipSpecialTokens}. */
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        List<String> tokens = new ArrayList<>(ids.length);
+        for (int id : ids) {
+            String t = idToToken.get(id);
+            if (t != null && !(skipSpecialTokens && specialIds.contains(id))) {
+                tokens.add(t);
+            }
+        }
+        return String.join("", decoder.decode(tokens));
+    }
+
+    /** The id of a token (vocabulary or added), if any. */
+    public OptionalInt tokenId(String token) {
+        Integer id = tokenToId.get(token);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
+    /** Whether an id is a special added token. */
+    public boolean isSpecial(int id) {
+        return specialIds.contains(id);
+    }
+}
