@@ -18,6 +18,7 @@ import dev.iris.runtime.engine.TokenEvent;
 import dev.iris.runtime.sampling.DefaultSampler;
 import dev.iris.runtime.stop.StopConditions;
 import dev.iris.runtime.stop.StopMatcher;
+import dev.iris.runtime.tokenizer.Tokenizer;
 import dev.iris.runtime.weights.LoadProgress;
 import dev.iris.runtime.weights.SafetensorsWeights;
 import org.junit.jupiter.api.AfterEach;
@@ -48,6 +49,7 @@ class EngineGenerationTest {
     private static final Path GOLDEN = Path.of("../testdata/golden/tiny-qwen2-vl/text_only.json");
 
     private SafetensorsWeights weights;
+    private Tokenizer tokenizer;
     private Engine engine;
     private JsonNode golden;
 
@@ -59,8 +61,9 @@ class EngineGenerationTest {
         var attention = new CpuAttentionBackend();
         weights = SafetensorsWeights.open(MODEL, LoadProgress.NONE);
         var lm = new DecoderLanguageModel(dc, DecoderWeights.load(weights, cpu, "", dc), cpu, attention);
+        tokenizer = Tokenizer.load(MODEL.resolve("tokenizer.json"));
         engine = new Engine(new TextDecoderModel(lm, config.requireInt("max_position_embeddings"), List.of(302, 300)),
-                cpu, attention, new DefaultSampler(), new EngineOptions(4, 512, 0), null);
+                cpu, attention, new DefaultSampler(), new EngineOptions(4, 512, 0), ids -> tokenizer.decode(ids, true));
         golden = new ObjectMapper().readTree(GOLDEN.toFile());
     }
 
@@ -127,6 +130,61 @@ class EngineGenerationTest {
         });
         assertTrue(done.await(30, TimeUnit.SECONDS));
         assertArrayEquals(expected("new_tokens_ignore_eos"), streamed.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    @Test
+    void aStopStringAcrossTokensEndsStreamingAndBlockingGenerationAlike() throws InterruptedException {
+        SamplingParams p = new SamplingParams(0.9f, 1f, -1, 0f, 1f, 0f, 0f, 7L, 0);
+        GenerationResult free = engine.generate(request(promptIds(), p, true, 24));
+        String text = free.text();
+        // A stop string made of the last character of one token's text and the first of the next.
+        List<String> tokenTexts = new ArrayList<>();
+        for (int id : free.outputIds()) {
+            tokenTexts.add(tokenizer.decode(new int[]{id}, true)); // these tiny vocabularies are ASCII
+        }
+        int cut = -1;
+        String stopString = null;
+        String seen = "";
+        for (int i = 0; i + 1 < tokenTexts.size() && stopString == null; i++) {
+            String a = tokenTexts.get(i);
+            String b = tokenTexts.get(i + 1);
+            seen += a;
+            if (!a.isEmpty() && !b.isEmpty() && text.indexOf(a.substring(a.length() - 1) + b.charAt(0)) == seen.length() - 1) {
+                stopString = a.substring(a.length() - 1) + b.charAt(0);
+                cut = seen.length() - 1;
+            }
+        }
+        assertTrue(stopString != null, "no two adjacent non-empty tokens in: " + text);
+        GenerationRequest stopped = new GenerationRequest(promptIds(), List.of(), p,
+                new StopConditions(List.of(stopString), Set.of(), Set.of(), true, false, 24, 0, Integer.MAX_VALUE));
+        GenerationResult blocking = engine.generate(stopped);
+        List<String> streamed = new ArrayList<>();
+        CountDownLatch done = new CountDownLatch(1);
+        engine.stream(stopped).subscribe(collect(streamed, done));
+        assertTrue(done.await(30, TimeUnit.SECONDS));
+        assertEquals(text.substring(0, cut), blocking.text());
+        assertEquals(stopString, blocking.matchedStop());
+        assertEquals(blocking.text(), String.join("", streamed));
+    }
+
+    private static Flow.Subscriber<TokenEvent> collect(List<String> into, CountDownLatch done) {
+        return new Flow.Subscriber<>() {
+            public void onSubscribe(Flow.Subscription s) {
+                s.request(Long.MAX_VALUE);
+            }
+
+            public void onNext(TokenEvent e) {
+                into.add(e.text());
+            }
+
+            public void onError(Throwable t) {
+                done.countDown();
+            }
+
+            public void onComplete() {
+                done.countDown();
+            }
+        };
     }
 
     @Test
