@@ -17,6 +17,7 @@ module dev.iris.runtime {
     exports dev.iris.runtime.text;
     exports dev.iris.runtime.engine;
     exports dev.iris.runtime.tokenizer;
+    exports dev.iris.runtime.model;
 
     uses dev.iris.api.model.ModelArchitecture;
     uses dev.iris.api.chat.ChatTemplate;

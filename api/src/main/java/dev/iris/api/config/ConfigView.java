@@ -42,6 +42,9 @@ public interface ConfigView {
     /** An array of integers, if present. */
     Optional<List<Long>> integers(String key);
 
+    /** One integer or an array of integers (as {@code eos_token_id} may be), as a list, if present. */
+    Optional<List<Long>> integerOrIntegers(String key);
+
     /** An array of numbers, if present. */
     Optional<List<Double>> numbers(String key);
 

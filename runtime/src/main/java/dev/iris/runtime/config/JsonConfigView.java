@@ -117,6 +117,14 @@ public final class JsonConfigView implements ConfigView {
     }
 
     @Override
+    public Optional<List<Long>> integerOrIntegers(String key) {
+        if (has(key) && !node.get(key).isArray()) {
+            return integer(key).map(List::of);
+        }
+        return integers(key);
+    }
+
+    @Override
     public Optional<List<Double>> numbers(String key) {
         return array(key, JsonNode::isNumber, JsonNode::asDouble, "number");
     }

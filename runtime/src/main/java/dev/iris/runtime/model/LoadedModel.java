@@ -1,0 +1,123 @@
+package dev.iris.runtime.model;
+
+import dev.iris.api.attention.AttentionBackend;
+import dev.iris.api.compute.ComputeBackend;
+import dev.iris.api.config.ConfigView;
+import dev.iris.api.model.ModelArchitecture;
+import dev.iris.api.model.ModelContext;
+import dev.iris.api.model.VisionLanguageModel;
+import dev.iris.api.sampling.Sampler;
+import dev.iris.api.tensor.WeightSource;
+import dev.iris.runtime.config.JsonConfigView;
+import dev.iris.runtime.engine.Engine;
+import dev.iris.runtime.engine.EngineOptions;
+import dev.iris.runtime.plugin.PluginInfo;
+import dev.iris.runtime.plugin.PluginKind;
+import dev.iris.runtime.plugin.PluginRegistry;
+import dev.iris.runtime.tokenizer.Tokenizer;
+import dev.iris.runtime.weights.LoadProgress;
+import dev.iris.runtime.weights.SafetensorsWeights;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * A Hugging Face model directory made ready to serve: its family found among the plugins by
+ * {@code config.json}'s {@code architectures}, its weights mapped onto the chosen device's
+ * backends, its tokenizer and its end-of-sequence ids read. Closing it unmaps the weights.
+ *
+ * @param directory    the model directory
+ * @param architecture the family plugin that built the model
+ * @param model        the model
+ * @param compute      the device's compute backend
+ * @param attention    the device's attention backend
+ * @param tokenizer    the directory's {@code tokenizer.json}
+ * @param eosTokenIds  ids that end generation: {@code generation_config.json}'s and {@code config.json}'s
+ * @param weights      the mapped checkpoint
+ */
+public record LoadedModel(Path directory, ModelArchitecture architecture, VisionLanguageModel model, ComputeBackend compute,
+                          AttentionBackend attention, Tokenizer tokenizer, Set<Integer> eosTokenIds, WeightSource weights)
+        implements AutoCloseable {
+
+    /**
+     * Loads a model directory.
+     *
+     * @param device the compute backend's name ({@code --device}: {@code cpu}, {@code cuda})
+     * @throws IOException naming the file, key, tensor or plugin that is missing or wrong
+     */
+    public static LoadedModel load(Path directory, PluginRegistry plugins, String device, LoadProgress progress)
+            throws IOException {
+        if (!Files.isDirectory(directory)) {
+            throw new IOException(directory + " is not a model directory");
+        }
+        ConfigView config = JsonConfigView.read(directory.resolve("config.json"), false);
+        String archName = config.strings("architectures").filter(l -> !l.isEmpty()).map(List::getFirst)
+                .orElseThrow(() -> new IOException(directory.resolve("config.json") + " names no architectures"));
+        ModelArchitecture arch = plugins.ofKind(PluginKind.MODEL).stream().map(PluginInfo::provider)
+                .map(ModelArchitecture.class::cast).filter(a -> a.architectures().contains(archName)).findFirst()
+                .orElseThrow(() -> new IOException("no model family plugin serves " + archName + " (installed: "
+                        + families(plugins) + ")"));
+        arch.validate(config);
+        ComputeBackend compute = plugins.find(ComputeBackend.class, device)
+                .orElseThrow(() -> new IOException("no compute backend named '" + device + "' (installed: "
+                        + names(plugins, PluginKind.COMPUTE_BACKEND) + ")"));
+        if (!compute.isAvailable()) {
+            throw new IOException("the " + device + " backend cannot run here: " + compute.unavailableReason());
+        }
+        AttentionBackend attention = plugins.ofKind(PluginKind.ATTENTION_BACKEND).stream().map(PluginInfo::provider)
+                .map(AttentionBackend.class::cast).filter(a -> a.computeBackend().equals(device)).findFirst()
+                .orElseThrow(() -> new IOException("no attention backend for the " + device + " compute backend"));
+        Tokenizer tokenizer = Tokenizer.load(directory.resolve("tokenizer.json"));
+        Set<Integer> eos = eosIds(directory, config);
+        SafetensorsWeights weights = SafetensorsWeights.open(directory, progress);
+        try {
+            ConfigView preprocessor = JsonConfigView.read(directory.resolve("preprocessor_config.json"), true);
+            VisionLanguageModel model = arch.load(new ModelContext(directory, config, preprocessor, weights, compute, attention));
+            return new LoadedModel(directory, arch, model, compute, attention, tokenizer, eos, weights);
+        } catch (IOException | RuntimeException e) {
+            weights.close();
+            throw e;
+        }
+    }
+
+    /** {@code eos_token_id} (a number or a list) of generation_config.json, config.json and its text_config. */
+    static Set<Integer> eosIds(Path directory, ConfigView config) throws IOException {
+        Set<Integer> ids = new LinkedHashSet<>();
+        addEos(JsonConfigView.read(directory.resolve("generation_config.json"), true), ids);
+        addEos(config, ids);
+        config.object("text_config").ifPresent(t -> addEos(t, ids));
+        return Set.copyOf(ids);
+    }
+
+    private static void addEos(ConfigView c, Set<Integer> ids) {
+        c.integerOrIntegers("eos_token_id").ifPresent(l -> l.forEach(v -> ids.add(v.intValue())));
+    }
+
+    private static String families(PluginRegistry plugins) {
+        String s = plugins.ofKind(PluginKind.MODEL).stream()
+                .map(p -> p.name() + " " + ((ModelArchitecture) p.provider()).architectures())
+                .collect(Collectors.joining(", "));
+        return s.isEmpty() ? "none" : s;
+    }
+
+    private static String names(PluginRegistry plugins, PluginKind kind) {
+        String s = plugins.ofKind(kind).stream().map(PluginInfo::name).collect(Collectors.joining(", "));
+        return s.isEmpty() ? "none" : s;
+    }
+
+    /** An engine over this model, decoding text with its tokenizer (special tokens skipped). */
+    public Engine newEngine(Sampler sampler, EngineOptions options) {
+        return new Engine(model, compute, attention, sampler, options, ids -> tokenizer.decode(ids, true));
+    }
+
+    @Override
+    public void close() throws IOException {
+        model.close();
+        weights.close();
+    }
+}

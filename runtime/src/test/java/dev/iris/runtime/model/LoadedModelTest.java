@@ -1,0 +1,49 @@
+package dev.iris.runtime.model;
+
+import dev.iris.runtime.config.JsonConfigView;
+import dev.iris.runtime.plugin.PluginHostType;
+import dev.iris.runtime.plugin.PluginRegistry;
+import dev.iris.runtime.plugin.PluginSettings;
+import dev.iris.runtime.weights.LoadProgress;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class LoadedModelTest {
+
+    @TempDir
+    Path empty;
+
+    @Test
+    void eosIdsComeFromGenerationConfigAndConfig() throws IOException {
+        Path dir = Path.of("../testdata/models/tiny-mllama"); // generation_config: [301, 308, 309]
+        assertEquals(Set.of(301, 308, 309), LoadedModel.eosIds(dir, JsonConfigView.read(dir.resolve("config.json"), false)));
+        Path qwen = Path.of("../testdata/models/tiny-qwen2-vl"); // generation_config [302, 300], config 302
+        assertEquals(Set.of(302, 300), LoadedModel.eosIds(qwen, JsonConfigView.read(qwen.resolve("config.json"), false)));
+    }
+
+    @Test
+    void aCheckpointNoInstalledFamilyServesIsRefusedByName() throws IOException {
+        try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(empty.resolve("none"), PluginHostType.JPMS))) {
+            IOException e = assertThrows(IOException.class, () -> LoadedModel.load(Path.of("../testdata/models/tiny-qwen2-vl"),
+                    plugins, "cpu", LoadProgress.NONE));
+            assertEquals("no model family plugin serves Qwen2VLForConditionalGeneration (installed: none)", e.getMessage());
+        }
+    }
+
+    @Test
+    void aDirectoryWithoutConfigIsRefusedNamingTheFile() throws IOException {
+        Files.writeString(empty.resolve("tokenizer.json"), "{}");
+        try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(empty.resolve("none"), PluginHostType.JPMS))) {
+            IOException e = assertThrows(IOException.class, () -> LoadedModel.load(empty, plugins, "cpu", LoadProgress.NONE));
+            assertEquals(true, e.getMessage().contains("config.json"), e.getMessage());
+        }
+    }
+}
