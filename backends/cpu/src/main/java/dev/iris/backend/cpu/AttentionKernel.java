@@ -44,25 +44,7 @@ final class AttentionKernel {
             }
         }
         for (int h = 0; h < heads; h++) {
-            int so = h * count;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t < count; t++) {
-                max = Math.max(max, s[so + t]);
-            }
-            if (max == Float.NEGATIVE_INFINITY) {
-                Arrays.fill(s, so, so + count, 0f); // every row masked out: zero output
-                continue;
-            }
-            float sum = 0f;
-            for (int t = 0; t < count; t++) {
-                float e = (float) Math.exp(s[so + t] - max);
-                s[so + t] = e;
-                sum += e;
-            }
-            float inv = 1f / sum;
-            for (int t = 0; t < count; t++) {
-                s[so + t] *= inv;
-            }
+            RowKernels.softmaxInPlace(s, h * count, count); // a fully masked row becomes zeros
         }
         int upper = F.loopBound(d);
         for (int t = 0; t < count; t++) {
