@@ -40,23 +40,7 @@ final class BpeModel {
             out.add(whole);
             return;
         }
-        List<String> symbols = new ArrayList<>();
-        piece.codePoints().forEach(cp -> symbols.add(new String(Character.toChars(cp))));
-        while (symbols.size() > 1) {
-            int best = -1;
-            int bestRank = Integer.MAX_VALUE;
-            for (int i = 0; i + 1 < symbols.size(); i++) {
-                Integer r = ranks.get(symbols.get(i) + " " + symbols.get(i + 1));
-                if (r != null && r < bestRank) {
-                    bestRank = r;
-                    best = i;
-                }
-            }
-            if (best < 0) {
-                break;
-            }
-            symbols.set(best, symbols.get(best) + symbols.remove(best + 1));
-        }
+        List<String> symbols = merge(piece);
         boolean lastWasUnk = false;
         for (String s : symbols) {
             Integer id = vocab.get(s);
@@ -76,6 +60,64 @@ final class BpeModel {
             } else {
                 throw new IllegalArgumentException("no token for '" + s + "' and the vocabulary has no unknown token");
             }
+        }
+    }
+
+    /** A candidate merge of the symbols at {@code left} and {@code right}, valid while both still hold these texts. */
+    private record Pair(int rank, int left, int right, String leftText, String rightText) {
+    }
+
+    /**
+     * Applies the merges lowest rank first (leftmost first among equal ranks), as Hugging Face
+     * tokenizers do, over a linked list of symbols with a priority queue of candidate pairs:
+     * O(n log n) in the piece length, which matters for SentencePiece vocabularies where a whole
+     * text is one piece.
+     */
+    private List<String> merge(String piece) {
+        List<String> text = new ArrayList<>();
+        piece.codePoints().forEach(cp -> text.add(new String(Character.toChars(cp))));
+        int n = text.size();
+        int[] next = new int[n];
+        int[] prev = new int[n];
+        for (int i = 0; i < n; i++) {
+            next[i] = i + 1 < n ? i + 1 : -1;
+            prev[i] = i - 1;
+        }
+        java.util.PriorityQueue<Pair> queue = new java.util.PriorityQueue<>(
+                java.util.Comparator.comparingInt(Pair::rank).thenComparingInt(Pair::left));
+        for (int i = 0; i + 1 < n; i++) {
+            offer(queue, text, i, i + 1);
+        }
+        while (!queue.isEmpty()) {
+            Pair p = queue.poll();
+            String l = text.get(p.left());
+            String r = text.get(p.right());
+            if (l == null || r == null || next[p.left()] != p.right() || !l.equals(p.leftText()) || !r.equals(p.rightText())) {
+                continue; // stale: one side was merged since
+            }
+            text.set(p.left(), l + r);
+            text.set(p.right(), null);
+            int after = next[p.right()];
+            next[p.left()] = after;
+            if (after >= 0) {
+                prev[after] = p.left();
+                offer(queue, text, p.left(), after);
+            }
+            if (prev[p.left()] >= 0) {
+                offer(queue, text, prev[p.left()], p.left());
+            }
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = n == 0 ? -1 : 0; i >= 0; i = next[i]) {
+            out.add(text.get(i));
+        }
+        return out;
+    }
+
+    private void offer(java.util.PriorityQueue<Pair> queue, List<String> text, int left, int right) {
+        Integer rank = ranks.get(text.get(left) + " " + text.get(right));
+        if (rank != null) {
+            queue.add(new Pair(rank, left, right, text.get(left), text.get(right)));
         }
     }
 

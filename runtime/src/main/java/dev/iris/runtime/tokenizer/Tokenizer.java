@@ -90,10 +90,17 @@ public final class Tokenizer {
      * @throws IOException naming the file when it is unreadable or uses a component Iris lacks
      */
     public static Tokenizer load(Path tokenizerJson) throws IOException {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(tokenizerJson)) {
+            return read(in, tokenizerJson.toString());
+        }
+    }
+
+    /** Reads a {@code tokenizer.json} from a stream; {@code source} names it in errors. */
+    public static Tokenizer read(java.io.InputStream in, String source) throws IOException {
         try {
-            return new Tokenizer(new ObjectMapper().readTree(tokenizerJson.toFile()), tokenizerJson.toString());
+            return new Tokenizer(new ObjectMapper().readTree(in), source);
         } catch (IllegalArgumentException | NullPointerException e) {
-            throw new IOException(tokenizerJson + ": " + e.getMessage(), e);
+            throw new IOException(source + ": " + e.getMessage(), e);
         }
     }
 
