@@ -2,15 +2,11 @@ package dev.iris.modelkit.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.iris.api.config.ConfigView;
 import dev.iris.api.sampling.SamplingParams;
 import dev.iris.backend.cpu.CpuAttentionBackend;
 import dev.iris.backend.cpu.CpuComputeBackend;
-import dev.iris.modelkit.lm.DecoderConfig;
-import dev.iris.modelkit.lm.DecoderLanguageModel;
-import dev.iris.modelkit.lm.DecoderWeights;
-import dev.iris.runtime.config.JsonConfigView;
 import dev.iris.runtime.engine.Engine;
+import dev.iris.runtime.model.LoadedModel;
 import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.engine.GenerationResult;
@@ -20,7 +16,6 @@ import dev.iris.runtime.stop.StopConditions;
 import dev.iris.runtime.stop.StopMatcher;
 import dev.iris.runtime.tokenizer.Tokenizer;
 import dev.iris.runtime.weights.LoadProgress;
-import dev.iris.runtime.weights.SafetensorsWeights;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,29 +43,30 @@ class EngineGenerationTest {
     private static final Path MODEL = Path.of("../testdata/models/tiny-qwen2-vl");
     private static final Path GOLDEN = Path.of("../testdata/golden/tiny-qwen2-vl/text_only.json");
 
-    private SafetensorsWeights weights;
+    private LoadedModel loaded;
     private Tokenizer tokenizer;
     private Engine engine;
     private JsonNode golden;
 
     @BeforeEach
     void start() throws IOException {
-        ConfigView config = JsonConfigView.read(MODEL.resolve("config.json"), false);
-        DecoderConfig dc = DecoderConfig.from(config, false);
-        var cpu = new CpuComputeBackend();
-        var attention = new CpuAttentionBackend();
-        weights = SafetensorsWeights.open(MODEL, LoadProgress.NONE);
-        var lm = new DecoderLanguageModel(dc, DecoderWeights.load(weights, cpu, "", dc), cpu, attention);
-        tokenizer = Tokenizer.load(MODEL.resolve("tokenizer.json"));
-        engine = new Engine(new TextDecoderModel(lm, config.requireInt("max_position_embeddings"), List.of(302, 300)),
-                cpu, attention, new DefaultSampler(), new EngineOptions(4, 512, 0), ids -> tokenizer.decode(ids, true));
+        loaded = LoadedModel.load(MODEL, List.of(new TextDecoderArchitecture()), new CpuComputeBackend(),
+                new CpuAttentionBackend(), LoadProgress.NONE);
+        tokenizer = loaded.tokenizer();
+        engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0));
         golden = new ObjectMapper().readTree(GOLDEN.toFile());
     }
 
     @AfterEach
     void stop() throws IOException {
         engine.close();
-        weights.close();
+        loaded.close();
+    }
+
+    @Test
+    void theModelDirectorySuppliesTokenizerAndEndOfSequenceIds() {
+        assertEquals(Set.of(302, 300), loaded.eosTokenIds()); // generation_config.json
+        assertArrayEquals(promptIds(), tokenizer.encode(golden.get("rendered_prompt").asText(), false));
     }
 
     private int[] promptIds() {

@@ -52,26 +52,37 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
      */
     public static LoadedModel load(Path directory, PluginRegistry plugins, String device, LoadProgress progress)
             throws IOException {
+        List<ModelArchitecture> families = plugins.ofKind(PluginKind.MODEL).stream()
+                .map(p -> (ModelArchitecture) p.provider()).toList();
+        ComputeBackend compute = plugins.find(ComputeBackend.class, device)
+                .orElseThrow(() -> new IOException("no compute backend named '" + device + "' (installed: "
+                        + names(plugins, PluginKind.COMPUTE_BACKEND) + ")"));
+        AttentionBackend attention = plugins.ofKind(PluginKind.ATTENTION_BACKEND).stream().map(PluginInfo::provider)
+                .map(AttentionBackend.class::cast).filter(a -> a.computeBackend().equals(device)).findFirst()
+                .orElseThrow(() -> new IOException("no attention backend for the " + device + " compute backend"));
+        return load(directory, families, compute, attention, progress);
+    }
+
+    /**
+     * Loads a model directory with these families and backends (what {@link #load(Path,
+     * PluginRegistry, String, LoadProgress)} takes from the plugins).
+     */
+    public static LoadedModel load(Path directory, List<ModelArchitecture> families, ComputeBackend compute,
+                                   AttentionBackend attention, LoadProgress progress) throws IOException {
         if (!Files.isDirectory(directory)) {
             throw new IOException(directory + " is not a model directory");
         }
         ConfigView config = JsonConfigView.read(directory.resolve("config.json"), false);
         String archName = config.strings("architectures").filter(l -> !l.isEmpty()).map(List::getFirst)
                 .orElseThrow(() -> new IOException(directory.resolve("config.json") + " names no architectures"));
-        ModelArchitecture arch = plugins.ofKind(PluginKind.MODEL).stream().map(PluginInfo::provider)
-                .map(ModelArchitecture.class::cast).filter(a -> a.architectures().contains(archName)).findFirst()
+        ModelArchitecture arch = families.stream().filter(a -> a.architectures().contains(archName)).findFirst()
                 .orElseThrow(() -> new IOException("no model family plugin serves " + archName + " (installed: "
-                        + families(plugins) + ")"));
+                        + (families.isEmpty() ? "none" : families.stream()
+                        .map(f -> f.name() + " " + f.architectures()).collect(Collectors.joining(", "))) + ")"));
         arch.validate(config);
-        ComputeBackend compute = plugins.find(ComputeBackend.class, device)
-                .orElseThrow(() -> new IOException("no compute backend named '" + device + "' (installed: "
-                        + names(plugins, PluginKind.COMPUTE_BACKEND) + ")"));
         if (!compute.isAvailable()) {
-            throw new IOException("the " + device + " backend cannot run here: " + compute.unavailableReason());
+            throw new IOException("the " + compute.name() + " backend cannot run here: " + compute.unavailableReason());
         }
-        AttentionBackend attention = plugins.ofKind(PluginKind.ATTENTION_BACKEND).stream().map(PluginInfo::provider)
-                .map(AttentionBackend.class::cast).filter(a -> a.computeBackend().equals(device)).findFirst()
-                .orElseThrow(() -> new IOException("no attention backend for the " + device + " compute backend"));
         Tokenizer tokenizer = Tokenizer.load(directory.resolve("tokenizer.json"));
         Set<Integer> eos = eosIds(directory, config);
         SafetensorsWeights weights = SafetensorsWeights.open(directory, progress);
@@ -96,13 +107,6 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
 
     private static void addEos(ConfigView c, Set<Integer> ids) {
         c.integerOrIntegers("eos_token_id").ifPresent(l -> l.forEach(v -> ids.add(v.intValue())));
-    }
-
-    private static String families(PluginRegistry plugins) {
-        String s = plugins.ofKind(PluginKind.MODEL).stream()
-                .map(p -> p.name() + " " + ((ModelArchitecture) p.provider()).architectures())
-                .collect(Collectors.joining(", "));
-        return s.isEmpty() ? "none" : s;
     }
 
     private static String names(PluginRegistry plugins, PluginKind kind) {
