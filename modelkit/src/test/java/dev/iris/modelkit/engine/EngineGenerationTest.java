@@ -53,7 +53,7 @@ class EngineGenerationTest {
         loaded = LoadedModel.load(MODEL, List.of(new TextDecoderArchitecture()), new CpuComputeBackend(),
                 new CpuAttentionBackend(), LoadProgress.NONE);
         tokenizer = loaded.tokenizer();
-        engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0));
+        engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, true));
         golden = new ObjectMapper().readTree(GOLDEN.toFile());
     }
 
@@ -100,7 +100,25 @@ class EngineGenerationTest {
         assertArrayEquals(expected("new_tokens_ignore_eos"), all.outputIds());
         assertEquals(StopMatcher.FinishReason.LENGTH, all.finishReason());
         assertEquals(71, all.promptTokens());
-        assertEquals(0, engine.pages().usedPages());
+        // No request holds pages now; what is in use is the prefix cache's.
+        assertEquals(engine.cachedPages(), engine.pages().usedPages());
+    }
+
+    @Test
+    void theSecondOfTwoIdenticalRequestsReusesCachedTokensAndGivesTheSameOutput() throws IOException {
+        GenerationResult first = engine.generate(request(promptIds(), SamplingParams.GREEDY, true, 8));
+        GenerationResult second = engine.generate(request(promptIds(), SamplingParams.GREEDY, true, 8));
+        assertEquals(0, first.cachedTokens());
+        assertEquals(68, second.cachedTokens()); // 70 of 71 prompt tokens may come from cache, in pages of 4
+        assertArrayEquals(first.outputIds(), second.outputIds());
+
+        try (Engine uncached = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, false))) {
+            uncached.generate(request(promptIds(), SamplingParams.GREEDY, true, 8));
+            GenerationResult again = uncached.generate(request(promptIds(), SamplingParams.GREEDY, true, 8));
+            assertEquals(0, again.cachedTokens());
+            assertArrayEquals(first.outputIds(), again.outputIds());
+            assertEquals(0, uncached.pages().usedPages());
+        }
     }
 
     @Test
@@ -197,6 +215,6 @@ class EngineGenerationTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> engine.generate(request(longPrompt, SamplingParams.GREEDY, false, 4)));
         assertEquals("The input (40000 tokens) is longer than the model's context length (32768 tokens).", e.getMessage());
-        assertEquals(0, engine.pages().usedPages());
+        assertEquals(engine.cachedPages(), engine.pages().usedPages());
     }
 }

@@ -16,13 +16,16 @@ import dev.iris.api.sampling.SampledToken;
 import dev.iris.api.sampling.Sampler;
 import dev.iris.api.sampling.SamplingState;
 import dev.iris.api.tensor.Tensor;
+import dev.iris.runtime.kv.ImageKeys;
 import dev.iris.runtime.kv.KvPagePool;
 import dev.iris.runtime.kv.PageTable;
+import dev.iris.runtime.kv.PrefixCache;
 import dev.iris.runtime.stop.StopConditions;
 import dev.iris.runtime.stop.StopMatcher;
 import dev.iris.runtime.text.IncrementalDetokenizer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -41,8 +44,9 @@ import java.util.random.RandomGenerator;
  * {@link Flow.Publisher} of tokens, or block on their own thread.
  *
  * <p>This is the single-request path: requests run one after another, each as a prefill of the
- * whole prompt and then one decode step per token. Continuous batching replaces the loop in
- * {@link #run} (issue #5); the request and result types stay.
+ * prompt (after the longest prefix found in the prefix cache) and then one decode step per
+ * token; a finished request's pages go to the prefix cache. Continuous batching replaces the
+ * loop in {@link #run} (issue #5); the request and result types stay.
  */
 public final class Engine implements AutoCloseable {
 
@@ -51,6 +55,8 @@ public final class Engine implements AutoCloseable {
     private final Sampler sampler;
     private final Function<int[], String> detokenize;
     private final KvPagePool pool;
+    private final PrefixCache prefixCache;
+    private final ImageKeys imageKeys = new ImageKeys();
     private final KvCache cache;
     private final ExecutorService thread;
 
@@ -71,6 +77,7 @@ public final class Engine implements AutoCloseable {
         int pages = KvPagePool.pagesFor(options.pageSize(), bytesPerToken, options.maxTotalTokens(), options.memFraction(),
                 freeHeap);
         this.pool = new KvPagePool(options.pageSize(), pages);
+        this.prefixCache = options.prefixCache() ? new PrefixCache(pool) : null;
         this.cache = attention.createCache(new KvCacheSpec(spec.layers(), spec.kvHeads(), spec.headDim(),
                 options.pageSize(), pages));
         this.thread = Executors.newSingleThreadExecutor(r -> {
@@ -80,9 +87,14 @@ public final class Engine implements AutoCloseable {
         });
     }
 
-    /** The K/V page pool (for metrics and tests: pages in use return to zero when requests end). */
+    /** The K/V page pool (for metrics and tests: pages held by requests return to zero when they end). */
     public KvPagePool pages() {
         return pool;
+    }
+
+    /** Pages the prefix cache holds (evictable), 0 when it is off. */
+    public int cachedPages() {
+        return prefixCache == null ? 0 : prefixCache.cachedPages();
     }
 
     /** Runs a request; the future completes with its result or fails with the reason. */
@@ -150,14 +162,18 @@ public final class Engine implements AutoCloseable {
         StringBuilder all = new StringBuilder();
         State state = new State(ids, request.sampling().seed());
         if (given.maxNewTokens() == 0) {
-            return new GenerationResult(ids.length, out, "", StopMatcher.FinishReason.LENGTH, null);
+            return new GenerationResult(ids.length, 0, out, "", StopMatcher.FinishReason.LENGTH, null);
         }
+        long[] keys = cacheKeys(ids, prompt, request);
+        PrefixCache.Match match = prefixCache == null ? null : prefixCache.lookup(keys, ids.length - 1);
+        int cached = match == null ? 0 : match.tokens(pool.pageSize());
         try (PageTable table = pool.newTable()) {
-            if (!table.ensureCapacity(ids.length + 1)) {
-                throw new IllegalStateException("the prompt (" + ids.length + " tokens) does not fit the K/V pool of "
-                        + pool.tokenCapacity() + " tokens");
+            if (match != null) {
+                table.borrow(match.pages());
             }
-            float[] logits = forward(ids, prompt.positions(), 0, table, splices(prompt, request));
+            reserve(table, ids.length + 1);
+            float[] logits = forward(Arrays.copyOfRange(ids, cached, ids.length),
+                    prompt.positions().slice(cached, ids.length), cached, table, splices(prompt, request, cached));
             while (true) {
                 SampledToken token = sampler.sample(logits, request.sampling(), state);
                 out.add(token);
@@ -170,24 +186,89 @@ public final class Engine implements AutoCloseable {
                 all.append(shown);
                 sink.accept(new TokenEvent(token, shown));
                 if (step.finished()) {
-                    return new GenerationResult(ids.length, out, all.toString(), step.finish(), step.matchedStop());
+                    keep(table, keys, out);
+                    return new GenerationResult(ids.length, cached, out, all.toString(), step.finish(), step.matchedStop());
                 }
                 int slot = ids.length + out.size() - 1;
-                if (!table.ensureCapacity(slot + 1)) {
-                    throw new IllegalStateException("the K/V pool of " + pool.tokenCapacity() + " tokens is full");
-                }
+                reserve(table, slot + 1);
                 Positions p = Positions.sequential(prompt.positions().axes(), slot + prompt.decodeOffset(), 1);
                 logits = forward(new int[]{token.tokenId()}, p, slot, table, List.of());
+            }
+        } finally {
+            if (match != null) {
+                prefixCache.release(match);
             }
         }
     }
 
-    /** Each image's features replace its placeholder rows (the whole prompt is one prefill here). */
-    private List<SequenceInput.EmbeddingSplice> splices(PreparedPrompt prompt, GenerationRequest request) {
+    /** Grows the table to {@code tokens}, evicting cached prefixes when the pool is short. */
+    private void reserve(PageTable table, int tokens) {
+        if (table.ensureCapacity(tokens)) {
+            return;
+        }
+        if (prefixCache != null) {
+            prefixCache.evict(pool.pagesFor(tokens) - table.size() - pool.freePages());
+        }
+        if (!table.ensureCapacity(tokens)) {
+            throw new IllegalStateException("the K/V pool of " + pool.tokenCapacity() + " tokens cannot hold "
+                    + tokens + " tokens");
+        }
+    }
+
+    /** Hands the finished sequence's full pages (prompt and generated tokens with K/V) to the prefix cache. */
+    private void keep(PageTable table, long[] promptKeys, List<SampledToken> out) {
+        if (prefixCache == null) {
+            return;
+        }
+        int computed = promptKeys.length + out.size() - 1; // the last token's K/V was never computed
+        long[] keys = Arrays.copyOf(promptKeys, computed);
+        for (int i = promptKeys.length; i < computed; i++) {
+            keys[i] = out.get(i - promptKeys.length).tokenId();
+        }
+        int fullPages = Math.min(computed / pool.pageSize(), table.size());
+        prefixCache.insert(keys, table.pages(), fullPages);
+        table.detach(fullPages);
+    }
+
+    /** Token ids, with each image position keyed by the image's content hash and the offset in it. */
+    private long[] cacheKeys(int[] ids, PreparedPrompt prompt, GenerationRequest request) {
+        long[] keys = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            keys[i] = ids[i];
+        }
+        for (PreparedPrompt.ImageSpan span : prompt.imageSpans()) {
+            byte[] hash = contentHash(request.images().get(span.image()).pixelValues());
+            for (int o = 0; o < span.length(); o++) {
+                keys[span.start() + o] = imageKeys.key(hash, o);
+            }
+        }
+        return keys;
+    }
+
+    private static byte[] contentHash(float[] pixels) {
+        try {
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(pixels.length * 4);
+            b.asFloatBuffer().put(pixels);
+            return sha.digest(b.array());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    /**
+     * Each image's features replace its placeholder rows among the tokens computed now (from
+     * {@code cached} on; a cached prefix may end inside an image).
+     */
+    private List<SequenceInput.EmbeddingSplice> splices(PreparedPrompt prompt, GenerationRequest request, int cached) {
         List<SequenceInput.EmbeddingSplice> splices = new ArrayList<>();
         for (PreparedPrompt.ImageSpan span : prompt.imageSpans()) {
+            int skip = Math.max(0, cached - span.start());
+            if (skip >= span.length()) {
+                continue;
+            }
             EncodedImage image = model.encodeImage(request.images().get(span.image()));
-            splices.add(new SequenceInput.EmbeddingSplice(span.start(), image, 0, span.length()));
+            splices.add(new SequenceInput.EmbeddingSplice(span.start() + skip - cached, image, skip, span.length() - skip));
         }
         return splices;
     }
@@ -214,7 +295,7 @@ public final class Engine implements AutoCloseable {
 
         void add(int token) {
             if (count == generated.length) {
-                generated = java.util.Arrays.copyOf(generated, count * 2);
+                generated = Arrays.copyOf(generated, count * 2);
             }
             generated[count++] = token;
         }
@@ -226,7 +307,7 @@ public final class Engine implements AutoCloseable {
 
         @Override
         public int[] generatedTokens() {
-            return java.util.Arrays.copyOf(generated, count);
+            return Arrays.copyOf(generated, count);
         }
 
         @Override

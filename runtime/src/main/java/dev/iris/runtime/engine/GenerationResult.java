@@ -9,12 +9,13 @@ import java.util.List;
  * A finished generation.
  *
  * @param promptTokens  prompt length after image placeholders were expanded
+ * @param cachedTokens  prompt tokens whose K/V came from the prefix cache
  * @param tokens        every generated token, the one that stopped it included
  * @param text          the generated text (without the matched stop string unless kept)
  * @param finishReason  why it ended
  * @param matchedStop   the stop string or token id that ended it, or null
  */
-public record GenerationResult(int promptTokens, List<SampledToken> tokens, String text,
+public record GenerationResult(int promptTokens, int cachedTokens, List<SampledToken> tokens, String text,
                                StopMatcher.FinishReason finishReason, Object matchedStop) {
 
     public GenerationResult {

@@ -12,6 +12,8 @@ public final class PageTable implements AutoCloseable {
     private final KvPagePool pool;
     private int[] pages = new int[0];
     private int count;
+    /** Leading pages borrowed from the prefix cache: not returned to the pool by this table. */
+    private int shared;
 
     PageTable(KvPagePool pool) {
         this.pool = pool;
@@ -39,6 +41,29 @@ public final class PageTable implements AutoCloseable {
         return true;
     }
 
+    /** Starts an empty table with pages borrowed from the prefix cache (tokens already computed). */
+    public void borrow(int[] cached) {
+        if (count != 0) {
+            throw new IllegalStateException("borrow before taking any page");
+        }
+        pages = Arrays.copyOf(cached, Math.max(cached.length, 4));
+        count = cached.length;
+        shared = cached.length;
+    }
+
+    /**
+     * Ends the table when its first {@code keep} pages now belong to the prefix cache: its own
+     * pages after those go back to the pool, and the table is empty afterwards.
+     */
+    public void detach(int keep) {
+        int from = Math.max(keep, shared);
+        if (count > from) {
+            pool.give(Arrays.copyOfRange(pages, from, count), count - from);
+        }
+        count = 0;
+        shared = 0;
+    }
+
     /** The page ids, in token order (a copy, for {@link dev.iris.api.attention.AttentionSequence}). */
     public int[] pages() {
         return Arrays.copyOf(pages, count);
@@ -57,9 +82,10 @@ public final class PageTable implements AutoCloseable {
     /** Gives every page back; the table is empty afterwards and may grow again. */
     @Override
     public void close() {
-        if (count > 0) {
-            pool.give(pages, count);
-            count = 0;
+        if (count > shared) {
+            pool.give(Arrays.copyOfRange(pages, shared, count), count - shared);
         }
+        count = 0;
+        shared = 0;
     }
 }
