@@ -53,7 +53,7 @@ class EngineGenerationTest {
         loaded = LoadedModel.load(MODEL, List.of(new TextDecoderArchitecture()), new CpuComputeBackend(),
                 new CpuAttentionBackend(), LoadProgress.NONE);
         tokenizer = loaded.tokenizer();
-        engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, true));
+        engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, true, 16, 32));
         golden = new ObjectMapper().readTree(GOLDEN.toFile());
     }
 
@@ -112,12 +112,53 @@ class EngineGenerationTest {
         assertEquals(68, second.cachedTokens()); // 70 of 71 prompt tokens may come from cache, in pages of 4
         assertArrayEquals(first.outputIds(), second.outputIds());
 
-        try (Engine uncached = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, false))) {
+        try (Engine uncached = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, false, 16, 32))) {
             uncached.generate(request(promptIds(), SamplingParams.GREEDY, true, 8));
             GenerationResult again = uncached.generate(request(promptIds(), SamplingParams.GREEDY, true, 8));
             assertEquals(0, again.cachedTokens());
             assertArrayEquals(first.outputIds(), again.outputIds());
             assertEquals(0, uncached.pages().usedPages());
+        }
+    }
+
+    @Test
+    void requestsRunTogetherProduceExactlyWhatTheyProduceAlone() {
+        int[] prompt = promptIds();
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            // Different lengths (10 to 71 tokens) and seeds; half greedy, half sampled.
+            int[] ids = java.util.Arrays.copyOf(prompt, 10 + i * 8 + (i == 7 ? 5 : 0));
+            SamplingParams p = i % 2 == 0 ? SamplingParams.GREEDY : new SamplingParams(0.9f, 0.95f, -1, 0f, 1f, 0f, 0f, (long) i, 2);
+            requests.add(request(ids, p, true, 6 + i));
+        }
+        List<GenerationResult> alone = new ArrayList<>();
+        try (Engine single = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 2048, 0, false, 1, 32))) {
+            for (GenerationRequest r : requests) {
+                alone.add(single.generate(r));
+            }
+        }
+        List<GenerationResult> together = engine.generate(requests);
+        for (int i = 0; i < requests.size(); i++) {
+            assertArrayEquals(alone.get(i).outputIds(), together.get(i).outputIds(), "request " + i);
+            for (int t = 0; t < alone.get(i).tokens().size(); t++) {
+                assertEquals(alone.get(i).tokens().get(t).logprob(), together.get(i).tokens().get(t).logprob(), "request " + i);
+            }
+        }
+        assertEquals(engine.cachedPages(), engine.pages().usedPages());
+    }
+
+    @Test
+    void aPoolForTwoLongRequestsStillFinishesEightSubmittedAtOnce() {
+        // 71-token prompts + 8 new tokens need 20 pages of 4 each; the pool holds 40 pages.
+        try (Engine tight = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 160, 0, false, 16, 32))) {
+            List<GenerationRequest> eight = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                eight.add(request(promptIds(), SamplingParams.GREEDY, true, 8));
+            }
+            for (GenerationResult r : tight.generate(eight)) {
+                assertArrayEquals(expected("new_tokens_ignore_eos"), r.outputIds());
+            }
+            assertEquals(0, tight.pages().usedPages());
         }
     }
 

@@ -14,11 +14,9 @@ import dev.iris.api.model.SequenceInput;
 import dev.iris.api.model.VisionLanguageModel;
 import dev.iris.api.sampling.SampledToken;
 import dev.iris.api.sampling.Sampler;
-import dev.iris.api.sampling.SamplingState;
 import dev.iris.api.tensor.Tensor;
 import dev.iris.runtime.kv.ImageKeys;
 import dev.iris.runtime.kv.KvPagePool;
-import dev.iris.runtime.kv.PageTable;
 import dev.iris.runtime.kv.PrefixCache;
 import dev.iris.runtime.stop.StopConditions;
 import dev.iris.runtime.stop.StopMatcher;
@@ -26,27 +24,28 @@ import dev.iris.runtime.text.IncrementalDetokenizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.SubmissionPublisher;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.random.RandomGenerator;
 
 /**
- * The offline engine (SGLang's {@code sgl.Engine} counterpart): one model, its K/V page pool and
- * a sampler, driven by one engine thread. Callers never block it: they get a future, a
- * {@link Flow.Publisher} of tokens, or block on their own thread.
+ * The offline engine (SGLang's {@code sgl.Engine} counterpart): one model, its K/V page pool, a
+ * prefix cache and a sampler, driven by one engine thread that batches continuously. Every step
+ * runs one forward over all running requests: a decode token for each request that is
+ * generating, and prompt chunks (at most {@code chunkedPrefillSize} prompt tokens per step) for
+ * the ones still prefilling, so one pass over the weights serves them all. Callers never block
+ * the engine thread: they get a future, a {@link Flow.Publisher} of tokens, or block on their own.
  *
- * <p>This is the single-request path: requests run one after another, each as a prefill of the
- * prompt (after the longest prefix found in the prefix cache) and then one decode step per
- * token; a finished request's pages go to the prefix cache. Continuous batching replaces the
- * loop in {@link #run} (issue #5); the request and result types stay.
+ * <p>Admission is first come, first served, and reserves a request's pages for its prompt and
+ * its {@code max_new_tokens} up front, so a running request never runs out of pages: a request
+ * that does not fit waits (after least recently used cached prefixes were evicted) until others
+ * finish.
  */
 public final class Engine implements AutoCloseable {
 
@@ -54,11 +53,15 @@ public final class Engine implements AutoCloseable {
     private final ComputeBackend compute;
     private final Sampler sampler;
     private final Function<int[], String> detokenize;
+    private final EngineOptions options;
     private final KvPagePool pool;
     private final PrefixCache prefixCache;
     private final ImageKeys imageKeys = new ImageKeys();
     private final KvCache cache;
-    private final ExecutorService thread;
+    private final LinkedBlockingDeque<Sequence> waiting = new LinkedBlockingDeque<>();
+    private final List<Sequence> running = new ArrayList<>();
+    private final Thread loop;
+    private volatile boolean closed;
 
     /**
      * @param detokenize decodes token ids to text (skipping special tokens as the request wants);
@@ -70,6 +73,7 @@ public final class Engine implements AutoCloseable {
         this.compute = compute;
         this.sampler = sampler;
         this.detokenize = detokenize;
+        this.options = options;
         ModelSpec spec = model.spec();
         long bytesPerToken = 2L * spec.layers() * spec.kvHeads() * spec.headDim() * Float.BYTES;
         Runtime rt = Runtime.getRuntime();
@@ -80,11 +84,7 @@ public final class Engine implements AutoCloseable {
         this.prefixCache = options.prefixCache() ? new PrefixCache(pool) : null;
         this.cache = attention.createCache(new KvCacheSpec(spec.layers(), spec.kvHeads(), spec.headDim(),
                 options.pageSize(), pages));
-        this.thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "iris-engine");
-            t.setDaemon(true);
-            return t;
-        });
+        this.loop = Thread.ofPlatform().name("iris-engine").daemon().start(this::schedule);
     }
 
     /** The K/V page pool (for metrics and tests: pages held by requests return to zero when they end). */
@@ -97,6 +97,8 @@ public final class Engine implements AutoCloseable {
         return prefixCache == null ? 0 : prefixCache.cachedPages();
     }
 
+    // ---- API ---------------------------------------------------------------------------------
+
     /** Runs a request; the future completes with its result or fails with the reason. */
     public CompletableFuture<GenerationResult> generateAsync(GenerationRequest request) {
         return submit(request, token -> { });
@@ -107,7 +109,7 @@ public final class Engine implements AutoCloseable {
         return join(generateAsync(request));
     }
 
-    /** Runs requests (one after another on this path) and waits for all. */
+    /** Runs requests together and waits for all. */
     public List<GenerationResult> generate(List<GenerationRequest> requests) {
         return requests.stream().map(this::generateAsync).toList().stream().map(Engine::join).toList();
     }
@@ -133,7 +135,13 @@ public final class Engine implements AutoCloseable {
     }
 
     private CompletableFuture<GenerationResult> submit(GenerationRequest request, Consumer<TokenEvent> sink) {
-        return CompletableFuture.supplyAsync(() -> run(request, sink), thread);
+        Sequence s = new Sequence(request, sink);
+        if (closed) {
+            s.future.completeExceptionally(new IllegalStateException("the engine is closed"));
+        } else {
+            waiting.add(s);
+        }
+        return s.future;
     }
 
     private static GenerationResult join(CompletableFuture<GenerationResult> f) {
@@ -144,90 +152,189 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** The single-request generation loop, on the engine thread; each token also goes to {@code sink}. */
-    private GenerationResult run(GenerationRequest request, Consumer<TokenEvent> sink) {
-        PreparedPrompt prompt = model.preparePrompt(request.inputIds(), request.images());
-        int[] ids = prompt.tokenIds();
-        int context = model.spec().contextLength();
-        if (ids.length >= context) {
-            throw new IllegalArgumentException("The input (" + ids.length + " tokens) is longer than the model's"
-                    + " context length (" + context + " tokens).");
-        }
-        StopConditions given = request.stop();
-        StopMatcher stop = new StopMatcher(new StopConditions(given.stopStrings(), given.stopTokenIds(),
-                given.eosTokenIds(), given.ignoreEos(), given.keepStopString(), given.maxNewTokens(),
-                given.minNewTokens(), Math.min(given.contextRoom(), context - ids.length)));
-        IncrementalDetokenizer text = detokenize == null ? null : new IncrementalDetokenizer(detokenize);
-        List<SampledToken> out = new ArrayList<>();
-        StringBuilder all = new StringBuilder();
-        State state = new State(ids, request.sampling().seed());
-        if (given.maxNewTokens() == 0) {
-            return new GenerationResult(ids.length, 0, out, "", StopMatcher.FinishReason.LENGTH, null);
-        }
-        long[] keys = cacheKeys(ids, prompt, request);
-        PrefixCache.Match match = prefixCache == null ? null : prefixCache.lookup(keys, ids.length - 1);
-        int cached = match == null ? 0 : match.tokens(pool.pageSize());
-        try (PageTable table = pool.newTable()) {
-            if (match != null) {
-                table.borrow(match.pages());
-            }
-            reserve(table, ids.length + 1);
-            float[] logits = forward(Arrays.copyOfRange(ids, cached, ids.length),
-                    prompt.positions().slice(cached, ids.length), cached, table, splices(prompt, request, cached));
-            while (true) {
-                SampledToken token = sampler.sample(logits, request.sampling(), state);
-                out.add(token);
-                state.add(token.tokenId());
-                StopMatcher.Step step = stop.accept(token.tokenId(), text == null ? "" : text.add(token.tokenId()));
-                String shown = step.text();
-                if (step.finished() && text != null && step.matchedStop() == null) {
-                    shown += text.finish(); // the rest of a character cut by the length limit
+    // ---- the scheduler, on the engine thread ---------------------------------------------------
+
+    private void schedule() {
+        while (!closed) {
+            try {
+                if (running.isEmpty()) {
+                    waiting.addFirst(waiting.take()); // idle: sleep until a request arrives
                 }
-                all.append(shown);
-                sink.accept(new TokenEvent(token, shown));
-                if (step.finished()) {
-                    keep(table, keys, out);
-                    return new GenerationResult(ids.length, cached, out, all.toString(), step.finish(), step.matchedStop());
+                admit();
+                if (!running.isEmpty()) {
+                    step();
                 }
-                int slot = ids.length + out.size() - 1;
-                reserve(table, slot + 1);
-                Positions p = Positions.sequential(prompt.positions().axes(), slot + prompt.decodeOffset(), 1);
-                logits = forward(new int[]{token.tokenId()}, p, slot, table, List.of());
-            }
-        } finally {
-            if (match != null) {
-                prefixCache.release(match);
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                // A failed forward pass fails the requests in it; the engine goes on with the others.
+                for (Sequence s : List.copyOf(running)) {
+                    fail(s, e);
+                }
             }
         }
     }
 
-    /** Grows the table to {@code tokens}, evicting cached prefixes when the pool is short. */
-    private void reserve(PageTable table, int tokens) {
-        if (table.ensureCapacity(tokens)) {
-            return;
-        }
-        if (prefixCache != null) {
-            prefixCache.evict(pool.pagesFor(tokens) - table.size() - pool.freePages());
-        }
-        if (!table.ensureCapacity(tokens)) {
-            throw new IllegalStateException("the K/V pool of " + pool.tokenCapacity() + " tokens cannot hold "
-                    + tokens + " tokens");
+    /** Moves waiting requests into the running set while they fit, oldest first. */
+    private void admit() {
+        while (!waiting.isEmpty() && running.size() < options.maxRunningRequests()) {
+            Sequence s = waiting.peekFirst();
+            if (s.future.isDone()) {
+                waiting.pollFirst(); // cancelled while waiting
+                continue;
+            }
+            try {
+                if (!start(s)) {
+                    return; // no room yet: it waits for running requests to finish
+                }
+            } catch (RuntimeException e) {
+                waiting.pollFirst();
+                fail(s, e);
+                continue;
+            }
+            waiting.pollFirst();
+            running.add(s);
         }
     }
 
-    /** Hands the finished sequence's full pages (prompt and generated tokens with K/V) to the prefix cache. */
-    private void keep(PageTable table, long[] promptKeys, List<SampledToken> out) {
-        if (prefixCache == null) {
-            return;
+    /** Prepares a request and reserves its pages; false (and nothing held) when the pool is too full. */
+    private boolean start(Sequence s) {
+        GenerationRequest request = s.request;
+        if (s.prompt == null) {
+            s.prompt = model.preparePrompt(request.inputIds(), request.images());
+            s.ids = s.prompt.tokenIds();
+            int context = model.spec().contextLength();
+            if (s.ids.length >= context) {
+                throw new IllegalArgumentException("The input (" + s.ids.length + " tokens) is longer than the"
+                        + " model's context length (" + context + " tokens).");
+            }
+            StopConditions given = request.stop();
+            s.stop = new StopMatcher(new StopConditions(given.stopStrings(), given.stopTokenIds(), given.eosTokenIds(),
+                    given.ignoreEos(), given.keepStopString(), given.maxNewTokens(), given.minNewTokens(),
+                    Math.min(given.contextRoom(), context - s.ids.length)));
+            s.text = detokenize == null ? null : new IncrementalDetokenizer(detokenize);
+            s.keys = cacheKeys(s.ids, s.prompt, request);
         }
-        int computed = promptKeys.length + out.size() - 1; // the last token's K/V was never computed
-        long[] keys = Arrays.copyOf(promptKeys, computed);
-        for (int i = promptKeys.length; i < computed; i++) {
-            keys[i] = out.get(i - promptKeys.length).tokenId();
+        int needed = s.ids.length + Math.min(request.stop().maxNewTokens(), model.spec().contextLength() - s.ids.length);
+        if (pool.pagesFor(needed) > pool.capacity()) {
+            throw new IllegalArgumentException("the request needs " + needed + " tokens of K/V, more than the pool's "
+                    + pool.tokenCapacity());
         }
-        int fullPages = Math.min(computed / pool.pageSize(), table.size());
-        prefixCache.insert(keys, table.pages(), fullPages);
-        table.detach(fullPages);
+        s.match = prefixCache == null ? null : prefixCache.lookup(s.keys, s.ids.length - 1);
+        s.cachedTokens = s.match == null ? 0 : s.match.tokens(pool.pageSize());
+        s.computed = s.cachedTokens;
+        s.table = pool.newTable();
+        if (s.match != null) {
+            s.table.borrow(s.match.pages());
+        }
+        if (!s.table.ensureCapacity(needed) && prefixCache != null) {
+            prefixCache.evict(pool.pagesFor(needed) - s.table.size() - pool.freePages());
+        }
+        if (s.table.size() * pool.pageSize() < needed && !s.table.ensureCapacity(needed)) {
+            release(s);
+            return false;
+        }
+        if (request.stop().maxNewTokens() == 0) {
+            finish(s, StopMatcher.FinishReason.LENGTH, null);
+            return false;
+        }
+        return true;
+    }
+
+    /** One forward over every running request: prompt chunks and decode tokens together. */
+    private void step() {
+        List<Sequence> batch = new ArrayList<>();
+        List<SequenceInput> inputs = new ArrayList<>();
+        int budget = options.chunkedPrefillSize() > 0 ? options.chunkedPrefillSize() : Integer.MAX_VALUE;
+        int row = 0;
+        for (Sequence s : running) {
+            SequenceInput in;
+            if (s.prefilling()) {
+                int n = Math.min(s.ids.length - s.computed, budget);
+                if (n <= 0) {
+                    continue; // the step's prompt budget is spent; this prompt goes on next step
+                }
+                budget -= n;
+                int from = s.computed;
+                int to = from + n;
+                in = new SequenceInput(Arrays.copyOfRange(s.ids, from, to), s.prompt.positions().slice(from, to),
+                        AttentionSequence.selfOnly(row, n, from, s.table.pages()), splices(s, from, to), null,
+                        to == s.ids.length);
+            } else {
+                int slot = s.decodeSlot();
+                in = new SequenceInput(new int[]{s.out.getLast().tokenId()},
+                        Positions.sequential(s.prompt.positions().axes(), slot + s.prompt.decodeOffset(), 1),
+                        AttentionSequence.selfOnly(row, 1, slot, s.table.pages()), List.of(), null, true);
+            }
+            batch.add(s);
+            inputs.add(in);
+            row += in.tokenIds().length;
+        }
+        Tensor logits = model.forward(new ForwardBatch(inputs, cache, null));
+        float[] all = compute.toFloats(logits);
+        int vocab = logits.shape().dim(1);
+        int logitRow = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            Sequence s = batch.get(i);
+            SequenceInput in = inputs.get(i);
+            if (s.prefilling()) {
+                s.computed += in.tokenIds().length;
+            }
+            if (!in.needsLogits()) {
+                continue;
+            }
+            float[] row0 = Arrays.copyOfRange(all, logitRow * vocab, (logitRow + 1) * vocab);
+            logitRow++;
+            accept(s, sampler.sample(row0, s.request.sampling(), s));
+        }
+        running.removeIf(s -> s.future.isDone());
+    }
+
+    /** Takes one sampled token: stop check, text, streaming; finishes the request when it ends. */
+    private void accept(Sequence s, SampledToken token) {
+        s.add(token);
+        StopMatcher.Step step = s.stop.accept(token.tokenId(), s.text == null ? "" : s.text.add(token.tokenId()));
+        String shown = step.text();
+        if (step.finished() && s.text != null && step.matchedStop() == null) {
+            shown += s.text.finish(); // the rest of a character cut by the length limit
+        }
+        s.shown.append(shown);
+        s.sink.accept(new TokenEvent(token, shown));
+        if (step.finished()) {
+            finish(s, step.finish(), step.matchedStop());
+        }
+    }
+
+    private void finish(Sequence s, StopMatcher.FinishReason reason, Object matched) {
+        if (prefixCache != null && !s.out.isEmpty()) {
+            int computed = s.ids.length + s.out.size() - 1; // the last token's K/V was never computed
+            long[] keys = Arrays.copyOf(s.keys, computed);
+            for (int i = s.ids.length; i < computed; i++) {
+                keys[i] = s.out.get(i - s.ids.length).tokenId();
+            }
+            int fullPages = Math.min(computed / pool.pageSize(), s.table.size());
+            prefixCache.insert(keys, s.table.pages(), fullPages);
+            s.table.detach(fullPages);
+        }
+        release(s);
+        s.future.complete(new GenerationResult(s.ids.length, s.cachedTokens, s.out, s.shown.toString(), reason, matched));
+    }
+
+    private void fail(Sequence s, Throwable e) {
+        release(s);
+        running.remove(s);
+        s.future.completeExceptionally(e);
+    }
+
+    /** Gives back a request's own pages and unpins its cached prefix. */
+    private void release(Sequence s) {
+        if (s.table != null) {
+            s.table.close();
+        }
+        if (s.match != null) {
+            prefixCache.release(s.match);
+            s.match = null;
+        }
     }
 
     /** Token ids, with each image position keyed by the image's content hash and the offset in it. */
@@ -256,69 +363,38 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /**
-     * Each image's features replace its placeholder rows among the tokens computed now (from
-     * {@code cached} on; a cached prefix may end inside an image).
-     */
-    private List<SequenceInput.EmbeddingSplice> splices(PreparedPrompt prompt, GenerationRequest request, int cached) {
+    /** Image features for the prompt rows {@code [from, to)} of this step (a chunk may cut an image). */
+    private List<SequenceInput.EmbeddingSplice> splices(Sequence s, int from, int to) {
         List<SequenceInput.EmbeddingSplice> splices = new ArrayList<>();
-        for (PreparedPrompt.ImageSpan span : prompt.imageSpans()) {
-            int skip = Math.max(0, cached - span.start());
-            if (skip >= span.length()) {
+        for (PreparedPrompt.ImageSpan span : s.prompt.imageSpans()) {
+            int a = Math.max(from, span.start());
+            int b = Math.min(to, span.start() + span.length());
+            if (a >= b) {
                 continue;
             }
-            EncodedImage image = model.encodeImage(request.images().get(span.image()));
-            splices.add(new SequenceInput.EmbeddingSplice(span.start() + skip - cached, image, skip, span.length() - skip));
+            EncodedImage image = model.encodeImage(s.request.images().get(span.image()));
+            splices.add(new SequenceInput.EmbeddingSplice(a - from, image, a - span.start(), b - a));
         }
         return splices;
     }
 
-    private float[] forward(int[] tokens, Positions positions, int cached, PageTable table,
-                            List<SequenceInput.EmbeddingSplice> splices) {
-        SequenceInput input = new SequenceInput(tokens, positions,
-                AttentionSequence.selfOnly(0, tokens.length, cached, table.pages()), splices, null, true);
-        Tensor logits = model.forward(new ForwardBatch(List.of(input), cache, null));
-        return compute.toFloats(logits);
-    }
-
-    /** A request's tokens and random stream, for the sampler. */
-    private static final class State implements SamplingState {
-        private final int[] prompt;
-        private int[] generated = new int[16];
-        private int count;
-        private final RandomGenerator random;
-
-        State(int[] prompt, Long seed) {
-            this.prompt = prompt;
-            this.random = seed == null ? new SplittableRandom() : new SplittableRandom(seed);
-        }
-
-        void add(int token) {
-            if (count == generated.length) {
-                generated = Arrays.copyOf(generated, count * 2);
-            }
-            generated[count++] = token;
-        }
-
-        @Override
-        public int[] promptTokens() {
-            return prompt;
-        }
-
-        @Override
-        public int[] generatedTokens() {
-            return Arrays.copyOf(generated, count);
-        }
-
-        @Override
-        public RandomGenerator random() {
-            return random;
-        }
-    }
-
+    /** Stops the engine thread; requests still waiting or running fail. */
     @Override
     public void close() {
-        thread.shutdownNow();
+        closed = true;
+        loop.interrupt();
+        try {
+            loop.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        IllegalStateException stopped = new IllegalStateException("the engine was closed");
+        for (Sequence s : running) {
+            s.future.completeExceptionally(stopped);
+        }
+        for (Sequence s; (s = waiting.poll()) != null; ) {
+            s.future.completeExceptionally(stopped);
+        }
         cache.close();
     }
 }

@@ -1,17 +1,28 @@
 package dev.iris.runtime.engine;
 
 /**
- * How an engine sizes its K/V cache (SGLang's flags).
+ * How an engine sizes its K/V cache and forms batches (SGLang's flags).
  *
- * @param pageSize       tokens per K/V page ({@code --page-size}, default 1)
- * @param maxTotalTokens K/V tokens in the pool ({@code --max-total-tokens}); 0 to size from memory
- * @param memFraction    with {@code maxTotalTokens} 0: fraction of the free heap the pool may take
- *                       ({@code --mem-fraction-static})
- * @param prefixCache    reuse the K/V of earlier requests' common prefixes (off with
- *                       {@code --disable-radix-cache})
+ * @param pageSize           tokens per K/V page ({@code --page-size}, default 1)
+ * @param maxTotalTokens     K/V tokens in the pool ({@code --max-total-tokens}); 0 to size from memory
+ * @param memFraction        with {@code maxTotalTokens} 0: fraction of the free heap the pool may take
+ *                           ({@code --mem-fraction-static})
+ * @param prefixCache        reuse the K/V of earlier requests' common prefixes (off with
+ *                           {@code --disable-radix-cache})
+ * @param maxRunningRequests requests decoding together at most ({@code --max-running-requests})
+ * @param chunkedPrefillSize prompt tokens computed per step at most, so running requests keep
+ *                           decoding between the chunks of a long prompt ({@code --chunked-prefill-size};
+ *                           0 or less: whole prompts)
  */
-public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache) {
+public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
+                            int maxRunningRequests, int chunkedPrefillSize) {
 
-    /** Page size 1, pool sized to 80% of the free heap, prefix cache on. */
-    public static final EngineOptions DEFAULTS = new EngineOptions(1, 0, 0.8, true);
+    /** Page size 1, pool sized to 80% of the free heap, prefix cache on, 200 running, chunks of 8192. */
+    public static final EngineOptions DEFAULTS = new EngineOptions(1, 0, 0.8, true, 200, 8192);
+
+    public EngineOptions {
+        if (maxRunningRequests <= 0) {
+            throw new IllegalArgumentException("max running requests must be positive, got " + maxRunningRequests);
+        }
+    }
 }

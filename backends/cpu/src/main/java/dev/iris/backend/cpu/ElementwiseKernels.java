@@ -2,7 +2,6 @@ package dev.iris.backend.cpu;
 
 import dev.iris.api.compute.Activation;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Elementwise kernels over ranges of F32 arrays: activations and broadcast arithmetic. */
@@ -15,39 +14,22 @@ final class ElementwiseKernels {
     private ElementwiseKernels() {
     }
 
-    /** y[i] = f(x[i]) for i < n. */
+    /**
+     * y[i] = f(x[i]) for i < n. Scalar on purpose: the activations need exp or tanh, and the
+     * Vector API's versions round differently in the interpreter and the JIT (see {@link Lanes});
+     * these ops are a sliver of a layer's time next to its matrix products.
+     */
     static void activation(Activation f, float[] x, int xo, float[] y, int yo, int n) {
-        int upper = F.loopBound(n);
-        int i = 0;
-        for (; i < upper; i += F.length()) {
-            apply(f, FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             y[yo + i] = apply(f, x[xo + i]);
         }
     }
 
-    /** y[i] = f(gate[i]) * up[i] for i < n. */
+    /** y[i] = f(gate[i]) * up[i] for i < n (scalar, as {@link #activation}). */
     static void gated(Activation f, float[] g, int go, float[] u, int uo, float[] y, int yo, int n) {
-        int upper = F.loopBound(n);
-        int i = 0;
-        for (; i < upper; i += F.length()) {
-            apply(f, FloatVector.fromArray(F, g, go + i)).mul(FloatVector.fromArray(F, u, uo + i)).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             y[yo + i] = apply(f, g[go + i]) * u[uo + i];
         }
-    }
-
-    static FloatVector apply(Activation f, FloatVector v) {
-        return switch (f) {
-            case SILU -> v.div(v.neg().lanewise(VectorOperators.EXP).add(1f));
-            case QUICK_GELU -> v.div(v.mul(-1.702f).lanewise(VectorOperators.EXP).add(1f));
-            case GELU_ERF -> v.mul(0.5f).mul(Erf.erf(v.mul(SQRT_HALF)).add(1f));
-            case GELU_TANH -> v.mul(0.5f).mul(
-                    v.mul(v).mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH).add(1f));
-            case TANH -> v.lanewise(VectorOperators.TANH);
-        };
     }
 
     static float apply(Activation f, float x) {

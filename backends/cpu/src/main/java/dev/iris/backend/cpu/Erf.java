@@ -1,8 +1,5 @@
 package dev.iris.backend.cpu;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-
 /**
  * The error function, which neither {@link Math} nor the Vector API has: Abramowitz and Stegun
  * 7.1.26, {@code 1 - (a1 t + … + a5 t⁵) e^{-x²}} with {@code t = 1 / (1 + p|x|)}, odd in x.
@@ -27,14 +24,5 @@ final class Erf {
         float poly = ((((A5 * t + A4) * t + A3) * t + A2) * t + A1) * t;
         float r = 1f - poly * (float) Math.exp(-ax * ax);
         return Math.copySign(r, x);
-    }
-
-    static FloatVector erf(FloatVector x) {
-        FloatVector ax = x.abs();
-        FloatVector t = FloatVector.broadcast(x.species(), 1f).div(ax.mul(P).add(1f));
-        FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
-        FloatVector r = poly.mul(ax.mul(ax).neg().lanewise(VectorOperators.EXP)).neg().add(1f);
-        // Copy x's sign onto r (r ≥ 0).
-        return r.reinterpretAsInts().or(x.reinterpretAsInts().and(0x80000000)).reinterpretAsFloats();
     }
 }

@@ -2,8 +2,6 @@ package dev.iris.backend.cpu;
 
 import dev.iris.api.tensor.DType;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -18,7 +16,8 @@ import java.util.Arrays;
  * exactly once; for prefill and vision towers {@code x} is cut into blocks that stay in the L2
  * cache while all weight blocks pass over them. A single x row against BF16 weights (decode)
  * skips the scratch and widens the bytes straight into the FMAs; F16's longer widening measured
- * faster through the scratch. Threads split the weight rows.
+ * faster through the scratch. Every path sums a row's products in the same order, so results do
+ * not depend on the batch. Threads split the weight rows.
  */
 final class LinearKernel {
 
@@ -44,16 +43,15 @@ final class LinearKernel {
         // Decode batches (up to DECODE_ROWS) take all of x in one pass, so each weight row is read once.
         int xBlock = n <= DECODE_ROWS ? n : Math.max(XB, Math.min(n, X_BLOCK_FLOATS / Math.max(1, k) / XB * XB));
         int tasks = Math.min(blocks, pool.threads() * 8);
-        float[] xPairs = n == 1 && !w.isHeap() && w.dtype == DType.BF16 ? evenOddPairs(x, xOff, k) : null;
         pool.parallelFor(tasks, t -> {
             int b0 = (int) ((long) blocks * t / tasks);
             int b1 = (int) ((long) blocks * (t + 1) / tasks);
             float[] tile = TILE.get();
-            if (xPairs != null) {
+            if (n == 1 && !w.isHeap() && w.dtype == DType.BF16) {
                 for (int b = b0; b < b1; b++) {
                     int j0 = b * WB;
                     int rowsW = Math.min(WB, m - j0);
-                    gemv4(x, xOff, xPairs, k, w, j0, rowsW, tile);
+                    gemv4(x, xOff, k, w, j0, rowsW, tile);
                     store(tile, 1, rowsW, bias, biasOff, j0, y, yOff + j0, m);
                 }
                 return;
@@ -122,14 +120,14 @@ final class LinearKernel {
             FloatVector x3 = FloatVector.fromArray(F, x, xo + 3 * k + kk);
             a30 = x3.fma(w0, a30); a31 = x3.fma(w1, a31); a32 = x3.fma(w2, a32); a33 = x3.fma(w3, a33);
         }
-        tile[0] = a00.reduceLanes(VectorOperators.ADD); tile[1] = a01.reduceLanes(VectorOperators.ADD);
-        tile[2] = a02.reduceLanes(VectorOperators.ADD); tile[3] = a03.reduceLanes(VectorOperators.ADD);
-        tile[4] = a10.reduceLanes(VectorOperators.ADD); tile[5] = a11.reduceLanes(VectorOperators.ADD);
-        tile[6] = a12.reduceLanes(VectorOperators.ADD); tile[7] = a13.reduceLanes(VectorOperators.ADD);
-        tile[8] = a20.reduceLanes(VectorOperators.ADD); tile[9] = a21.reduceLanes(VectorOperators.ADD);
-        tile[10] = a22.reduceLanes(VectorOperators.ADD); tile[11] = a23.reduceLanes(VectorOperators.ADD);
-        tile[12] = a30.reduceLanes(VectorOperators.ADD); tile[13] = a31.reduceLanes(VectorOperators.ADD);
-        tile[14] = a32.reduceLanes(VectorOperators.ADD); tile[15] = a33.reduceLanes(VectorOperators.ADD);
+        tile[0] = Lanes.sum(a00); tile[1] = Lanes.sum(a01);
+        tile[2] = Lanes.sum(a02); tile[3] = Lanes.sum(a03);
+        tile[4] = Lanes.sum(a10); tile[5] = Lanes.sum(a11);
+        tile[6] = Lanes.sum(a12); tile[7] = Lanes.sum(a13);
+        tile[8] = Lanes.sum(a20); tile[9] = Lanes.sum(a21);
+        tile[10] = Lanes.sum(a22); tile[11] = Lanes.sum(a23);
+        tile[12] = Lanes.sum(a30); tile[13] = Lanes.sum(a31);
+        tile[14] = Lanes.sum(a32); tile[15] = Lanes.sum(a33);
         tail(x, xo, XB, k, upper, s, tile);
     }
 
@@ -145,80 +143,46 @@ final class LinearKernel {
             a2 = x0.fma(FloatVector.fromArray(F, s, 2 * k + kk), a2);
             a3 = x0.fma(FloatVector.fromArray(F, s, 3 * k + kk), a3);
         }
-        tile[0] = a0.reduceLanes(VectorOperators.ADD);
-        tile[1] = a1.reduceLanes(VectorOperators.ADD);
-        tile[2] = a2.reduceLanes(VectorOperators.ADD);
-        tile[3] = a3.reduceLanes(VectorOperators.ADD);
+        tile[0] = Lanes.sum(a0);
+        tile[1] = Lanes.sum(a1);
+        tile[2] = Lanes.sum(a2);
+        tile[3] = Lanes.sum(a3);
         tail(x, xo, 1, k, upper, s, tile);
-    }
-
-    /** Elements in one BF16 pair-vector: one int lane holds two BF16 values. */
-    private static final int PAIR_BLOCK = 2 * F.length();
-
-    /**
-     * x rearranged for {@link #gemv4}: in each block of {@link #PAIR_BLOCK} columns, the even
-     * columns first, then the odd ones, matching the low and high halves of the weight's int lanes.
-     */
-    private static float[] evenOddPairs(float[] x, int xo, int k) {
-        float[] p = new float[k - k % PAIR_BLOCK];
-        int lanes = F.length();
-        for (int b = 0; b < p.length; b += PAIR_BLOCK) {
-            for (int i = 0; i < lanes; i++) {
-                p[b + i] = x[xo + b + 2 * i];
-                p[b + lanes + i] = x[xo + b + 2 * i + 1];
-            }
-        }
-        return p;
     }
 
     /**
      * Decode (one x row): tile[j] = x · w[j0 + j] for four BF16 weight rows read straight from
-     * their bytes, each byte once. One int lane holds two BF16 values: shifting the low half up
-     * gives the even column, masking the high half gives the odd one, so 32 weights cost one load
-     * and two integer ops; {@code xPairs} holds x in the matching even/odd order.
+     * their bytes, each byte once. The products are summed lane by lane in column order, then
+     * the lanes, exactly as {@link #dot1x4} and {@link #dot4x4} do, so a row's result does not
+     * depend on how many rows the batch has (greedy output must not change with batching).
      */
-    private static void gemv4(float[] x, int xo, float[] xPairs, int k, CpuTensor w, int j0, int rowsW, float[] tile) {
+    private static void gemv4(float[] x, int xo, int k, CpuTensor w, int j0, int rowsW, float[] tile) {
         // A ragged last block repeats its last row; the extra results are not stored.
-        long r0 = (long) j0 * k * 2;
-        long r1 = (long) (j0 + Math.min(1, rowsW - 1)) * k * 2;
-        long r2 = (long) (j0 + Math.min(2, rowsW - 1)) * k * 2;
-        long r3 = (long) (j0 + Math.min(3, rowsW - 1)) * k * 2;
+        long r0 = (long) j0 * k;
+        long r1 = (long) (j0 + Math.min(1, rowsW - 1)) * k;
+        long r2 = (long) (j0 + Math.min(2, rowsW - 1)) * k;
+        long r3 = (long) (j0 + Math.min(3, rowsW - 1)) * k;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int lanes = F.length();
-        int pairs = xPairs.length;
-        for (int kk = 0; kk < pairs; kk += PAIR_BLOCK) {
-            FloatVector xe = FloatVector.fromArray(F, xPairs, kk);
-            FloatVector xd = FloatVector.fromArray(F, xPairs, kk + lanes);
-            long off = 2L * kk;
-            a0 = fmaPairs(w.segment, r0 + off, xe, xd, a0);
-            a1 = fmaPairs(w.segment, r1 + off, xe, xd, a1);
-            a2 = fmaPairs(w.segment, r2 + off, xe, xd, a2);
-            a3 = fmaPairs(w.segment, r3 + off, xe, xd, a3);
+        int upper = F.loopBound(k);
+        int kk = 0;
+        for (; kk < upper; kk += F.length()) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + kk);
+            a0 = xv.fma(WeightRows.loadBf16(w.segment, r0 + kk), a0);
+            a1 = xv.fma(WeightRows.loadBf16(w.segment, r1 + kk), a1);
+            a2 = xv.fma(WeightRows.loadBf16(w.segment, r2 + kk), a2);
+            a3 = xv.fma(WeightRows.loadBf16(w.segment, r3 + kk), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
-        for (int kk = pairs; kk < k; kk++) {
+        tile[0] = Lanes.sum(a0);
+        tile[1] = Lanes.sum(a1);
+        tile[2] = Lanes.sum(a2);
+        tile[3] = Lanes.sum(a3);
+        for (; kk < k; kk++) {
             float xv = x[xo + kk];
-            s0 += xv * WeightRows.loadBf16One(w.segment, r0 / 2 + kk);
-            s1 += xv * WeightRows.loadBf16One(w.segment, r1 / 2 + kk);
-            s2 += xv * WeightRows.loadBf16One(w.segment, r2 / 2 + kk);
-            s3 += xv * WeightRows.loadBf16One(w.segment, r3 / 2 + kk);
+            tile[0] += xv * WeightRows.loadBf16One(w.segment, r0 + kk);
+            tile[1] += xv * WeightRows.loadBf16One(w.segment, r1 + kk);
+            tile[2] += xv * WeightRows.loadBf16One(w.segment, r2 + kk);
+            tile[3] += xv * WeightRows.loadBf16One(w.segment, r3 + kk);
         }
-        tile[0] = s0;
-        tile[1] = s1;
-        tile[2] = s2;
-        tile[3] = s3;
-    }
-
-    /** acc + even(w)·xe + odd(w)·xd for the 2·lanes BF16 values at {@code byteOff}. */
-    private static FloatVector fmaPairs(java.lang.foreign.MemorySegment seg, long byteOff, FloatVector xe, FloatVector xd,
-                                        FloatVector acc) {
-        IntVector pair = IntVector.fromMemorySegment(WeightRows.I, seg, byteOff, java.nio.ByteOrder.LITTLE_ENDIAN);
-        FloatVector even = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        FloatVector odd = pair.and(0xffff0000).reinterpretAsFloats();
-        return even.fma(xe, odd.fma(xd, acc));
     }
 
     /** Adds the products of the last {@code k - from} columns (fewer than one vector) to the tile. */

@@ -24,7 +24,7 @@ final class RowKernels {
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
             acc = v.fma(v, acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc);
         for (; i < d; i++) {
             sum += x[xo + i] * x[xo + i];
         }
@@ -46,7 +46,7 @@ final class RowKernels {
         for (; i < upper; i += F.length()) {
             acc = acc.add(FloatVector.fromArray(F, x, xo + i));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc);
         for (; i < d; i++) {
             sum += x[xo + i];
         }
@@ -57,7 +57,7 @@ final class RowKernels {
             FloatVector c = FloatVector.fromArray(F, x, xo + i).sub(mean);
             acc = c.fma(c, acc);
         }
-        float sq = acc.reduceLanes(VectorOperators.ADD);
+        float sq = Lanes.sum(acc);
         for (; i < d; i++) {
             float c = x[xo + i] - mean;
             sq += c * c;
@@ -89,18 +89,18 @@ final class RowKernels {
             java.util.Arrays.fill(x, xo, xo + d, 0f);
             return;
         }
+        // Scalar Math.exp: the JIT and the interpreter agree on it, unlike the Vector API's EXP.
+        for (i = 0; i < d; i++) {
+            x[xo + i] = (float) Math.exp(x[xo + i] - max);
+        }
         FloatVector acc = FloatVector.zero(F);
         i = 0;
         for (; i < upper; i += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, x, xo + i).sub(max).lanewise(VectorOperators.EXP);
-            e.intoArray(x, xo + i);
-            acc = acc.add(e);
+            acc = acc.add(FloatVector.fromArray(F, x, xo + i));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc);
         for (; i < d; i++) {
-            float e = (float) Math.exp(x[xo + i] - max);
-            x[xo + i] = e;
-            sum += e;
+            sum += x[xo + i];
         }
         float inv = 1f / sum;
         i = 0;

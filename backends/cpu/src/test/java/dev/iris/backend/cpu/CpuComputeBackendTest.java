@@ -73,6 +73,22 @@ class CpuComputeBackendTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
+    void aRowsResultDoesNotDependOnTheOtherRowsOfTheBatch(DType dtype) {
+        // Greedy output must not change with batching: below BlasGemm.MIN_ROWS every path sums in one order.
+        int k = 1000, m = 37;
+        float[] w = TestTensors.random(rnd, m * k, 0.1f);
+        Tensor wt = cpu.weight(TestTensors.weight("w", w, dtype, Shape.of(m, k)));
+        float[] x = TestTensors.random(rnd, 63 * k, 1f);
+        float[] batch = cpu.toFloats(cpu.linear(cpu.fromFloats(x, Shape.of(63, k)), wt, null));
+        for (int row : new int[]{0, 5, 62}) {
+            float[] alone = cpu.toFloats(cpu.linear(cpu.fromFloats(java.util.Arrays.copyOfRange(x, row * k, (row + 1) * k),
+                    Shape.of(1, k)), wt, null));
+            assertArrayEquals(alone, java.util.Arrays.copyOfRange(batch, row * m, (row + 1) * m), "row " + row);
+        }
+    }
+
     @Test
     void linearAcceptsF32HeapWeightsAndKeepsLeadingDimensions() {
         float[] x = TestTensors.random(rnd, 2 * 3 * 20, 1f);
