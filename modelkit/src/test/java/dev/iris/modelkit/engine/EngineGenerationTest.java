@@ -125,9 +125,9 @@ class EngineGenerationTest {
     void requestsRunTogetherProduceExactlyWhatTheyProduceAlone() {
         int[] prompt = promptIds();
         List<GenerationRequest> requests = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            // Different lengths (10 to 71 tokens) and seeds; half greedy, half sampled.
-            int[] ids = java.util.Arrays.copyOf(prompt, 10 + i * 8 + (i == 7 ? 5 : 0));
+        for (int i = 0; i < 16; i++) {
+            // Different lengths (7 to 71 tokens, all prefixes of one prompt) and seeds; half greedy, half sampled.
+            int[] ids = java.util.Arrays.copyOf(prompt, 7 + i * 4);
             SamplingParams p = i % 2 == 0 ? SamplingParams.GREEDY : new SamplingParams(0.9f, 0.95f, -1, 0f, 1f, 0f, 0f, (long) i, 2);
             requests.add(request(ids, p, true, 6 + i));
         }
@@ -144,6 +144,34 @@ class EngineGenerationTest {
                 assertEquals(alone.get(i).tokens().get(t).logprob(), together.get(i).tokens().get(t).logprob(), "request " + i);
             }
         }
+        assertEquals(engine.cachedPages(), engine.pages().usedPages());
+    }
+
+    @Test
+    void chunkedPrefillGivesTheTokensOfAWholePrefill() {
+        GenerationRequest r = request(promptIds(), new SamplingParams(0.7f, 1f, -1, 0f, 1f, 0f, 0f, 3L, 1), true, 8);
+        GenerationResult whole;
+        GenerationResult chunked;
+        try (Engine a = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, false, 4, 0));
+             Engine b = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, false, 4, 16))) {
+            whole = a.generate(r);
+            chunked = b.generate(r);
+        }
+        // Tokens, not bits: the 71-row whole prefill goes through OpenBLAS, 16-row chunks through
+        // the Vector API kernel, which sum in different orders.
+        assertArrayEquals(whole.outputIds(), chunked.outputIds());
+        for (int t = 0; t < whole.tokens().size(); t++) {
+            assertEquals(whole.tokens().get(t).logprob(), chunked.tokens().get(t).logprob(), 1e-4);
+        }
+    }
+
+    @Test
+    void aCancelledRequestGivesItsPagesBackAndTheEngineGoesOn() throws Exception {
+        var long1 = engine.generateAsync(request(promptIds(), SamplingParams.GREEDY, true, 400));
+        Thread.sleep(50);
+        long1.cancel(true);
+        GenerationResult next = engine.generate(request(promptIds(), SamplingParams.GREEDY, true, 8));
+        assertArrayEquals(expected("new_tokens_ignore_eos"), next.outputIds());
         assertEquals(engine.cachedPages(), engine.pages().usedPages());
     }
 

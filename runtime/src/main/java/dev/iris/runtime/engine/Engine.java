@@ -180,7 +180,7 @@ public final class Engine implements AutoCloseable {
         while (!waiting.isEmpty() && running.size() < options.maxRunningRequests()) {
             Sequence s = waiting.peekFirst();
             if (s.future.isDone()) {
-                waiting.pollFirst(); // cancelled while waiting
+                waiting.pollFirst(); // cancelled while waiting, or finished by start() (max_new_tokens 0)
                 continue;
             }
             try {
@@ -243,6 +243,13 @@ public final class Engine implements AutoCloseable {
 
     /** One forward over every running request: prompt chunks and decode tokens together. */
     private void step() {
+        for (Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
+            Sequence s = it.next();
+            if (s.future.isCancelled()) {
+                release(s); // the caller gave up: its pages go back at once
+                it.remove();
+            }
+        }
         List<Sequence> batch = new ArrayList<>();
         List<SequenceInput> inputs = new ArrayList<>();
         int budget = options.chunkedPrefillSize() > 0 ? options.chunkedPrefillSize() : Integer.MAX_VALUE;
@@ -287,7 +294,7 @@ public final class Engine implements AutoCloseable {
             logitRow++;
             accept(s, sampler.sample(row0, s.request.sampling(), s));
         }
-        running.removeIf(s -> s.future.isDone());
+        running.removeIf(s -> s.finished);
     }
 
     /** Takes one sampled token: stop check, text, streaming; finishes the request when it ends. */
@@ -317,6 +324,7 @@ public final class Engine implements AutoCloseable {
             s.table.detach(fullPages);
         }
         release(s);
+        s.finished = true;
         s.future.complete(new GenerationResult(s.ids.length, s.cachedTokens, s.out, s.shown.toString(), reason, matched));
     }
 

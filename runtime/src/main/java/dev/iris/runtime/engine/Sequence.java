@@ -34,6 +34,8 @@ final class Sequence implements SamplingState {
     int cachedTokens;
     /** Prompt tokens whose K/V exist (cached or computed). */
     int computed;
+    /** Set once the result is complete and the pages are handed back. */
+    boolean finished;
 
     final List<SampledToken> out = new ArrayList<>();
     final StringBuilder shown = new StringBuilder();
