@@ -277,6 +277,9 @@ public final class Engine implements AutoCloseable {
             inputs.add(in);
             row += in.tokenIds().length;
         }
+        if (batch.isEmpty()) {
+            return; // every running request was cancelled
+        }
         Tensor logits = model.forward(new ForwardBatch(inputs, cache, null));
         float[] all = compute.toFloats(logits);
         int vocab = logits.shape().dim(1);
