@@ -133,35 +133,39 @@ public final class PrefixCache {
     }
 
     /**
-     * Frees up to {@code wanted} pages, least recently used unpinned leaves first.
+     * Frees up to {@code wanted} pages, least recently used unpinned leaves first; a parent whose
+     * last child goes becomes a candidate in turn. One walk of the tree, whatever {@code wanted} is.
      *
      * @return pages returned to the pool
      */
     public int evict(int wanted) {
+        java.util.PriorityQueue<Node> leaves = new java.util.PriorityQueue<>(
+                java.util.Comparator.comparingLong((Node n) -> n.lastUsed));
+        collectEvictableLeaves(root, leaves);
         int freed = 0;
-        while (freed < wanted) {
-            Node victim = oldestEvictableLeaf(root, null);
-            if (victim == null) {
-                break;
-            }
-            victim.parent.children.remove(new KeyOf(victim.keys));
+        while (freed < wanted && !leaves.isEmpty()) {
+            Node victim = leaves.poll();
+            Node parent = victim.parent;
+            parent.children.remove(new KeyOf(victim.keys));
             pool.give(new int[]{victim.page}, 1);
             pages--;
             freed++;
+            if (parent != root && parent.children.isEmpty() && parent.pins == 0) {
+                leaves.add(parent);
+            }
         }
         return freed;
     }
 
-    private static Node oldestEvictableLeaf(Node n, Node best) {
+    private static void collectEvictableLeaves(Node n, java.util.PriorityQueue<Node> into) {
         for (Node c : n.children.values()) {
             if (c.children.isEmpty()) {
-                if (c.pins == 0 && (best == null || c.lastUsed < best.lastUsed)) {
-                    best = c;
+                if (c.pins == 0) {
+                    into.add(c);
                 }
             } else {
-                best = oldestEvictableLeaf(c, best);
+                collectEvictableLeaves(c, into);
             }
         }
-        return best;
     }
 }
