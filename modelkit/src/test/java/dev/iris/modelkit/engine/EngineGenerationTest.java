@@ -191,6 +191,15 @@ class EngineGenerationTest {
     }
 
     @Test
+    void maxTokensZeroGeneratesNothingAndHoldsNoPages() {
+        GenerationResult r = engine.generate(request(promptIds(), SamplingParams.GREEDY, false, 0));
+        assertEquals(0, r.outputIds().length);
+        assertEquals(StopMatcher.FinishReason.LENGTH, r.finishReason());
+        assertEquals(71, r.promptTokens());
+        assertEquals(0, engine.pages().usedPages());
+    }
+
+    @Test
     void streamedTokensAreTheBlockingResult() throws InterruptedException {
         List<Integer> streamed = new ArrayList<>();
         CountDownLatch done = new CountDownLatch(1);

@@ -180,24 +180,33 @@ public final class Engine implements AutoCloseable {
         while (!waiting.isEmpty() && running.size() < options.maxRunningRequests()) {
             Sequence s = waiting.peekFirst();
             if (s.future.isDone()) {
-                waiting.pollFirst(); // cancelled while waiting, or finished by start() (max_new_tokens 0)
+                waiting.pollFirst(); // cancelled while waiting
                 continue;
             }
+            boolean admitted;
             try {
-                if (!start(s)) {
-                    return; // no room yet: it waits for running requests to finish
-                }
+                admitted = start(s);
             } catch (RuntimeException e) {
                 waiting.pollFirst();
                 fail(s, e);
                 continue;
+            }
+            if (s.future.isDone()) {
+                waiting.pollFirst(); // nothing to generate (max_new_tokens 0)
+                continue;
+            }
+            if (!admitted) {
+                return; // no room yet: it waits for running requests to finish
             }
             waiting.pollFirst();
             running.add(s);
         }
     }
 
-    /** Prepares a request and reserves its pages; false (and nothing held) when the pool is too full. */
+    /**
+     * Prepares a request and reserves its pages; false (and nothing held) when the pool is too full
+     * or there is nothing to generate (then the result is complete).
+     */
     private boolean start(Sequence s) {
         GenerationRequest request = s.request;
         if (s.prompt == null) {
@@ -214,6 +223,11 @@ public final class Engine implements AutoCloseable {
                     Math.min(given.contextRoom(), context - s.ids.length)));
             s.text = detokenize == null ? null : new IncrementalDetokenizer(detokenize);
             s.keys = cacheKeys(s.ids, s.prompt, request);
+        }
+        if (request.stop().maxNewTokens() == 0) {
+            s.finished = true;
+            s.future.complete(new GenerationResult(s.ids.length, 0, s.out, "", StopMatcher.FinishReason.LENGTH, null));
+            return false;
         }
         int needed = s.ids.length + Math.min(request.stop().maxNewTokens(), model.spec().contextLength() - s.ids.length);
         if (pool.pagesFor(needed) > pool.capacity()) {
@@ -232,10 +246,6 @@ public final class Engine implements AutoCloseable {
         }
         if (s.table.size() * pool.pageSize() < needed && !s.table.ensureCapacity(needed)) {
             release(s);
-            return false;
-        }
-        if (request.stop().maxNewTokens() == 0) {
-            finish(s, StopMatcher.FinishReason.LENGTH, null);
             return false;
         }
         return true;

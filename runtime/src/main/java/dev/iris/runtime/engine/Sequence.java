@@ -9,7 +9,6 @@ import dev.iris.runtime.stop.StopMatcher;
 import dev.iris.runtime.text.IncrementalDetokenizer;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -39,7 +38,6 @@ final class Sequence implements SamplingState {
 
     final List<SampledToken> out = new ArrayList<>();
     final StringBuilder shown = new StringBuilder();
-    private int[] generated = new int[16];
     private final RandomGenerator random;
 
     Sequence(GenerationRequest request, Consumer<TokenEvent> sink) {
@@ -59,10 +57,6 @@ final class Sequence implements SamplingState {
     }
 
     void add(SampledToken token) {
-        if (out.size() == generated.length) {
-            generated = Arrays.copyOf(generated, generated.length * 2);
-        }
-        generated[out.size()] = token.tokenId();
         out.add(token);
     }
 
@@ -73,7 +67,7 @@ final class Sequence implements SamplingState {
 
     @Override
     public int[] generatedTokens() {
-        return Arrays.copyOf(generated, out.size());
+        return out.stream().mapToInt(SampledToken::tokenId).toArray();
     }
 
     @Override
