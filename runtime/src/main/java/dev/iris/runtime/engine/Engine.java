@@ -8,7 +8,6 @@ import dev.iris.api.compute.ComputeBackend;
 import dev.iris.api.model.EncodedImage;
 import dev.iris.api.model.ForwardBatch;
 import dev.iris.api.model.ModelSpec;
-import dev.iris.api.model.Positions;
 import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.model.SequenceInput;
 import dev.iris.api.model.VisionLanguageModel;
@@ -24,12 +23,16 @@ import dev.iris.runtime.text.IncrementalDetokenizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Flow;
-import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.SubmissionPublisher;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -42,12 +45,26 @@ import java.util.function.Function;
  * the ones still prefilling, so one pass over the weights serves them all. Callers never block
  * the engine thread: they get a future, a {@link Flow.Publisher} of tokens, or block on their own.
  *
- * <p>Admission is first come, first served, and reserves a request's pages for its prompt and
- * its {@code max_new_tokens} up front, so a running request never runs out of pages: a request
- * that does not fit waits (after least recently used cached prefixes were evicted) until others
- * finish.
+ * <p>Admission (first come first served, or longest cached prefix first) takes a waiting request
+ * while the free and evictable pages cover its uncached prompt and an estimate of what it and the
+ * running requests will still generate: {@code max_new_tokens} times a ratio that starts at 0.7 and
+ * decays while decoding goes well, as SGLang does. Pages are taken as sequences grow. When decode
+ * runs out of pages after least recently used cached prefixes were evicted, the request with the
+ * fewest generated tokens is retracted: its computed pages go to the prefix cache, it waits at the
+ * head of the queue, and on resuming it recomputes only what was evicted meanwhile, then goes on
+ * sampling exactly where it stopped.
  */
 public final class Engine implements AutoCloseable {
+
+    private static final double INIT_NEW_TOKEN_RATIO = 0.7;
+    private static final double MIN_NEW_TOKEN_RATIO = INIT_NEW_TOKEN_RATIO * 0.14;
+    private static final double NEW_TOKEN_RATIO_DECAY = (INIT_NEW_TOKEN_RATIO - MIN_NEW_TOKEN_RATIO) / 600;
+    /** Decode steps a retraction should buy the requests that stay. */
+    private static final int RETRACT_DECODE_STEPS = 20;
+    /** {@code max_new_tokens} beyond this count as this much in the admission estimate. */
+    private static final int CLIP_NEW_TOKENS_ESTIMATE = 4096;
+    /** Longer queues are admitted in arrival order under LPM: sorting them every step costs too much. */
+    private static final int LPM_QUEUE_LIMIT = 128;
 
     private final VisionLanguageModel model;
     private final ComputeBackend compute;
@@ -58,10 +75,16 @@ public final class Engine implements AutoCloseable {
     private final PrefixCache prefixCache;
     private final ImageKeys imageKeys = new ImageKeys();
     private final KvCache cache;
-    private final LinkedBlockingDeque<Sequence> waiting = new LinkedBlockingDeque<>();
+    private final SchedulerStats stats;
+    private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
+    /** Admitted neither yet nor any more (retracted); engine thread only. */
+    private final List<Sequence> waiting = new ArrayList<>();
     private final List<Sequence> running = new ArrayList<>();
     private final Thread loop;
     private volatile boolean closed;
+    private double newTokenRatio = INIT_NEW_TOKEN_RATIO;
+    /** Cached prompt tokens of the requests admitted since the last prefill log line. */
+    private int admittedCachedTokens;
 
     /**
      * @param detokenize decodes token ids to text (skipping special tokens as the request wants);
@@ -84,6 +107,7 @@ public final class Engine implements AutoCloseable {
         this.prefixCache = options.prefixCache() ? new PrefixCache(pool) : null;
         this.cache = attention.createCache(new KvCacheSpec(spec.layers(), spec.kvHeads(), spec.headDim(),
                 options.pageSize(), pages));
+        this.stats = new SchedulerStats(options.decodeLogInterval());
         this.loop = Thread.ofPlatform().name("iris-engine").daemon().start(this::schedule);
     }
 
@@ -95,6 +119,11 @@ public final class Engine implements AutoCloseable {
     /** Pages the prefix cache holds (evictable), 0 when it is off. */
     public int cachedPages() {
         return prefixCache == null ? 0 : prefixCache.cachedPages();
+    }
+
+    /** Load and totals now; safe from any thread. */
+    public EngineMetrics metrics() {
+        return stats.snapshot();
     }
 
     // ---- API ---------------------------------------------------------------------------------
@@ -139,7 +168,7 @@ public final class Engine implements AutoCloseable {
         if (closed) {
             s.future.completeExceptionally(new IllegalStateException("the engine is closed"));
         } else {
-            waiting.add(s);
+            incoming.add(s);
         }
         return s.future;
     }
@@ -157,13 +186,19 @@ public final class Engine implements AutoCloseable {
     private void schedule() {
         while (!closed) {
             try {
-                if (running.isEmpty()) {
-                    waiting.addFirst(waiting.take()); // idle: sleep until a request arrives
+                if (running.isEmpty() && waiting.isEmpty()) {
+                    stats.idle();
+                    newTokenRatio = INIT_NEW_TOKEN_RATIO;
+                    enqueue(incoming.take()); // idle: sleep until a request arrives
+                }
+                for (Sequence s; (s = incoming.poll()) != null; ) {
+                    enqueue(s);
                 }
                 admit();
                 if (!running.isEmpty()) {
                     step();
                 }
+                publishLoad();
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
@@ -175,80 +210,103 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Moves waiting requests into the running set while they fit, oldest first. */
-    private void admit() {
-        while (!waiting.isEmpty() && running.size() < options.maxRunningRequests()) {
-            Sequence s = waiting.peekFirst();
-            if (s.future.isDone()) {
-                waiting.pollFirst(); // cancelled while waiting
-                continue;
-            }
-            boolean admitted;
-            try {
-                admitted = start(s);
-            } catch (RuntimeException e) {
-                waiting.pollFirst();
-                fail(s, e);
-                continue;
-            }
-            if (s.future.isDone()) {
-                waiting.pollFirst(); // nothing to generate (max_new_tokens 0)
-                continue;
-            }
-            if (!admitted) {
-                return; // no room yet: it waits for running requests to finish
-            }
-            waiting.pollFirst();
-            running.add(s);
+    /** Prepares a new request and queues it; a request that cannot run fails here, at once. */
+    private void enqueue(Sequence s) {
+        if (s.future.isDone()) {
+            return; // cancelled before it was looked at
         }
-    }
-
-    /**
-     * Prepares a request and reserves its pages; false (and nothing held) when the pool is too full
-     * or there is nothing to generate (then the result is complete).
-     */
-    private boolean start(Sequence s) {
-        GenerationRequest request = s.request;
-        if (s.prompt == null) {
-            s.prompt = model.preparePrompt(request.inputIds(), request.images());
-            s.ids = s.prompt.tokenIds();
-            int context = model.spec().contextLength();
-            if (s.ids.length >= context) {
-                throw new IllegalArgumentException("The input (" + s.ids.length + " tokens) is longer than the"
-                        + " model's context length (" + context + " tokens).");
-            }
-            StopConditions given = request.stop();
-            s.stop = new StopMatcher(new StopConditions(given.stopStrings(), given.stopTokenIds(), given.eosTokenIds(),
-                    given.ignoreEos(), given.keepStopString(), given.maxNewTokens(), given.minNewTokens(),
-                    Math.min(given.contextRoom(), context - s.ids.length)));
-            s.text = detokenize == null ? null : new IncrementalDetokenizer(detokenize);
-            s.keys = cacheKeys(s.ids, s.prompt, request);
+        try {
+            prepare(s);
+        } catch (RuntimeException e) {
+            s.future.completeExceptionally(e);
+            return;
         }
-        if (request.stop().maxNewTokens() == 0) {
+        if (s.maxNewTokens == 0) {
             s.finished = true;
             s.future.complete(new GenerationResult(s.ids.length, 0, s.out, "", StopMatcher.FinishReason.LENGTH, null));
-            return false;
+            return;
         }
-        int needed = s.ids.length + Math.min(request.stop().maxNewTokens(), model.spec().contextLength() - s.ids.length);
+        waiting.add(s);
+    }
+
+    private void prepare(Sequence s) {
+        GenerationRequest request = s.request;
+        s.prompt = model.preparePrompt(request.inputIds(), request.images());
+        s.ids = s.prompt.tokenIds();
+        int context = model.spec().contextLength();
+        if (s.ids.length >= context) {
+            throw new IllegalArgumentException("The input (" + s.ids.length + " tokens) is longer than the"
+                    + " model's context length (" + context + " tokens).");
+        }
+        StopConditions given = request.stop();
+        s.stop = new StopMatcher(new StopConditions(given.stopStrings(), given.stopTokenIds(), given.eosTokenIds(),
+                given.ignoreEos(), given.keepStopString(), given.maxNewTokens(), given.minNewTokens(),
+                Math.min(given.contextRoom(), context - s.ids.length)));
+        s.maxNewTokens = Math.min(given.maxNewTokens(), Math.min(given.contextRoom(), context - s.ids.length));
+        int needed = s.ids.length + s.maxNewTokens;
         if (pool.pagesFor(needed) > pool.capacity()) {
             throw new IllegalArgumentException("the request needs " + needed + " tokens of K/V, more than the pool's "
                     + pool.tokenCapacity());
         }
-        s.match = prefixCache == null ? null : prefixCache.lookup(s.keys, s.ids.length - 1);
-        s.cachedTokens = s.match == null ? 0 : s.match.tokens(pool.pageSize());
-        s.computed = s.cachedTokens;
+        s.text = detokenize == null ? null : new IncrementalDetokenizer(detokenize);
+        s.keys = cacheKeys(s.ids, s.prompt, request);
+        s.encoded = new EncodedImage[request.images().size()];
+    }
+
+    /**
+     * Moves waiting requests into the running set while the pool's free and evictable pages cover
+     * what they and the running requests are expected to need; with nothing running, the first
+     * waiting request is always taken (it fits the pool: {@link #prepare} checked).
+     */
+    private void admit() {
+        waiting.removeIf(s -> s.future.isDone());
+        if (options.schedulePolicy() == SchedulePolicy.LPM && prefixCache != null && waiting.size() > 1
+                && waiting.size() <= LPM_QUEUE_LIMIT) {
+            Map<Sequence, Integer> matched = new HashMap<>();
+            for (Sequence s : waiting) {
+                matched.put(s, prefixCache.probe(s.keys(s.known()), s.known() - 1).tokens());
+            }
+            waiting.sort(Comparator.comparing((Sequence s) -> matched.get(s)).reversed());
+        }
+        long room = pool.freePages() + (prefixCache == null ? 0 : prefixCache.evictablePages());
+        for (Sequence s : running) {
+            room -= expectedPages(s, s.computed);
+        }
+        for (Iterator<Sequence> it = waiting.iterator(); it.hasNext() && running.size() < options.maxRunningRequests(); ) {
+            Sequence s = it.next();
+            PrefixCache.Probe hit = prefixCache == null ? new PrefixCache.Probe(0, 0)
+                    : prefixCache.probe(s.keys(s.known()), s.known() - 1);
+            // Its cached pages get pinned: those nobody pinned before stop being room.
+            long needed = expectedPages(s, hit.tokens()) + hit.evictablePages();
+            if (!running.isEmpty() && needed > room) {
+                return; // no room yet: it waits for running requests to finish, and so do the ones behind it
+            }
+            room -= needed;
+            it.remove();
+            start(s);
+            running.add(s);
+        }
+    }
+
+    /** Pages a request will still take: its tokens beyond {@code computed}, and its estimated output. */
+    private long expectedPages(Sequence s, int computed) {
+        int estimate = (int) Math.ceil(Math.min(s.remainingNewTokens(), CLIP_NEW_TOKENS_ESTIMATE) * newTokenRatio);
+        return pool.pagesFor(s.known() - computed + estimate);
+    }
+
+    /** Borrows a request's cached prefix; pages for the rest are taken step by step. */
+    private void start(Sequence s) {
+        s.match = prefixCache == null ? null : prefixCache.lookup(s.keys(s.known()), s.known() - 1);
+        s.computed = s.match == null ? 0 : s.match.tokens(pool.pageSize());
         s.table = pool.newTable();
         if (s.match != null) {
             s.table.borrow(s.match.pages());
         }
-        if (!s.table.ensureCapacity(needed) && prefixCache != null) {
-            prefixCache.evict(pool.pagesFor(needed) - s.table.size() - pool.freePages());
+        if (s.cachedTokens < 0) {
+            s.cachedTokens = s.computed;
+            stats.admitted(s.ids.length, s.computed);
         }
-        if (s.table.size() * pool.pageSize() < needed && !s.table.ensureCapacity(needed)) {
-            release(s);
-            return false;
-        }
-        return true;
+        admittedCachedTokens += s.computed;
     }
 
     /** One forward over every running request: prompt chunks and decode tokens together. */
@@ -260,35 +318,47 @@ public final class Engine implements AutoCloseable {
                 it.remove();
             }
         }
-        List<Sequence> batch = new ArrayList<>();
-        List<SequenceInput> inputs = new ArrayList<>();
+        // Rows per request this step: every decode token, and prompt rows up to the chunk budget.
+        Map<Sequence, Integer> rows = new LinkedHashMap<>();
         int budget = options.chunkedPrefillSize() > 0 ? options.chunkedPrefillSize() : Integer.MAX_VALUE;
-        int row = 0;
         for (Sequence s : running) {
-            SequenceInput in;
-            if (s.prefilling()) {
-                int n = Math.min(s.ids.length - s.computed, budget);
-                if (n <= 0) {
-                    continue; // the step's prompt budget is spent; this prompt goes on next step
-                }
+            int n = s.known() - s.computed;
+            if (!s.decoding()) {
+                n = Math.min(n, budget);
                 budget -= n;
-                int from = s.computed;
-                int to = from + n;
-                in = new SequenceInput(Arrays.copyOfRange(s.ids, from, to), s.prompt.positions().slice(from, to),
-                        AttentionSequence.selfOnly(row, n, from, s.table.pages()), splices(s, from, to), null,
-                        to == s.ids.length);
-            } else {
-                int slot = s.decodeSlot();
-                in = new SequenceInput(new int[]{s.out.getLast().tokenId()},
-                        Positions.sequential(s.prompt.positions().axes(), slot + s.prompt.decodeOffset(), 1),
-                        AttentionSequence.selfOnly(row, 1, slot, s.table.pages()), List.of(), null, true);
             }
-            batch.add(s);
-            inputs.add(in);
-            row += in.tokenIds().length;
+            if (n > 0) {
+                rows.put(s, n);
+            }
         }
-        if (batch.isEmpty()) {
+        takePages(rows);
+        if (rows.isEmpty()) {
             return; // every running request was cancelled
+        }
+        List<Sequence> batch = new ArrayList<>(rows.keySet());
+        List<SequenceInput> inputs = new ArrayList<>();
+        int row = 0;
+        int prefillSeqs = 0;
+        int prefillTokens = 0;
+        int decodeTokens = 0;
+        for (Sequence s : batch) {
+            int from = s.computed;
+            int to = from + rows.get(s);
+            if (s.decoding()) {
+                decodeTokens++;
+            } else {
+                prefillSeqs++;
+                prefillTokens += to - from;
+            }
+            inputs.add(new SequenceInput(s.tokens(from, to), s.positions(from, to),
+                    AttentionSequence.selfOnly(row, to - from, from, s.table.pages()), splices(s, from, to), null,
+                    to == s.known()));
+            row += to - from;
+        }
+        publishLoad();
+        if (prefillSeqs > 0) {
+            stats.prefillBatch(prefillSeqs, prefillTokens, admittedCachedTokens);
+            admittedCachedTokens = 0;
         }
         Tensor logits = model.forward(new ForwardBatch(inputs, cache, null));
         float[] all = compute.toFloats(logits);
@@ -297,9 +367,7 @@ public final class Engine implements AutoCloseable {
         for (int i = 0; i < batch.size(); i++) {
             Sequence s = batch.get(i);
             SequenceInput in = inputs.get(i);
-            if (s.prefilling()) {
-                s.computed += in.tokenIds().length;
-            }
+            s.computed += in.tokenIds().length;
             if (!in.needsLogits()) {
                 continue;
             }
@@ -307,12 +375,93 @@ public final class Engine implements AutoCloseable {
             logitRow++;
             accept(s, sampler.sample(row0, s.request.sampling(), s));
         }
-        running.removeIf(s -> s.finished);
+        if (decodeTokens > 0) {
+            newTokenRatio = Math.max(MIN_NEW_TOKEN_RATIO, newTokenRatio - NEW_TOKEN_RATIO_DECAY);
+            stats.decodeStep(decodeTokens);
+        }
+    }
+
+    /**
+     * Takes the pages this step's rows need, request by request in admission order, evicting
+     * cached prefixes and then retracting requests when the pool runs dry; retracted requests
+     * leave {@code rows}.
+     */
+    private void takePages(Map<Sequence, Integer> rows) {
+        int retracted = 0;
+        double oldRatio = newTokenRatio;
+        for (Sequence s : List.copyOf(rows.keySet())) {
+            while (rows.containsKey(s) && !grow(s, s.computed + rows.get(s))) {
+                Sequence victim = victim();
+                if (victim == null) {
+                    throw new IllegalStateException("the K/V pool cannot hold the request alone");
+                }
+                retract(victim);
+                rows.remove(victim);
+                retracted++;
+            }
+        }
+        if (retracted > 0) {
+            long generated = 0;
+            long allowed = 0;
+            for (Sequence s : running) {
+                generated += s.out.size();
+                allowed += s.maxNewTokens;
+            }
+            newTokenRatio = Math.min(1.0, (generated + (double) RETRACT_DECODE_STEPS * running.size())
+                    / Math.max(1, allowed));
+            stats.retracted(retracted, oldRatio, newTokenRatio);
+        }
+    }
+
+    /** Makes room in a request's table for {@code tokens} tokens, evicting cached prefixes if need be. */
+    private boolean grow(Sequence s, int tokens) {
+        if (s.table.ensureCapacity(tokens)) {
+            return true;
+        }
+        if (prefixCache == null) {
+            return false;
+        }
+        prefixCache.evict(pool.pagesFor(tokens) - s.table.size() - pool.freePages());
+        return s.table.ensureCapacity(tokens);
+    }
+
+    /** The request to retract: the one with the fewest generated tokens, the longest prompt among those. */
+    private Sequence victim() {
+        if (running.size() < 2) {
+            return null;
+        }
+        return running.stream().min(Comparator.comparingInt((Sequence s) -> s.out.size())
+                .thenComparing(Comparator.comparingInt((Sequence s) -> s.ids.length).reversed())).orElseThrow();
+    }
+
+    /** Takes a running request back to the head of the queue, its computed pages kept in the prefix cache. */
+    private void retract(Sequence s) {
+        cacheComputed(s);
+        release(s);
+        s.table = null;
+        s.computed = 0;
+        running.remove(s);
+        waiting.addFirst(s);
+    }
+
+    /** Hands a request's full computed pages to the prefix cache (when on) for later requests. */
+    private void cacheComputed(Sequence s) {
+        if (prefixCache == null || s.table == null) {
+            return;
+        }
+        int fullPages = Math.min(s.computed / pool.pageSize(), s.table.size());
+        prefixCache.insert(s.keys(s.computed), s.table.pages(), fullPages);
+        s.table.detach(fullPages);
+    }
+
+    private void publishLoad() {
+        long unavailable = pool.capacity() - pool.freePages() - (prefixCache == null ? 0 : prefixCache.evictablePages());
+        stats.load(running.size(), waiting.size() + incoming.size(), unavailable * pool.pageSize(), pool.tokenCapacity());
     }
 
     /** Takes one sampled token: stop check, text, streaming; finishes the request when it ends. */
     private void accept(Sequence s, SampledToken token) {
-        s.add(token);
+        s.out.add(token);
         StopMatcher.Step step = s.stop.accept(token.tokenId(), s.text == null ? "" : s.text.add(token.tokenId()));
         String shown = step.text();
         if (step.finished() && s.text != null && step.matchedStop() == null) {
@@ -326,24 +475,19 @@ public final class Engine implements AutoCloseable {
     }
 
     private void finish(Sequence s, StopMatcher.FinishReason reason, Object matched) {
-        if (prefixCache != null && !s.out.isEmpty()) {
-            int computed = s.ids.length + s.out.size() - 1; // the last token's K/V was never computed
-            long[] keys = Arrays.copyOf(s.keys, computed);
-            for (int i = s.ids.length; i < computed; i++) {
-                keys[i] = s.out.get(i - s.ids.length).tokenId();
-            }
-            int fullPages = Math.min(computed / pool.pageSize(), s.table.size());
-            prefixCache.insert(keys, s.table.pages(), fullPages);
-            s.table.detach(fullPages);
-        }
+        cacheComputed(s);
         release(s);
         s.finished = true;
+        running.remove(s);
+        stats.finished(s.ids.length, s.cachedTokens, s.out.size());
+        publishLoad(); // the gauges agree with the result when the caller sees it
         s.future.complete(new GenerationResult(s.ids.length, s.cachedTokens, s.out, s.shown.toString(), reason, matched));
     }
 
     private void fail(Sequence s, Throwable e) {
         release(s);
         running.remove(s);
+        waiting.remove(s);
         s.future.completeExceptionally(e);
     }
 
@@ -393,7 +537,11 @@ public final class Engine implements AutoCloseable {
             if (a >= b) {
                 continue;
             }
-            EncodedImage image = model.encodeImage(s.request.images().get(span.image()));
+            EncodedImage image = s.encoded[span.image()];
+            if (image == null) {
+                image = model.encodeImage(s.request.images().get(span.image()));
+                s.encoded[span.image()] = image; // kept: later chunks and a resumption reuse it
+            }
             splices.add(new SequenceInput.EmbeddingSplice(a - from, image, a - span.start(), b - a));
         }
         return splices;
@@ -413,7 +561,10 @@ public final class Engine implements AutoCloseable {
         for (Sequence s : running) {
             s.future.completeExceptionally(stopped);
         }
-        for (Sequence s; (s = waiting.poll()) != null; ) {
+        for (Sequence s : waiting) {
+            s.future.completeExceptionally(stopped);
+        }
+        for (Sequence s; (s = incoming.poll()) != null; ) {
             s.future.completeExceptionally(stopped);
         }
         cache.close();

@@ -13,16 +13,36 @@ package dev.iris.runtime.engine;
  * @param chunkedPrefillSize prompt tokens computed per step at most, so running requests keep
  *                           decoding between the chunks of a long prompt ({@code --chunked-prefill-size};
  *                           0 or less: whole prompts)
+ * @param schedulePolicy     the order waiting requests are admitted in ({@code --schedule-policy})
+ * @param decodeLogInterval  decode steps between two "Decode batch" log lines
+ *                           ({@code --decode-log-interval})
  */
 public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
-                            int maxRunningRequests, int chunkedPrefillSize) {
+                            int maxRunningRequests, int chunkedPrefillSize, SchedulePolicy schedulePolicy,
+                            int decodeLogInterval) {
 
-    /** Page size 1, pool sized to 80% of the free heap, prefix cache on, 200 running, chunks of 8192. */
+    /** Page size 1, pool sized to 80% of the free heap, prefix cache on, 200 running, chunks of 8192, FCFS. */
     public static final EngineOptions DEFAULTS = new EngineOptions(1, 0, 0.8, true, 200, 8192);
 
     public EngineOptions {
         if (maxRunningRequests <= 0) {
             throw new IllegalArgumentException("max running requests must be positive, got " + maxRunningRequests);
         }
+        if (decodeLogInterval <= 0) {
+            throw new IllegalArgumentException("decode log interval must be positive, got " + decodeLogInterval);
+        }
+    }
+
+    /** Options with first-come-first-served admission and a decode log line every 40 steps. */
+    public EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
+                         int maxRunningRequests, int chunkedPrefillSize) {
+        this(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests, chunkedPrefillSize,
+                SchedulePolicy.FCFS, 40);
+    }
+
+    /** These options with another admission order. */
+    public EngineOptions withSchedulePolicy(SchedulePolicy policy) {
+        return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
+                chunkedPrefillSize, policy, decodeLogInterval);
     }
 }

@@ -1,5 +1,7 @@
 package dev.iris.runtime.engine;
 
+import dev.iris.api.model.EncodedImage;
+import dev.iris.api.model.Positions;
 import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.sampling.SampledToken;
 import dev.iris.api.sampling.SamplingState;
@@ -9,30 +11,50 @@ import dev.iris.runtime.stop.StopMatcher;
 import dev.iris.runtime.text.IncrementalDetokenizer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
-/** One request inside the engine: its prompt, pages, progress and output. Touched by the engine thread only. */
+/**
+ * One request inside the engine: its prompt, pages, progress and output. Touched by the engine
+ * thread only.
+ *
+ * <p>The sequence's tokens are the prompt followed by the generated tokens; {@link #computed}
+ * of them have K/V in the cache. Each step feeds the tokens {@code [computed, known())}: the
+ * prompt (in chunks), or the last sampled token while decoding, or, after a retraction, the
+ * prompt and every generated token again. When a step reaches {@code known()} its last row's
+ * logits give the next token.
+ */
 final class Sequence implements SamplingState {
 
     final GenerationRequest request;
     final Consumer<TokenEvent> sink;
     final CompletableFuture<GenerationResult> future = new CompletableFuture<>();
+    final long submittedNanos = System.nanoTime();
 
-    // Set when admitted.
+    // Set when it enters the waiting queue.
     PreparedPrompt prompt;
     int[] ids;
+    /** Prefix-cache keys of the prompt tokens (image positions keyed by content). */
     long[] keys;
+    StopMatcher stop;
+    /** Tokens it may generate: {@code max_new_tokens}, capped by the room left in the context. */
+    int maxNewTokens;
+    IncrementalDetokenizer text;
+    /** Each image's features, encoded on first use. */
+    EncodedImage[] encoded;
+
+    // Set while it runs; cleared when it is retracted or ends.
     PageTable table;
     PrefixCache.Match match;
-    StopMatcher stop;
-    IncrementalDetokenizer text;
-    int cachedTokens;
-    /** Prompt tokens whose K/V exist (cached or computed). */
+    /** Tokens whose K/V are in the cache (borrowed from the prefix cache or computed). */
     int computed;
+
+    /** Prompt tokens the prefix cache supplied when first admitted. */
+    int cachedTokens = -1;
     /** Set once the result is complete and the pages are handed back. */
     boolean finished;
 
@@ -47,17 +69,62 @@ final class Sequence implements SamplingState {
         this.random = seed == null ? new SplittableRandom() : new SplittableRandom(seed);
     }
 
-    boolean prefilling() {
-        return computed < ids.length;
+    /** Prompt and generated tokens so far. */
+    int known() {
+        return ids.length + out.size();
     }
 
-    /** Cache slot of the token to feed next while decoding (the last sampled one). */
-    int decodeSlot() {
-        return ids.length + out.size() - 1;
+    /** True while it decodes one token per step; false while (re)computing its prompt. */
+    boolean decoding() {
+        return !out.isEmpty() && known() - computed == 1;
     }
 
-    void add(SampledToken token) {
-        out.add(token);
+    /** Generated tokens it may still produce. */
+    int remainingNewTokens() {
+        return Math.max(0, maxNewTokens - out.size());
+    }
+
+    /** Token {@code i} of the sequence. */
+    int token(int i) {
+        return i < ids.length ? ids[i] : out.get(i - ids.length).tokenId();
+    }
+
+    /** Token ids {@code [from, to)}. */
+    int[] tokens(int from, int to) {
+        int[] t = new int[to - from];
+        for (int i = from; i < to; i++) {
+            t[i - from] = token(i);
+        }
+        return t;
+    }
+
+    /** Prefix-cache keys of the first {@code n} tokens. */
+    long[] keys(int n) {
+        long[] k = Arrays.copyOf(keys, n);
+        for (int i = ids.length; i < n; i++) {
+            k[i] = token(i);
+        }
+        return k;
+    }
+
+    /**
+     * Rotary positions of tokens {@code [from, to)}: the prompt's own, then one step per generated
+     * token on every axis, shifted by the prompt's decode offset (M-RoPE's rope delta).
+     */
+    Positions positions(int from, int to) {
+        Positions p = prompt.positions();
+        if (to <= ids.length) {
+            return p.slice(from, to);
+        }
+        int axes = p.axes();
+        int n = to - from;
+        int[] v = new int[axes * n];
+        for (int a = 0; a < axes; a++) {
+            for (int i = from; i < to; i++) {
+                v[a * n + i - from] = i < ids.length ? p.at(a, i) : i + prompt.decodeOffset();
+            }
+        }
+        return new Positions(axes, v);
     }
 
     @Override

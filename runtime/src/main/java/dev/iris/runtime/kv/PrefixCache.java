@@ -21,6 +21,8 @@ public final class PrefixCache {
     private final Node root = new Node(null, null, -1);
     private long clock;
     private int pages;
+    /** Cached pages some running request uses (not evictable). */
+    private int pinned;
 
     /** One cached page: the keys of its tokens and the page that holds their K/V. */
     private static final class Node {
@@ -79,8 +81,47 @@ public final class PrefixCache {
         return pages;
     }
 
+    /** Cached pages no running request uses: what {@link #evict} can free. */
+    public int evictablePages() {
+        return pages - pinned;
+    }
+
     /** The longest cached prefix of {@code keys[0, limit)} in whole pages, pinned. */
     public Match lookup(long[] keys, int limit) {
+        List<Node> path = path(keys, limit);
+        long now = ++clock;
+        for (Node n : path) {
+            if (n.pins++ == 0) {
+                pinned++;
+            }
+            n.lastUsed = now;
+        }
+        return new Match(path);
+    }
+
+    /**
+     * What {@link #lookup} would find for {@code keys[0, limit)}, without pinning or touching it.
+     *
+     * @param tokens          tokens cached
+     * @param evictablePages  pages of the match that nobody pins now: a lookup would take them out
+     *                        of {@link #evictablePages()}
+     */
+    public record Probe(int tokens, int evictablePages) {
+    }
+
+    /** Probes the longest cached prefix of {@code keys[0, limit)}. */
+    public Probe probe(long[] keys, int limit) {
+        List<Node> path = path(keys, limit);
+        int unpinned = 0;
+        for (Node n : path) {
+            if (n.pins == 0) {
+                unpinned++;
+            }
+        }
+        return new Probe(path.size() * pool.pageSize(), unpinned);
+    }
+
+    private List<Node> path(long[] keys, int limit) {
         int ps = pool.pageSize();
         List<Node> path = new ArrayList<>();
         Node at = root;
@@ -92,18 +133,15 @@ public final class PrefixCache {
             path.add(next);
             at = next;
         }
-        long now = ++clock;
-        for (Node n : path) {
-            n.pins++;
-            n.lastUsed = now;
-        }
-        return new Match(path);
+        return path;
     }
 
     /** Unpins a looked-up prefix. */
     public void release(Match match) {
         for (Node n : match.nodes) {
-            n.pins--;
+            if (--n.pins == 0) {
+                pinned--;
+            }
         }
     }
 

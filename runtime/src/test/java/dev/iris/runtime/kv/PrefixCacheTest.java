@@ -53,6 +53,20 @@ class PrefixCacheTest {
     }
 
     @Test
+    void aProbePinsNothingAndCountsTheMatchedPagesThatAreStillEvictable() {
+        KvPagePool pool = new KvPagePool(1, 8);
+        PrefixCache cache = new PrefixCache(pool);
+        finish(pool, cache, keys(1, 2, 3));
+        PrefixCache.Match shared = cache.lookup(keys(1, 9), 2); // pins page [1]
+        assertEquals(2, cache.evictablePages());
+        assertEquals(new PrefixCache.Probe(3, 2), cache.probe(keys(1, 2, 3, 4), 4));
+        assertEquals(2, cache.evictablePages()); // the probe pinned nothing
+        cache.release(shared);
+        assertEquals(3, cache.evictablePages());
+        assertEquals(new PrefixCache.Probe(2, 2), cache.probe(keys(1, 2, 3), 2)); // the limit keeps the last token out
+    }
+
+    @Test
     void theSamePrefixInsertedTwiceKeepsOneCopy() {
         KvPagePool pool = new KvPagePool(1, 8);
         PrefixCache cache = new PrefixCache(pool);
