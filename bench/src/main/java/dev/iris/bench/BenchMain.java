@@ -52,8 +52,32 @@ public final class BenchMain {
                 .build();
         Collection<RunResult> results = new Runner(opts).run();
         String report = report(results, threads);
-        Files.writeString(out, report);
+        String engine = Files.exists(out) ? section(Files.readString(out), ThroughputBench.HEADING) : "";
+        Files.writeString(out, engine.isEmpty() ? report : report + "\n" + engine);
         System.out.println(report);
+    }
+
+    /** The section of {@code markdown} under {@code heading}, up to the next second-level heading; "" if absent. */
+    static String section(String markdown, String heading) {
+        int at = markdown.indexOf(heading + "\n");
+        if (at < 0) {
+            return "";
+        }
+        int end = markdown.indexOf("\n## ", at + heading.length());
+        return end < 0 ? markdown.substring(at) : markdown.substring(at, end + 1);
+    }
+
+    /** Writes {@code body} (starting with {@code heading}) over that section of the file, or at its end. */
+    static void replaceSection(Path file, String heading, String body) throws IOException {
+        String text = Files.exists(file) ? Files.readString(file) : "";
+        String old = section(text, heading);
+        if (old.isEmpty()) {
+            text = text.isEmpty() || text.endsWith("\n\n") ? text + body : text.stripTrailing() + "\n\n" + body;
+        } else {
+            int at = text.indexOf(old);
+            text = text.substring(0, at) + body + text.substring(at + old.length());
+        }
+        Files.writeString(file, text);
     }
 
     /** Milliseconds per op of the benchmark whose class is {@code bench} with these parameter values. */

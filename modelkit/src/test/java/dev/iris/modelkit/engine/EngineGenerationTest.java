@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.iris.api.sampling.SamplingParams;
 import dev.iris.backend.cpu.CpuAttentionBackend;
 import dev.iris.backend.cpu.CpuComputeBackend;
+import dev.iris.modelkit.lm.TextOnlyArchitecture;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.model.LoadedModel;
 import dev.iris.runtime.engine.EngineOptions;
@@ -50,7 +51,7 @@ class EngineGenerationTest {
 
     @BeforeEach
     void start() throws IOException {
-        loaded = LoadedModel.load(MODEL, List.of(new TextDecoderArchitecture()), new CpuComputeBackend(),
+        loaded = LoadedModel.load(MODEL, List.of(new TextOnlyArchitecture(Set.of("Qwen2VLForConditionalGeneration"), "qwen2-vl")), new CpuComputeBackend(),
                 new CpuAttentionBackend(), LoadProgress.NONE);
         tokenizer = loaded.tokenizer();
         engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, true, 16, 32));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.iris.api.sampling.SamplingParams;
 import dev.iris.backend.cpu.CpuAttentionBackend;
 import dev.iris.backend.cpu.CpuComputeBackend;
+import dev.iris.modelkit.lm.TextOnlyArchitecture;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.engine.EngineMetrics;
 import dev.iris.runtime.engine.EngineOptions;
@@ -55,7 +56,7 @@ class EngineSchedulingTest {
 
     @BeforeAll
     static void load() throws IOException {
-        loaded = LoadedModel.load(MODEL, List.of(new TextDecoderArchitecture()), new CpuComputeBackend(),
+        loaded = LoadedModel.load(MODEL, List.of(new TextOnlyArchitecture(Set.of("Qwen2VLForConditionalGeneration"), "qwen2-vl")), new CpuComputeBackend(),
                 new CpuAttentionBackend(), LoadProgress.NONE);
         JsonNode ids = new ObjectMapper().readTree(GOLDEN.toFile()).get("input_ids");
         prompt = new int[ids.size()];

@@ -1,4 +1,4 @@
-package dev.iris.modelkit.engine;
+package dev.iris.modelkit.lm;
 
 import dev.iris.api.attention.AttentionBatch;
 import dev.iris.api.model.EncodedImage;
@@ -11,18 +11,21 @@ import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.model.SequenceInput;
 import dev.iris.api.model.VisionLanguageModel;
 import dev.iris.api.tensor.Tensor;
-import dev.iris.modelkit.lm.DecoderLanguageModel;
 
 import java.util.ArrayList;
 import java.util.List;
 
-/** A text-only {@link VisionLanguageModel} over the shared decoder, to drive the engine in tests. */
-final class TextDecoderModel implements VisionLanguageModel {
+/**
+ * A checkpoint's language model served alone: a {@link VisionLanguageModel} that takes no images.
+ * The engine's tests and the decode-throughput benchmark run on it (decoding never touches a
+ * vision tower), and a family for a text-only checkpoint can be this and a config reader.
+ */
+public final class TextOnlyModel implements VisionLanguageModel {
 
     private final DecoderLanguageModel lm;
     private final ModelSpec spec;
 
-    TextDecoderModel(DecoderLanguageModel lm, int contextLength, List<Integer> eos) {
+    public TextOnlyModel(DecoderLanguageModel lm, int contextLength, List<Integer> eos) {
         this.lm = lm;
         var c = lm.config();
         this.spec = new ModelSpec(c.vocab(), contextLength, c.layers(), c.kvHeads(), c.headDim(), 0, -1, eos);
@@ -35,20 +38,20 @@ final class TextDecoderModel implements VisionLanguageModel {
 
     @Override
     public ImageProcessor imageProcessor() {
-        throw new UnsupportedOperationException("text only");
+        throw new UnsupportedOperationException("this model takes no images");
     }
 
     @Override
     public PreparedPrompt preparePrompt(int[] tokenIds, List<ProcessedImage> images) {
         if (!images.isEmpty()) {
-            throw new IllegalArgumentException("text only");
+            throw new IllegalArgumentException("this model takes no images");
         }
         return new PreparedPrompt(tokenIds, Positions.sequential(lm.positionAxes(), 0, tokenIds.length), 0, List.of());
     }
 
     @Override
     public EncodedImage encodeImage(ProcessedImage image) {
-        throw new UnsupportedOperationException("text only");
+        throw new UnsupportedOperationException("this model takes no images");
     }
 
     @Override
