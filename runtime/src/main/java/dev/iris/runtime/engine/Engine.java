@@ -65,6 +65,8 @@ public final class Engine implements AutoCloseable {
     private static final int CLIP_NEW_TOKENS_ESTIMATE = 4096;
     /** Longer queues are admitted in arrival order under LPM: sorting them every step costs too much. */
     private static final int LPM_QUEUE_LIMIT = 128;
+    /** {@code max_new_tokens} of a request that set none: it runs to the context (or pool) limit. */
+    public static final int UNLIMITED = Integer.MAX_VALUE;
 
     private final VisionLanguageModel model;
     private final ComputeBackend compute;
@@ -130,7 +132,11 @@ public final class Engine implements AutoCloseable {
 
     /** Runs a request; the future completes with its result or fails with the reason. */
     public CompletableFuture<GenerationResult> generateAsync(GenerationRequest request) {
-        return submit(request, token -> { });
+        try {
+            return submit(request, token -> { });
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /** Runs a request and waits for it. */
@@ -153,7 +159,13 @@ public final class Engine implements AutoCloseable {
             SubmissionPublisher<TokenEvent> publisher = new SubmissionPublisher<>(Runnable::run,
                     Math.max(Flow.defaultBufferSize(), request.stop().maxNewTokens() + 2));
             publisher.subscribe(subscriber);
-            submit(request, publisher::submit).whenComplete((result, error) -> {
+            CompletableFuture<GenerationResult> done;
+            try {
+                done = submit(request, publisher::submit);
+            } catch (IllegalArgumentException e) {
+                done = CompletableFuture.failedFuture(e);
+            }
+            done.whenComplete((result, error) -> {
                 if (error == null) {
                     publisher.close();
                 } else {
@@ -163,9 +175,22 @@ public final class Engine implements AutoCloseable {
         };
     }
 
-    private CompletableFuture<GenerationResult> submit(GenerationRequest request, Consumer<TokenEvent> sink) {
-        Sequence s = new Sequence(request, sink);
-        if (closed) {
+    /**
+     * Queues a request after checking it in the caller's thread, so a request that cannot run is
+     * refused before anything is sent to its client. {@code onToken} runs on the engine thread
+     * for every token: it must hand the event over and return. Cancelling the future aborts the
+     * request and gives its pages back at the next step.
+     *
+     * @throws IllegalArgumentException when the request cannot run (too long for the context or
+     *                                  the K/V pool, bad images), with a message for the client
+     */
+    public CompletableFuture<GenerationResult> submit(GenerationRequest request, Consumer<TokenEvent> onToken) {
+        Sequence s = new Sequence(request, onToken);
+        prepare(s);
+        if (s.maxNewTokens == 0) {
+            s.finished = true;
+            s.future.complete(new GenerationResult(s.ids.length, 0, s.out, "", StopMatcher.FinishReason.LENGTH, null));
+        } else if (closed) {
             s.future.completeExceptionally(new IllegalStateException("the engine is closed"));
         } else {
             incoming.add(s);
@@ -210,23 +235,11 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Prepares a new request and queues it; a request that cannot run fails here, at once. */
+    /** Queues a submitted request for admission. */
     private void enqueue(Sequence s) {
-        if (s.future.isDone()) {
-            return; // cancelled before it was looked at
+        if (!s.future.isDone()) { // else cancelled before it was looked at
+            waiting.add(s);
         }
-        try {
-            prepare(s);
-        } catch (RuntimeException e) {
-            s.future.completeExceptionally(e);
-            return;
-        }
-        if (s.maxNewTokens == 0) {
-            s.finished = true;
-            s.future.complete(new GenerationResult(s.ids.length, 0, s.out, "", StopMatcher.FinishReason.LENGTH, null));
-            return;
-        }
-        waiting.add(s);
     }
 
     private void prepare(Sequence s) {
@@ -242,12 +255,19 @@ public final class Engine implements AutoCloseable {
         s.stop = new StopMatcher(new StopConditions(given.stopStrings(), given.stopTokenIds(), given.eosTokenIds(),
                 given.ignoreEos(), given.keepStopString(), given.maxNewTokens(), given.minNewTokens(),
                 Math.min(given.contextRoom(), context - s.ids.length)));
-        s.maxNewTokens = Math.min(given.maxNewTokens(), Math.min(given.contextRoom(), context - s.ids.length));
-        int needed = s.ids.length + s.maxNewTokens;
-        if (pool.pagesFor(needed) > pool.capacity()) {
-            throw new IllegalArgumentException("the request needs " + needed + " tokens of K/V, more than the pool's "
-                    + pool.tokenCapacity());
+        if (given.maxNewTokens() != UNLIMITED && (long) s.ids.length + given.maxNewTokens() >= context) {
+            throw new IllegalArgumentException("Requested token count exceeds the model's maximum context length of "
+                    + context + " tokens. You requested a total of " + (s.ids.length + given.maxNewTokens())
+                    + " tokens: " + s.ids.length + " tokens from the input messages and " + given.maxNewTokens()
+                    + " tokens for the completion. Please reduce the number of tokens in the input messages or the"
+                    + " completion to fit within the limit.");
         }
+        long maxInput = pool.tokenCapacity() - 1; // one slot is left for the first generated token
+        if (s.ids.length > maxInput) {
+            throw new IllegalArgumentException("Input length (" + s.ids.length + " tokens) exceeds the maximum allowed"
+                    + " length (" + maxInput + " tokens). Use a shorter input or enable --allow-auto-truncate.");
+        }
+        s.maxNewTokens = Math.min(given.maxNewTokens(), Math.min(given.contextRoom(), context - s.ids.length));
         s.text = detokenize == null ? null : new IncrementalDetokenizer(detokenize);
         s.keys = cacheKeys(s.ids, s.prompt, request);
         s.encoded = new EncodedImage[request.images().size()];
@@ -393,7 +413,10 @@ public final class Engine implements AutoCloseable {
             while (rows.containsKey(s) && !grow(s, s.computed + rows.get(s))) {
                 Sequence victim = victim();
                 if (victim == null) {
-                    throw new IllegalStateException("the K/V pool cannot hold the request alone");
+                    // Alone and the pool is full: it has used all the K/V there is, as if at the context limit.
+                    rows.remove(s);
+                    finish(s, StopMatcher.FinishReason.LENGTH, null);
+                    break;
                 }
                 retract(victim);
                 rows.remove(victim);
