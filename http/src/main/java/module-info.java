@@ -3,5 +3,9 @@
  * the runtime's Engine API.
  */
 module dev.iris.http {
-    requires dev.iris.runtime;
+    requires transitive dev.iris.runtime;
+    requires io.helidon.webserver;
+    requires com.fasterxml.jackson.databind;
+
+    exports dev.iris.http;
 }

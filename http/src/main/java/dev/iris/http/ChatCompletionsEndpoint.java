@@ -1,0 +1,189 @@
+package dev.iris.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iris.api.chat.ChatMessage;
+import dev.iris.api.chat.RenderedPrompt;
+import dev.iris.runtime.engine.GenerationRequest;
+import dev.iris.runtime.engine.GenerationResult;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code POST /v1/chat/completions} (contract §4): messages rendered by the chat template and
+ * tokenized, {@code n} choices generated together, answered as one object or as SSE chunks.
+ * Every error that can be found before generation is a 4xx before the first byte.
+ */
+final class ChatCompletionsEndpoint implements Handler {
+
+    private final ServedModel model;
+    private final ServerOptions options;
+
+    ChatCompletionsEndpoint(ServedModel model, ServerOptions options) {
+        this.model = model;
+        this.options = options;
+    }
+
+    @Override
+    public void handle(ServerRequest req, ServerResponse res) throws Exception {
+        ObjectNode body = Json.object(req.content().as(byte[].class));
+        String modelName = Json.string(body, "model", model.servedName());
+        List<ChatMessage> messages = ChatMessages.parse(body);
+        GenerationSettings settings = GenerationSettings.chat(body);
+        boolean stream = Json.bool(body, "stream", false);
+        ObjectNode streamOptions = Json.objectField(body, "stream_options");
+        boolean includeUsage = stream && streamOptions != null && Json.bool(streamOptions, "include_usage", false);
+        if (model.chatTemplate() == null) {
+            throw ApiError.badRequest("This server has no chat template: start it with --chat-template.", null);
+        }
+        RenderedPrompt prompt;
+        try {
+            prompt = model.chatTemplate().render(messages, true);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(e.getMessage(), "messages");
+        }
+        if (!prompt.images().isEmpty()) {
+            throw ApiError.badRequest("The served model takes no images.", "messages");
+        }
+        int[] ids = model.encode(prompt.text());
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < settings.n(); i++) {
+            requests.add(new GenerationRequest(ids, List.of(), settings.forChoice(i),
+                    settings.stopConditions(model.eosTokenIds(), prompt.stopStrings())));
+        }
+        String id = Responses.newId();
+        long created = System.currentTimeMillis() / 1000;
+        try (Generations generations = Generations.start(model.engine(), requests, options.maxQueuedRequests())) {
+            if (stream) {
+                stream(res, generations, settings, id, created, modelName, includeUsage);
+            } else {
+                res.header(io.helidon.http.HeaderNames.CONTENT_TYPE, "application/json");
+                res.send(Json.bytes(response(generations.results(), settings, id, created, modelName)));
+            }
+        }
+    }
+
+    private ObjectNode response(List<GenerationResult> results, GenerationSettings settings, String id, long created,
+                                String modelName) {
+        ObjectNode r = Json.newObject();
+        r.put("id", id);
+        r.put("object", "chat.completion");
+        r.put("created", created);
+        r.put("model", modelName);
+        ArrayNode choices = r.putArray("choices");
+        for (int i = 0; i < results.size(); i++) {
+            GenerationResult g = results.get(i);
+            ObjectNode c = choices.addObject();
+            c.put("index", i);
+            ObjectNode message = c.putObject("message");
+            message.put("role", "assistant");
+            message.put("content", g.text());
+            message.putNull("reasoning_content");
+            message.putNull("tool_calls");
+            if (settings.logprobs()) {
+                ArrayNode content = c.putObject("logprobs").putArray("content");
+                g.tokens().forEach(t -> content.add(Responses.chatLogprob(model.tokenizer(), t)));
+            } else {
+                c.putNull("logprobs");
+            }
+            c.put("finish_reason", Responses.finishReason(g));
+            c.set("matched_stop", Responses.matchedStop(g.matchedStop()));
+        }
+        r.set("usage", Responses.usage(results.getFirst().promptTokens(), results, options.enableCacheReport()));
+        return r;
+    }
+
+    private void stream(ServerResponse res, Generations generations, GenerationSettings settings, String id,
+                        long created, String modelName, boolean includeUsage) throws InterruptedException {
+        try (EventStream events = new EventStream(res)) {
+            try {
+                // Role chunks for every choice, in index order, before any content (the clients' stream helpers need it).
+                for (int i = 0; i < settings.n(); i++) {
+                    ObjectNode root = chunk(id, created, modelName);
+                    ObjectNode c = choice(root, i);
+                    ObjectNode delta = c.putObject("delta");
+                    delta.put("role", "assistant");
+                    delta.put("content", "");
+                    delta.putNull("reasoning_content");
+                    delta.putNull("tool_calls");
+                    c.putNull("logprobs");
+                    c.putNull("finish_reason");
+                    c.putNull("matched_stop");
+                    events.send(root);
+                }
+                List<GenerationResult> results = new ArrayList<>();
+                for (int i = 0; i < settings.n(); i++) {
+                    results.add(null);
+                }
+                for (Generations.Event e; (e = generations.next()) != null; ) {
+                    if (e.error() != null) {
+                        ObjectNode error = Json.newObject();
+                        error.set("error", Errors.openAiBody(Generations.failure(e.error())).get("error"));
+                        events.send(error);
+                        events.done();
+                        return;
+                    }
+                    ObjectNode root = chunk(id, created, modelName);
+                    ObjectNode c = choice(root, e.choice());
+                    if (e.finished()) {
+                        results.set(e.choice(), e.result());
+                        delta(c, "");
+                        c.putNull("logprobs");
+                        c.put("finish_reason", Responses.finishReason(e.result()));
+                        c.set("matched_stop", Responses.matchedStop(e.result().matchedStop()));
+                    } else if (!e.token().text().isEmpty() || settings.logprobs()) {
+                        delta(c, e.token().text());
+                        if (settings.logprobs()) {
+                            c.putObject("logprobs").putArray("content")
+                                    .add(Responses.chatLogprob(model.tokenizer(), e.token().token()));
+                        } else {
+                            c.putNull("logprobs");
+                        }
+                        c.putNull("finish_reason");
+                        c.putNull("matched_stop");
+                    } else {
+                        continue; // text held back (a stop string may be forming): nothing to send yet
+                    }
+                    events.send(root);
+                }
+                if (includeUsage) {
+                    ObjectNode root = chunk(id, created, modelName);
+                    root.set("usage", Responses.usage(results.getFirst().promptTokens(), results,
+                            options.enableCacheReport()));
+                    events.send(root);
+                }
+                events.done();
+            } catch (EventStream.ClientGone gone) {
+                generations.close(); // nothing more can be written: abort at once
+            }
+        }
+    }
+
+    /** A chunk with no choice yet and no usage. */
+    private static ObjectNode chunk(String id, long created, String modelName) {
+        ObjectNode root = Json.newObject();
+        root.put("id", id);
+        root.put("object", "chat.completion.chunk");
+        root.put("created", created);
+        root.put("model", modelName);
+        root.putArray("choices");
+        root.putNull("usage");
+        return root;
+    }
+
+    private static ObjectNode choice(ObjectNode chunk, int index) {
+        ObjectNode c = ((ArrayNode) chunk.get("choices")).addObject();
+        c.put("index", index);
+        return c;
+    }
+
+    private static void delta(ObjectNode choice, String text) {
+        ObjectNode delta = choice.putObject("delta");
+        delta.putNull("role");
+        delta.put("content", text);
+    }
+}

@@ -1,0 +1,140 @@
+package dev.iris.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.iris.api.sampling.SamplingParams;
+import dev.iris.runtime.engine.Engine;
+import dev.iris.runtime.stop.StopConditions;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a request asks of generation — sampling, stops, length, choices, logprobs — read from the
+ * fields of one endpoint family with that family's defaults (chat, completions and the native
+ * {@code sampling_params} differ), and checked with SGLang's messages.
+ *
+ * @param maxNewTokens {@link Engine#UNLIMITED} when the request set none
+ */
+record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Integer> stopTokenIds, boolean ignoreEos,
+                          boolean noStopTrim, int maxNewTokens, int minNewTokens, int n, boolean logprobs) {
+
+    /** {@code n} above this is refused (OpenAI's own cap). */
+    static final int MAX_N = 128;
+
+    /** {@code /v1/chat/completions}: temperature 0.7, no length limit, {@code logprobs} a boolean. */
+    static GenerationSettings chat(JsonNode body) {
+        Integer max = Json.integer(body, "max_tokens", null);
+        Integer maxCompletion = Json.integer(body, "max_completion_tokens", null);
+        String maxField = maxCompletion != null ? "max_completion_tokens" : "max_tokens";
+        boolean logprobs = Json.bool(body, "logprobs", false);
+        int top = logprobs ? Json.integer(body, "top_logprobs", 0) : 0;
+        checkGrammar(body);
+        return read(body, 0.7f, maxCompletion != null ? maxCompletion : max, maxField, "min_tokens", logprobs, top);
+    }
+
+    /** {@code /v1/completions}: temperature 1, 16 new tokens, {@code logprobs} the number of alternatives. */
+    static GenerationSettings completions(JsonNode body) {
+        Integer max = Json.absent(body, "max_tokens") ? null : Json.integer(body, "max_tokens", null);
+        Integer top = Json.integer(body, "logprobs", null);
+        checkGrammar(body);
+        return read(body, 1f, body.has("max_tokens") ? max : Integer.valueOf(16), "max_tokens", "min_tokens",
+                top != null, top == null ? 0 : top);
+    }
+
+    /** The native {@code sampling_params}: temperature 1, 128 new tokens. */
+    static GenerationSettings nativeParams(JsonNode params, boolean logprobs, int topLogprobs) {
+        checkGrammar(params);
+        Integer max = params.has("max_new_tokens") ? Json.integer(params, "max_new_tokens", null) : Integer.valueOf(128);
+        return read(params, 1f, max, "max_new_tokens", "min_new_tokens", logprobs, topLogprobs);
+    }
+
+    private static GenerationSettings read(JsonNode o, float defaultTemperature, Integer max, String maxField,
+                                           String minField, boolean logprobs, int topLogprobs) {
+        if (max != null && max < 0) {
+            throw ApiError.badRequest("max_new_tokens must be at least 0, got " + max + ".", maxField);
+        }
+        int n = Json.integer(o, "n", 1);
+        if (n < 1 || n > MAX_N) {
+            throw ApiError.badRequest("n must be in [1, " + MAX_N + "], got " + n + ".", "n");
+        }
+        int min = Json.integer(o, minField, 0);
+        if (min < 0 || (max != null && min > max)) {
+            throw ApiError.badRequest("min_new_tokens must be in (0, max_new_tokens(" + max + ")], got " + min + ".",
+                    minField);
+        }
+        if (topLogprobs < 0) {
+            throw ApiError.badRequest("top_logprobs must be at least 0, got " + topLogprobs + ".", "top_logprobs");
+        }
+        SamplingParams sampling;
+        try {
+            sampling = new SamplingParams(Json.number(o, "temperature", defaultTemperature), Json.number(o, "top_p", 1f),
+                    Json.integer(o, "top_k", -1), Json.number(o, "min_p", 0f), Json.number(o, "repetition_penalty", 1f),
+                    Json.number(o, "frequency_penalty", 0f), Json.number(o, "presence_penalty", 0f),
+                    Json.longInteger(o, "seed"), topLogprobs);
+        } catch (IllegalArgumentException e) {
+            String message = e.getMessage();
+            throw ApiError.badRequest(message, message.substring(0, Math.max(0, message.indexOf(' '))));
+        }
+        return new GenerationSettings(sampling, Json.strings(o, "stop"), new HashSet<>(Json.integers(o, "stop_token_ids")),
+                Json.bool(o, "ignore_eos", false), Json.bool(o, "no_stop_trim", false),
+                max == null ? Engine.UNLIMITED : max, min, n, logprobs);
+    }
+
+    /** Output constraints are not implemented: refusing beats returning text the caller cannot parse. */
+    private static void checkGrammar(JsonNode o) {
+        int grammars = 0;
+        for (String f : List.of("regex", "ebnf", "json_schema")) {
+            if (!Json.absent(o, f)) {
+                grammars++;
+            }
+        }
+        JsonNode format = o.get("response_format");
+        if (format != null && !format.isNull()) {
+            if (!format.isObject()) {
+                throw Json.wrongType("response_format", "an object");
+            }
+            String type = Json.string(format, "type", null);
+            if (type == null || !List.of("text", "json_object", "json_schema", "structural_tag").contains(type)) {
+                throw ApiError.badRequest("Unknown response_format type: " + type, "response_format");
+            }
+            JsonNode schema = Json.objectField(format, "json_schema");
+            if (type.equals("json_schema") && (schema == null || Json.absent(schema, "name"))) {
+                throw ApiError.badRequest("response_format.json_schema.name is required.", "response_format");
+            }
+            if (!type.equals("text")) {
+                grammars++;
+            }
+        }
+        if (grammars > 1) {
+            throw ApiError.badRequest("Only one of regex, json_schema, or ebnf can be set.", null);
+        }
+        if (grammars == 1) {
+            throw ApiError.badRequest("Constrained decoding (response_format, regex, json_schema, ebnf) is not"
+                    + " supported by this server.", "response_format");
+        }
+    }
+
+    /**
+     * Sampling for choice {@code i}: choice 0 uses the request's seed, the others seeds derived
+     * from (seed, i), so {@code n} seeded choices are reproducible and differ from one another.
+     */
+    SamplingParams forChoice(int i) {
+        SamplingParams p = sampling;
+        if (i == 0 || p.seed() == null) {
+            return p;
+        }
+        long seed = p.seed() ^ (0x9E3779B97F4A7C15L * i);
+        return new SamplingParams(p.temperature(), p.topP(), p.topK(), p.minP(), p.repetitionPenalty(),
+                p.frequencyPenalty(), p.presencePenalty(), seed, p.topLogprobs());
+    }
+
+    /** Stop conditions with the model's EOS ids and the template's stop strings added to the request's. */
+    StopConditions stopConditions(Set<Integer> eos, List<String> templateStops) {
+        List<String> strings = new ArrayList<>(templateStops);
+        strings.addAll(stop);
+        return new StopConditions(strings, stopTokenIds, eos, ignoreEos, noStopTrim, maxNewTokens, minNewTokens,
+                Integer.MAX_VALUE);
+    }
+}

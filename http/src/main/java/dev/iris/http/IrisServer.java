@@ -1,0 +1,111 @@
+package dev.iris.http;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.HttpRouting;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+/**
+ * The HTTP server: SGLang's OpenAI-compatible and native endpoints for one served model on
+ * Helidon SE (handlers run on virtual threads; generation runs on the engine's thread). Auth,
+ * CORS, 404/405 bodies and the error bodies of each endpoint family are applied here.
+ */
+public final class IrisServer implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(IrisServer.class.getName());
+
+    private final WebServer server;
+
+    private IrisServer(WebServer server) {
+        this.server = server;
+    }
+
+    /** Starts listening; the model must be ready to generate. */
+    public static IrisServer start(ServedModel model, ServerOptions options) {
+        InfoEndpoints info = new InfoEndpoints(model, options);
+        HttpRouting.Builder routing = HttpRouting.builder();
+        routing.addFilter((chain, req, res) -> {
+            String origin = req.headers().first(HeaderNames.ORIGIN).orElse("*");
+            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true");
+            if (req.prologue().method() == Method.OPTIONS) {
+                res.header(HeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "*");
+                res.header(HeaderNames.ACCESS_CONTROL_ALLOW_HEADERS,
+                        req.headers().first(HeaderNames.ACCESS_CONTROL_REQUEST_HEADERS).orElse("*"));
+                res.send();
+                return;
+            }
+            if (options.apiKey() != null && !req.path().path().startsWith("/health") && !authorized(
+                    req.headers().first(HeaderNames.AUTHORIZATION).orElse(""), options.apiKey())) {
+                res.status(401);
+                res.header(HeaderNames.CONTENT_TYPE, "application/json");
+                res.send("{\"error\":\"Unauthorized\"}".getBytes(StandardCharsets.UTF_8));
+                return;
+            }
+            chain.proceed();
+        });
+        Handler chat = new ChatCompletionsEndpoint(model, options);
+        Handler completions = new CompletionsEndpoint(model, options);
+        Handler generate = new GenerateEndpoint(model, options);
+        routing.post("/v1/chat/completions", chat)
+                .post("/invocations", chat)
+                .post("/v1/completions", completions)
+                .get("/v1/models", info::models)
+                .post("/generate", generate)
+                .put("/generate", generate)
+                .get("/health", (req, res) -> res.send())
+                .get("/ping", (req, res) -> res.send())
+                .get("/health_generate", info::healthGenerate)
+                .get("/get_model_info", info::modelInfo)
+                .get("/get_server_info", info::serverInfo);
+        if (options.enableMetrics()) {
+            routing.get("/metrics", new MetricsEndpoint(model));
+        }
+        for (String path : new String[]{"/v1/chat/completions", "/v1/completions", "/v1/models", "/generate", "/health",
+                "/health_generate", "/get_model_info", "/get_server_info", "/ping", "/invocations"}) {
+            routing.any(path, (req, res) -> detail(res, 405, "Method Not Allowed"));
+        }
+        routing.any((req, res) -> detail(res, 404, "Not Found"));
+        routing.error(ApiError.class, Errors::send);
+        routing.error(Exception.class, (req, res, e) -> {
+            LOG.log(System.Logger.Level.ERROR, "request " + req.prologue().method().text() + " " + req.path().path()
+                    + " failed", e);
+            Errors.send(req, res, new ApiError(500, "Internal server error: " + e, null));
+        });
+        WebServer server = WebServer.builder()
+                .host(options.host())
+                .port(options.port())
+                .maxPayloadSize(options.maxRequestBytes())
+                .addRouting(routing)
+                .build()
+                .start();
+        return new IrisServer(server);
+    }
+
+    /** Constant-time comparison, so the key cannot be guessed byte by byte from response times. */
+    private static boolean authorized(String header, String key) {
+        return MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8),
+                ("Bearer " + key).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void detail(io.helidon.webserver.http.ServerResponse res, int status, String text) {
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(("{\"detail\":\"" + text + "\"}").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The port it listens on. */
+    public int port() {
+        return server.port();
+    }
+
+    /** Stops listening; requests in flight are cut. */
+    @Override
+    public void close() {
+        server.stop();
+    }
+}

@@ -1,0 +1,39 @@
+package dev.iris.http;
+
+import dev.iris.api.chat.ChatTemplate;
+import dev.iris.runtime.engine.Engine;
+import dev.iris.runtime.tokenizer.Tokenizer;
+
+import java.util.Set;
+
+/**
+ * The model the server answers for: its engine, tokenizer and chat template, and the names and
+ * limits the info endpoints report.
+ *
+ * @param servedName    {@code --served-model-name}: the id {@code /v1/models} lists
+ * @param modelPath     {@code --model-path}
+ * @param tokenizerPath {@code --tokenizer-path}
+ * @param chatTemplate  renders chat messages; null when the server has none (chat then answers 400)
+ * @param eosTokenIds   ids that end generation unless {@code ignore_eos}
+ * @param contextLength the context length prompts and outputs must fit
+ */
+public record ServedModel(String servedName, String modelPath, String tokenizerPath, Engine engine,
+                          Tokenizer tokenizer, ChatTemplate chatTemplate, Set<Integer> eosTokenIds, int contextLength) {
+
+    public ServedModel {
+        eosTokenIds = Set.copyOf(eosTokenIds);
+    }
+
+    /**
+     * Token ids of a prompt text, with the tokenizer's BOS added unless the text starts with it
+     * already (a rendered Llama-3 prompt does; two BOS tokens would change the output).
+     */
+    int[] encode(String text) {
+        int[] with = tokenizer.encode(text, true);
+        int[] without = tokenizer.encode(text, false);
+        if (with.length > without.length && without.length > 0 && with[0] == without[0]) {
+            return without;
+        }
+        return with;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.iris.http;
+
+/**
+ * How the HTTP server listens and what it allows (SGLang's flags where it has them).
+ *
+ * @param host              {@code --host}
+ * @param port              {@code --port}; 0 picks a free one
+ * @param apiKey            {@code --api-key}: every request but {@code /health*} and preflights must
+ *                          carry {@code Authorization: Bearer <key>}; null for none
+ * @param enableMetrics     {@code --enable-metrics}: serve {@code /metrics}
+ * @param enableCacheReport {@code --enable-cache-report}: report cached prompt tokens in usage
+ * @param maxQueuedRequests requests waiting for admission at most; beyond, 503 with Retry-After
+ * @param maxRequestBytes   request bodies above this are refused with 413
+ */
+public record ServerOptions(String host, int port, String apiKey, boolean enableMetrics, boolean enableCacheReport,
+                            int maxQueuedRequests, long maxRequestBytes) {
+
+    /** 127.0.0.1:30000, no key, no metrics, 4096 queued requests, 64 MiB bodies. */
+    public static final ServerOptions DEFAULTS = new ServerOptions("127.0.0.1", 30000, null, false, false, 4096,
+            64L << 20);
+
+    public ServerOptions {
+        if (maxQueuedRequests < 1) {
+            throw new IllegalArgumentException("max queued requests must be positive, got " + maxQueuedRequests);
+        }
+    }
+
+    public ServerOptions withPort(int p) {
+        return new ServerOptions(host, p, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes);
+    }
+
+    public ServerOptions withApiKey(String key) {
+        return new ServerOptions(host, port, key, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes);
+    }
+
+    public ServerOptions withMetrics(boolean on) {
+        return new ServerOptions(host, port, apiKey, on, enableCacheReport, maxQueuedRequests, maxRequestBytes);
+    }
+
+    public ServerOptions withMaxQueuedRequests(int max) {
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes);
+    }
+}

@@ -1,0 +1,144 @@
+package dev.iris.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.iris.runtime.engine.EngineOptions;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Auth, CORS, the native API, health, metrics, client disconnects and overload. */
+class ServerBehaviourTest {
+
+    @Test
+    void withAnApiKeyOnlyTheExactBearerPassesAndHealthStaysOpen() throws Exception {
+        try (TestServer s = new TestServer(ServerOptions.DEFAULTS.withApiKey("sk-test"), new EngineOptions(4, 512, 0, true, 4, 64))) {
+            HttpResponse<String> none = s.get("/v1/models");
+            assertEquals(401, none.statusCode());
+            assertEquals("{\"error\":\"Unauthorized\"}", none.body());
+            assertEquals(401, s.get("/v1/models", "Authorization", "Bearer sk-tesT").statusCode());
+            assertEquals(401, s.post("/generate", "{\"text\":\"hi\"}", "Authorization", "Bearer wrong").statusCode());
+            assertEquals(200, s.get("/v1/models", "Authorization", "Bearer sk-test").statusCode());
+            assertEquals(200, s.get("/health").statusCode());
+            assertEquals(200, s.get("/health_generate").statusCode());
+            HttpResponse<String> preflight = s.client.send(HttpRequest.newBuilder(s.uri("/v1/chat/completions"))
+                    .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                    .header("Origin", "http://example.com")
+                    .header("Access-Control-Request-Method", "POST").build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, preflight.statusCode());
+            assertEquals("http://example.com", preflight.headers().firstValue("access-control-allow-origin").orElse(""));
+        }
+    }
+
+    @Test
+    void generateReturnsTheReferenceIdsAndStreamsTheCumulativeText() throws Exception {
+        try (TestServer s = new TestServer()) {
+            String ids = s.golden.get("input_ids").toString();
+            JsonNode out = TestServer.json(s.post("/generate", "{\"input_ids\":" + ids
+                    + ",\"sampling_params\":{\"temperature\":0,\"max_new_tokens\":8,\"ignore_eos\":true}}"));
+            int[] got = new int[out.get("output_ids").size()];
+            for (int i = 0; i < got.length; i++) {
+                got[i] = out.get("output_ids").get(i).asInt();
+            }
+            assertArrayEquals(s.goldenTokens(), got);
+            JsonNode meta = out.get("meta_info");
+            assertEquals("length", meta.get("finish_reason").get("type").asText());
+            assertEquals(71, meta.get("prompt_tokens").asInt());
+            assertEquals(8, meta.get("completion_tokens").asInt());
+
+            HttpResponse<String> streamed = s.post("/generate", "{\"input_ids\":" + ids + ",\"stream\":true,"
+                    + "\"sampling_params\":{\"temperature\":0,\"max_new_tokens\":8,\"ignore_eos\":true}}");
+            String[] frames = streamed.body().split("\n\n");
+            assertEquals("data: [DONE]", frames[frames.length - 1]);
+            String previous = "";
+            for (int i = 0; i < frames.length - 1; i++) {
+                String text = TestServer.JSON.readTree(frames[i].substring(6)).get("text").asText();
+                assertTrue(text.startsWith(previous), "cumulative text");
+                previous = text;
+            }
+            assertEquals(out.get("text").asText(), previous);
+        }
+    }
+
+    @Test
+    void aClientThatLeavesMidStreamHoldsNoRequestAndNoPagesASecondLater() throws Exception {
+        try (TestServer s = new TestServer()) {
+            HttpRequest req = HttpRequest.newBuilder(s.uri("/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString(
+                    "{\"messages\":[{\"role\":\"user\",\"content\":\"go on\"}],\"stream\":true,\"max_tokens\":1500,"
+                            + "\"ignore_eos\":true,\"temperature\":0}")).build();
+            HttpResponse<InputStream> r = s.client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            BufferedReader lines = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
+            int chunks = 0;
+            for (String line; chunks < 3 && (line = lines.readLine()) != null; ) {
+                if (line.startsWith("data: ")) {
+                    chunks++;
+                }
+            }
+            assertEquals(3, chunks);
+            r.body().close();
+            long deadline = System.nanoTime() + 1_000_000_000L;
+            JsonNode info;
+            do {
+                Thread.sleep(20);
+                info = TestServer.json(s.get("/get_server_info"));
+            } while ((info.get("num_running_reqs").asInt() > 0 || s.engine.pages().usedPages() > s.engine.cachedPages())
+                    && System.nanoTime() < deadline);
+            assertEquals(0, info.get("num_running_reqs").asInt());
+            assertEquals(s.engine.cachedPages(), s.engine.pages().usedPages()); // only the prefix cache holds pages
+            assertEquals(0, s.engine.metrics().requestsTotal()); // aborted, not run to its 1500 tokens
+        }
+    }
+
+    @Test
+    void pastTheQueueLimitRequestsGet503WithRetryAfter() throws Exception {
+        ServerOptions options = ServerOptions.DEFAULTS.withMaxQueuedRequests(1);
+        try (TestServer s = new TestServer(options, new EngineOptions(4, 40000, 0, true, 1, 64))) {
+            // One stream runs (the only slot) and one waits; the next request finds the queue full.
+            String longStream = "{\"prompt\":[1,2,3],\"max_tokens\":30000,\"ignore_eos\":true,\"stream\":true}";
+            List<java.util.concurrent.CompletableFuture<HttpResponse<InputStream>>> held = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                held.add(s.client.sendAsync(HttpRequest.newBuilder(s.uri("/v1/completions"))
+                        .POST(HttpRequest.BodyPublishers.ofString(longStream)).build(), HttpResponse.BodyHandlers.ofInputStream()));
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while ((s.engine.metrics().queuedRequests() < 1 || s.engine.metrics().runningRequests() < 1)
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            HttpResponse<String> refused = s.post("/v1/completions", "{\"prompt\":[1,2,3],\"max_tokens\":1}");
+            assertEquals(503, refused.statusCode(), refused.body());
+            assertEquals("1", refused.headers().firstValue("retry-after").orElse(""));
+            assertEquals("ServiceUnavailableError", TestServer.json(refused).get("error").get("type").asText());
+            for (var f : held) {
+                HttpResponse<InputStream> stream = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals(200, stream.statusCode());
+                stream.body().close(); // it leaves, aborted at its next token; then the queued one starts
+            }
+        }
+    }
+
+    @Test
+    void metricsUseSglangsNamesAndCountFinishedRequests() throws Exception {
+        try (TestServer s = new TestServer(ServerOptions.DEFAULTS.withMetrics(true), new EngineOptions(4, 512, 0, true, 4, 64))) {
+            s.post("/v1/completions", "{\"prompt\":[1,2,3],\"max_tokens\":5,\"ignore_eos\":true}");
+            String text = s.get("/metrics").body();
+            assertTrue(text.contains("# TYPE sglang:num_requests_total counter"), text);
+            assertTrue(text.contains("sglang:num_requests_total{model_name=\"tiny-qwen2-vl\"} 1"), text);
+            assertTrue(text.contains("sglang:generation_tokens_total{model_name=\"tiny-qwen2-vl\"} 5"), text);
+            assertTrue(text.contains("sglang:prompt_tokens_total{model_name=\"tiny-qwen2-vl\"} 3"), text);
+        }
+        try (TestServer off = new TestServer()) {
+            assertEquals(404, off.get("/metrics").statusCode());
+        }
+    }
+}
