@@ -82,9 +82,7 @@ final class CompletionsEndpoint implements Handler {
                 }
                 for (Generations.Event e; (e = generations.next()) != null; ) {
                     if (e.error() != null) {
-                        ObjectNode error = Json.newObject();
-                        error.set("error", Errors.openAiBody(Generations.failure(e.error())).get("error"));
-                        events.send(error);
+                        events.send(Errors.openAiStreamEvent(e.error()));
                         events.done();
                         return;
                     }

@@ -33,6 +33,13 @@ final class Errors {
         o.put("code", e.status());
     }
 
+    /** The in-band event that ends an OpenAI stream failing after its 200: {@code {"error":{…}}}. */
+    static ObjectNode openAiStreamEvent(Throwable failure) {
+        ObjectNode event = Json.newObject();
+        event.set("error", openAiBody(Generations.failure(failure)).get("error"));
+        return event;
+    }
+
     static ObjectNode nativeBody(ApiError e) {
         ObjectNode body = Json.newObject();
         body.putObject("error").put("message", e.getMessage());
