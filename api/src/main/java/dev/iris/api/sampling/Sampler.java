@@ -10,7 +10,8 @@ import dev.iris.api.IrisPlugin;
 public interface Sampler extends IrisPlugin {
 
     /**
-     * Picks the next token.
+     * Picks the next token. The engine samples the rows of one step in parallel, so this is
+     * called concurrently for different requests (never for the same one).
      *
      * @param logits one row of logits ({@code vocabSize} values); the sampler may overwrite it
      * @param params the request's sampling parameters

@@ -36,6 +36,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.SubmissionPublisher;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 
 /**
  * The offline engine (SGLang's {@code sgl.Engine} counterpart): one model, its K/V page pool, a
@@ -383,17 +384,25 @@ public final class Engine implements AutoCloseable {
         Tensor logits = model.forward(new ForwardBatch(inputs, cache, null));
         float[] all = compute.toFloats(logits);
         int vocab = logits.shape().dim(1);
-        int logitRow = 0;
+        // Logit row of each batch entry, -1 when it has none.
+        int[] logitRow = new int[batch.size()];
+        int logitRows = 0;
         for (int i = 0; i < batch.size(); i++) {
+            logitRow[i] = inputs.get(i).needsLogits() ? logitRows++ : -1;
+            batch.get(i).computed += inputs.get(i).tokenIds().length;
+        }
+        // Each row's sampling (a log-softmax over the whole vocabulary) depends on that row and its
+        // request alone, so the rows are sampled in parallel; the tokens are taken in batch order.
+        SampledToken[] picked = new SampledToken[batch.size()];
+        IntStream.range(0, batch.size()).parallel().filter(i -> logitRow[i] >= 0).forEach(i -> {
             Sequence s = batch.get(i);
-            SequenceInput in = inputs.get(i);
-            s.computed += in.tokenIds().length;
-            if (!in.needsLogits()) {
-                continue;
+            float[] own = Arrays.copyOfRange(all, logitRow[i] * vocab, (logitRow[i] + 1) * vocab);
+            picked[i] = sampler.sample(own, s.request.sampling(), s);
+        });
+        for (int i = 0; i < batch.size(); i++) {
+            if (picked[i] != null) {
+                accept(batch.get(i), picked[i]);
             }
-            float[] row0 = Arrays.copyOfRange(all, logitRow * vocab, (logitRow + 1) * vocab);
-            logitRow++;
-            accept(s, sampler.sample(row0, s.request.sampling(), s));
         }
         if (decodeTokens > 0) {
             newTokenRatio = Math.max(MIN_NEW_TOKEN_RATIO, newTokenRatio - NEW_TOKEN_RATIO_DECAY);

@@ -18,9 +18,17 @@ final class Lanes {
     static float sum(FloatVector v) {
         float[] lanes = LANES.get();
         v.intoArray(lanes, 0);
-        float s = lanes[0];
-        for (int i = 1; i < lanes.length; i++) {
-            s += lanes[i];
+        return sum(lanes, 0);
+    }
+
+    /**
+     * The same sum for a vector already stored at {@code lanes[off, off + L)}: kernels that reduce
+     * many accumulators store them all, then sum, so no vector crosses a call (C2 would box it).
+     */
+    static float sum(float[] lanes, int off) {
+        float s = lanes[off];
+        for (int i = 1; i < WeightRows.F.length(); i++) {
+            s += lanes[off + i];
         }
         return s;
     }

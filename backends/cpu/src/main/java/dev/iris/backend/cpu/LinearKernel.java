@@ -2,6 +2,7 @@ package dev.iris.backend.cpu;
 
 import dev.iris.api.tensor.DType;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -9,15 +10,15 @@ import java.util.Arrays;
 /**
  * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias[m]}, the op that dominates every model.
  *
- * <p>The weight is walked in blocks of {@value #WB} rows. Each block is widened to F32 once into
- * a per-thread scratch (the only read of those weight bytes from memory), then every row of
- * {@code x} is dotted with it, four x rows at a time: sixteen independent vector accumulators,
- * eight loads for sixteen FMAs. Decode ({@code n} of 1 to 8) therefore streams each weight row
- * exactly once; for prefill and vision towers {@code x} is cut into blocks that stay in the L2
- * cache while all weight blocks pass over them. A single x row against BF16 weights (decode)
- * skips the scratch and widens the bytes straight into the FMAs; F16's longer widening measured
- * faster through the scratch. Every path sums a row's products in the same order, so results do
- * not depend on the batch. Threads split the weight rows.
+ * <p>The weight is walked in blocks of {@value #WB} rows; every row of {@code x} is dotted with
+ * a block four x rows at a time: sixteen independent vector accumulators, eight loads for
+ * sixteen FMAs. BF16 weights in memory are read straight into the FMAs of the first x rows of a
+ * pass (or of the single row while decoding), so the weight reads overlap arithmetic; the block
+ * is then widened again, from the cache, into a per-thread scratch for the other x rows. BF16
+ * sums in {@link PairLayout} order (x is permuted to match once per call), F16 and F32 in
+ * natural order; within a dtype every path sums a row's products in the same order, so results
+ * do not depend on the batch. Decode batches ({@code n} up to 8) stream each weight row once;
+ * larger {@code x} is cut into blocks that stay in the L2 cache. Threads split the weight rows.
  */
 final class LinearKernel {
 
@@ -32,7 +33,10 @@ final class LinearKernel {
 
     private static final VectorSpecies<Float> F = WeightRows.F;
     private static final ThreadLocal<float[]> WEIGHT_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[XB * WB]);
+    /** Per thread: up to 8×4 results, then the accumulators' lanes for the reduction. */
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[XB * WB * (2 + F.length())]);
+    /** Where the accumulators' lanes go in the tile array. */
+    private static final int LANES_AT = 2 * XB * WB;
 
     private LinearKernel() {
     }
@@ -42,16 +46,20 @@ final class LinearKernel {
         int blocks = (m + WB - 1) / WB;
         // Decode batches (up to DECODE_ROWS) take all of x in one pass, so each weight row is read once.
         int xBlock = n <= DECODE_ROWS ? n : Math.max(XB, Math.min(n, X_BLOCK_FLOATS / Math.max(1, k) / XB * XB));
+        boolean pairs = !w.isHeap() && w.dtype == DType.BF16;
+        float[] xs = pairs ? PairLayout.permute(x, xOff, n, k) : x;
+        int xo = pairs ? 0 : xOff;
+        int kv = pairs ? PairLayout.vectorColumns(k) : F.loopBound(k);
         int tasks = Math.min(blocks, pool.threads() * 8);
         pool.parallelFor(tasks, t -> {
             int b0 = (int) ((long) blocks * t / tasks);
             int b1 = (int) ((long) blocks * (t + 1) / tasks);
             float[] tile = TILE.get();
-            if (n == 1 && !w.isHeap() && w.dtype == DType.BF16) {
+            if (n == 1 && pairs) {
                 for (int b = b0; b < b1; b++) {
                     int j0 = b * WB;
                     int rowsW = Math.min(WB, m - j0);
-                    gemv4(x, xOff, k, w, j0, rowsW, tile);
+                    gemv4(xs, xo, k, kv, w, j0, rowsW, tile);
                     store(tile, 1, rowsW, bias, biasOff, j0, y, yOff + j0, m);
                 }
                 return;
@@ -62,14 +70,28 @@ final class LinearKernel {
                 for (int b = b0; b < b1; b++) {
                     int j0 = b * WB;
                     int rowsW = Math.min(WB, m - j0);
-                    loadRows(w, j0, rowsW, k, s);
                     int i = x0;
+                    if (pairs && x1 - i >= 2 * XB) {
+                        // Eight x rows against the block, two weight rows at a time: more arithmetic
+                        // under the weight reads than one 4×4 tile.
+                        dot8x2Bf16(xs, xo + i * k, k, kv, w, j0, 0, rowsW, tile);
+                        dot8x2Bf16(xs, xo + i * k, k, kv, w, j0, 2, rowsW, tile);
+                        store(tile, 2 * XB, rowsW, bias, biasOff, j0, y, yOff + i * m + j0, m);
+                        i += 2 * XB;
+                    } else if (pairs && x1 - i >= XB) {
+                        dot4x4Bf16(xs, xo + i * k, k, kv, w, j0, rowsW, tile);
+                        store(tile, XB, rowsW, bias, biasOff, j0, y, yOff + i * m + j0, m);
+                        i += XB;
+                    }
+                    if (i < x1) {
+                        loadRows(w, j0, rowsW, k, s, pairs);
+                    }
                     for (; i + XB <= x1; i += XB) {
-                        dot4x4(x, xOff + i * k, k, s, tile);
+                        dot4x4(xs, xo + i * k, k, kv, s, tile);
                         store(tile, XB, rowsW, bias, biasOff, j0, y, yOff + i * m + j0, m);
                     }
                     for (; i < x1; i++) {
-                        dot1x4(x, xOff + i * k, k, s, tile);
+                        dot1x4(xs, xo + i * k, k, kv, s, tile);
                         store(tile, 1, rowsW, bias, biasOff, j0, y, yOff + i * m + j0, m);
                     }
                 }
@@ -86,10 +108,17 @@ final class LinearKernel {
         return s;
     }
 
-    /** Widens weight rows {@code j0 .. j0+rows} into {@code s} ([WB, k]); missing rows are zero. */
-    private static void loadRows(CpuTensor w, int j0, int rows, int k, float[] s) {
+    /**
+     * Widens weight rows {@code j0 .. j0+rows} into {@code s} ([WB, k]), BF16 in pair order;
+     * missing rows are zero.
+     */
+    private static void loadRows(CpuTensor w, int j0, int rows, int k, float[] s, boolean pairs) {
         if (w.isHeap()) {
             System.arraycopy(w.data, w.offset + j0 * k, s, 0, rows * k);
+        } else if (pairs) {
+            for (int r = 0; r < rows; r++) {
+                WeightRows.widenBf16Pairs(w.segment, (long) (j0 + r) * k, s, r * k, k);
+            }
         } else {
             WeightRows.widen(w.segment, w.dtype, (long) j0 * k, s, 0, rows * k);
         }
@@ -99,14 +128,13 @@ final class LinearKernel {
     }
 
     /** tile[i*4 + j] = x[i] · s[j] for x rows i < 4 (at xo + i*k) and weight rows j < 4. */
-    private static void dot4x4(float[] x, int xo, int k, float[] s, float[] tile) {
+    private static void dot4x4(float[] x, int xo, int k, int kv, float[] s, float[] tile) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
         FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        int upper = F.loopBound(k);
         int kk = 0;
-        for (; kk < upper; kk += F.length()) {
+        for (; kk < kv; kk += F.length()) {
             FloatVector w0 = FloatVector.fromArray(F, s, kk);
             FloatVector w1 = FloatVector.fromArray(F, s, k + kk);
             FloatVector w2 = FloatVector.fromArray(F, s, 2 * k + kk);
@@ -120,63 +148,232 @@ final class LinearKernel {
             FloatVector x3 = FloatVector.fromArray(F, x, xo + 3 * k + kk);
             a30 = x3.fma(w0, a30); a31 = x3.fma(w1, a31); a32 = x3.fma(w2, a32); a33 = x3.fma(w3, a33);
         }
-        tile[0] = Lanes.sum(a00); tile[1] = Lanes.sum(a01);
-        tile[2] = Lanes.sum(a02); tile[3] = Lanes.sum(a03);
-        tile[4] = Lanes.sum(a10); tile[5] = Lanes.sum(a11);
-        tile[6] = Lanes.sum(a12); tile[7] = Lanes.sum(a13);
-        tile[8] = Lanes.sum(a20); tile[9] = Lanes.sum(a21);
-        tile[10] = Lanes.sum(a22); tile[11] = Lanes.sum(a23);
-        tile[12] = Lanes.sum(a30); tile[13] = Lanes.sum(a31);
-        tile[14] = Lanes.sum(a32); tile[15] = Lanes.sum(a33);
-        tail(x, xo, XB, k, upper, s, tile);
+        int l = F.length();
+        int r = LANES_AT;
+        a00.intoArray(tile, r); a01.intoArray(tile, r + l); a02.intoArray(tile, r + 2 * l); a03.intoArray(tile, r + 3 * l);
+        a10.intoArray(tile, r + 4 * l); a11.intoArray(tile, r + 5 * l);
+        a12.intoArray(tile, r + 6 * l); a13.intoArray(tile, r + 7 * l);
+        a20.intoArray(tile, r + 8 * l); a21.intoArray(tile, r + 9 * l);
+        a22.intoArray(tile, r + 10 * l); a23.intoArray(tile, r + 11 * l);
+        a30.intoArray(tile, r + 12 * l); a31.intoArray(tile, r + 13 * l);
+        a32.intoArray(tile, r + 14 * l); a33.intoArray(tile, r + 15 * l);
+        for (int t = 0; t < XB * WB; t++) {
+            tile[t] = Lanes.sum(tile, r + t * l);
+        }
+        tail(x, xo, XB, k, kv, s, tile);
     }
 
     /** tile[j] = x · s[j] for one x row and weight rows j < 4. */
-    private static void dot1x4(float[] x, int xo, int k, float[] s, float[] tile) {
+    private static void dot1x4(float[] x, int xo, int k, int kv, float[] s, float[] tile) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int upper = F.loopBound(k);
-        int kk = 0;
-        for (; kk < upper; kk += F.length()) {
+        for (int kk = 0; kk < kv; kk += F.length()) {
             FloatVector x0 = FloatVector.fromArray(F, x, xo + kk);
             a0 = x0.fma(FloatVector.fromArray(F, s, kk), a0);
             a1 = x0.fma(FloatVector.fromArray(F, s, k + kk), a1);
             a2 = x0.fma(FloatVector.fromArray(F, s, 2 * k + kk), a2);
             a3 = x0.fma(FloatVector.fromArray(F, s, 3 * k + kk), a3);
         }
-        tile[0] = Lanes.sum(a0);
-        tile[1] = Lanes.sum(a1);
-        tile[2] = Lanes.sum(a2);
-        tile[3] = Lanes.sum(a3);
-        tail(x, xo, 1, k, upper, s, tile);
+        int l = F.length();
+        int r = LANES_AT;
+        a0.intoArray(tile, r);
+        a1.intoArray(tile, r + l);
+        a2.intoArray(tile, r + 2 * l);
+        a3.intoArray(tile, r + 3 * l);
+        for (int t = 0; t < WB; t++) {
+            tile[t] = Lanes.sum(tile, r + t * l);
+        }
+        tail(x, xo, 1, k, kv, s, tile);
     }
 
     /**
-     * Decode (one x row): tile[j] = x · w[j0 + j] for four BF16 weight rows read straight from
-     * their bytes, each byte once. The products are summed lane by lane in column order, then
-     * the lanes, exactly as {@link #dot1x4} and {@link #dot4x4} do, so a row's result does not
-     * depend on how many rows the batch has (greedy output must not change with batching).
+     * {@link #dot4x4} with the four BF16 weight rows read straight from memory in pair order:
+     * per run of 2·L columns the even halves, then the odd halves, as {@link #dot4x4} meets them in
+     * the scratch. {@code x} is in pair order.
      */
-    private static void gemv4(float[] x, int xo, int k, CpuTensor w, int j0, int rowsW, float[] tile) {
+    private static void dot4x4Bf16(float[] x, int xo, int k, int kv, CpuTensor w, int j0, int rowsW, float[] tile) {
         // A ragged last block repeats its last row; the extra results are not stored.
         long r0 = (long) j0 * k;
         long r1 = (long) (j0 + Math.min(1, rowsW - 1)) * k;
         long r2 = (long) (j0 + Math.min(2, rowsW - 1)) * k;
         long r3 = (long) (j0 + Math.min(3, rowsW - 1)) * k;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int upper = F.loopBound(k);
-        int kk = 0;
-        for (; kk < upper; kk += F.length()) {
-            FloatVector xv = FloatVector.fromArray(F, x, xo + kk);
-            a0 = xv.fma(WeightRows.loadBf16(w.segment, r0 + kk), a0);
-            a1 = xv.fma(WeightRows.loadBf16(w.segment, r1 + kk), a1);
-            a2 = xv.fma(WeightRows.loadBf16(w.segment, r2 + kk), a2);
-            a3 = xv.fma(WeightRows.loadBf16(w.segment, r3 + kk), a3);
+        int lanes = F.length();
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int c = 0; c < kv; c += 2 * lanes) {
+            IntVector p0 = WeightRows.loadBf16Pairs(w.segment, r0 + c);
+            IntVector p1 = WeightRows.loadBf16Pairs(w.segment, r1 + c);
+            IntVector p2 = WeightRows.loadBf16Pairs(w.segment, r2 + c);
+            IntVector p3 = WeightRows.loadBf16Pairs(w.segment, r3 + c);
+            // Even columns of the run, then odd columns: the order dot4x4 meets them in the scratch.
+            FloatVector w0 = WeightRows.evens(p0);
+            FloatVector w1 = WeightRows.evens(p1);
+            FloatVector w2 = WeightRows.evens(p2);
+            FloatVector w3 = WeightRows.evens(p3);
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + c);
+            a00 = x0.fma(w0, a00); a01 = x0.fma(w1, a01); a02 = x0.fma(w2, a02); a03 = x0.fma(w3, a03);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + k + c);
+            a10 = x1.fma(w0, a10); a11 = x1.fma(w1, a11); a12 = x1.fma(w2, a12); a13 = x1.fma(w3, a13);
+            FloatVector x2 = FloatVector.fromArray(F, x, xo + 2 * k + c);
+            a20 = x2.fma(w0, a20); a21 = x2.fma(w1, a21); a22 = x2.fma(w2, a22); a23 = x2.fma(w3, a23);
+            FloatVector x3 = FloatVector.fromArray(F, x, xo + 3 * k + c);
+            a30 = x3.fma(w0, a30); a31 = x3.fma(w1, a31); a32 = x3.fma(w2, a32); a33 = x3.fma(w3, a33);
+            w0 = WeightRows.odds(p0);
+            w1 = WeightRows.odds(p1);
+            w2 = WeightRows.odds(p2);
+            w3 = WeightRows.odds(p3);
+            int co = c + lanes;
+            x0 = FloatVector.fromArray(F, x, xo + co);
+            a00 = x0.fma(w0, a00); a01 = x0.fma(w1, a01); a02 = x0.fma(w2, a02); a03 = x0.fma(w3, a03);
+            x1 = FloatVector.fromArray(F, x, xo + k + co);
+            a10 = x1.fma(w0, a10); a11 = x1.fma(w1, a11); a12 = x1.fma(w2, a12); a13 = x1.fma(w3, a13);
+            x2 = FloatVector.fromArray(F, x, xo + 2 * k + co);
+            a20 = x2.fma(w0, a20); a21 = x2.fma(w1, a21); a22 = x2.fma(w2, a22); a23 = x2.fma(w3, a23);
+            x3 = FloatVector.fromArray(F, x, xo + 3 * k + co);
+            a30 = x3.fma(w0, a30); a31 = x3.fma(w1, a31); a32 = x3.fma(w2, a32); a33 = x3.fma(w3, a33);
         }
-        tile[0] = Lanes.sum(a0);
-        tile[1] = Lanes.sum(a1);
-        tile[2] = Lanes.sum(a2);
-        tile[3] = Lanes.sum(a3);
-        for (; kk < k; kk++) {
+        int l = F.length();
+        int r = LANES_AT;
+        a00.intoArray(tile, r); a01.intoArray(tile, r + l); a02.intoArray(tile, r + 2 * l); a03.intoArray(tile, r + 3 * l);
+        a10.intoArray(tile, r + 4 * l); a11.intoArray(tile, r + 5 * l);
+        a12.intoArray(tile, r + 6 * l); a13.intoArray(tile, r + 7 * l);
+        a20.intoArray(tile, r + 8 * l); a21.intoArray(tile, r + 9 * l);
+        a22.intoArray(tile, r + 10 * l); a23.intoArray(tile, r + 11 * l);
+        a30.intoArray(tile, r + 12 * l); a31.intoArray(tile, r + 13 * l);
+        a32.intoArray(tile, r + 14 * l); a33.intoArray(tile, r + 15 * l);
+        for (int t = 0; t < XB * WB; t++) {
+            tile[t] = Lanes.sum(tile, r + t * l);
+        }
+        for (int kk = kv; kk < k; kk++) {
+            float v0 = WeightRows.loadBf16One(w.segment, r0 + kk);
+            float v1 = WeightRows.loadBf16One(w.segment, r1 + kk);
+            float v2 = WeightRows.loadBf16One(w.segment, r2 + kk);
+            float v3 = WeightRows.loadBf16One(w.segment, r3 + kk);
+            for (int i = 0; i < XB; i++) {
+                float xv = x[xo + i * k + kk];
+                tile[i * WB] += xv * v0;
+                tile[i * WB + 1] += xv * v1;
+                tile[i * WB + 2] += xv * v2;
+                tile[i * WB + 3] += xv * v3;
+            }
+        }
+    }
+
+    /**
+     * tile[i*4 + col + j] = x[i] · w[j0 + col + j] for x rows i < 8 and weight rows j < 2, the
+     * weights read straight from memory in pair order; same summation order as {@link #dot4x4}.
+     */
+    private static void dot8x2Bf16(float[] x, int xo, int k, int kv, CpuTensor w, int j0, int col, int rowsW,
+                                   float[] tile) {
+        // A ragged last block repeats its last row; the extra results are not stored.
+        long ra = (long) (j0 + Math.min(col, rowsW - 1)) * k;
+        long rb = (long) (j0 + Math.min(col + 1, rowsW - 1)) * k;
+        int lanes = F.length();
+        FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+        FloatVector a4 = a0, b4 = a0, a5 = a0, b5 = a0, a6 = a0, b6 = a0, a7 = a0, b7 = a0;
+        for (int c = 0; c < kv; c += 2 * lanes) {
+            IntVector pa = WeightRows.loadBf16Pairs(w.segment, ra + c);
+            IntVector pb = WeightRows.loadBf16Pairs(w.segment, rb + c);
+            // Even columns of the run, then odd columns: the order dot4x4 meets them in the scratch.
+            FloatVector wa = WeightRows.evens(pa);
+            FloatVector wb = WeightRows.evens(pb);
+            int kk = c;
+            FloatVector xv = FloatVector.fromArray(F, x, xo + kk);
+            a0 = xv.fma(wa, a0); b0 = xv.fma(wb, b0);
+            xv = FloatVector.fromArray(F, x, xo + 1 * k + kk);
+            a1 = xv.fma(wa, a1); b1 = xv.fma(wb, b1);
+            xv = FloatVector.fromArray(F, x, xo + 2 * k + kk);
+            a2 = xv.fma(wa, a2); b2 = xv.fma(wb, b2);
+            xv = FloatVector.fromArray(F, x, xo + 3 * k + kk);
+            a3 = xv.fma(wa, a3); b3 = xv.fma(wb, b3);
+            xv = FloatVector.fromArray(F, x, xo + 4 * k + kk);
+            a4 = xv.fma(wa, a4); b4 = xv.fma(wb, b4);
+            xv = FloatVector.fromArray(F, x, xo + 5 * k + kk);
+            a5 = xv.fma(wa, a5); b5 = xv.fma(wb, b5);
+            xv = FloatVector.fromArray(F, x, xo + 6 * k + kk);
+            a6 = xv.fma(wa, a6); b6 = xv.fma(wb, b6);
+            xv = FloatVector.fromArray(F, x, xo + 7 * k + kk);
+            a7 = xv.fma(wa, a7); b7 = xv.fma(wb, b7);
+            wa = WeightRows.odds(pa);
+            wb = WeightRows.odds(pb);
+            kk = c + lanes;
+            xv = FloatVector.fromArray(F, x, xo + kk);
+            a0 = xv.fma(wa, a0); b0 = xv.fma(wb, b0);
+            xv = FloatVector.fromArray(F, x, xo + 1 * k + kk);
+            a1 = xv.fma(wa, a1); b1 = xv.fma(wb, b1);
+            xv = FloatVector.fromArray(F, x, xo + 2 * k + kk);
+            a2 = xv.fma(wa, a2); b2 = xv.fma(wb, b2);
+            xv = FloatVector.fromArray(F, x, xo + 3 * k + kk);
+            a3 = xv.fma(wa, a3); b3 = xv.fma(wb, b3);
+            xv = FloatVector.fromArray(F, x, xo + 4 * k + kk);
+            a4 = xv.fma(wa, a4); b4 = xv.fma(wb, b4);
+            xv = FloatVector.fromArray(F, x, xo + 5 * k + kk);
+            a5 = xv.fma(wa, a5); b5 = xv.fma(wb, b5);
+            xv = FloatVector.fromArray(F, x, xo + 6 * k + kk);
+            a6 = xv.fma(wa, a6); b6 = xv.fma(wb, b6);
+            xv = FloatVector.fromArray(F, x, xo + 7 * k + kk);
+            a7 = xv.fma(wa, a7); b7 = xv.fma(wb, b7);
+        }
+        int l = F.length();
+        int r = LANES_AT;
+        a0.intoArray(tile, r); b0.intoArray(tile, r + l); a1.intoArray(tile, r + 2 * l); b1.intoArray(tile, r + 3 * l);
+        a2.intoArray(tile, r + 4 * l); b2.intoArray(tile, r + 5 * l); a3.intoArray(tile, r + 6 * l);
+        b3.intoArray(tile, r + 7 * l); a4.intoArray(tile, r + 8 * l); b4.intoArray(tile, r + 9 * l);
+        a5.intoArray(tile, r + 10 * l); b5.intoArray(tile, r + 11 * l); a6.intoArray(tile, r + 12 * l);
+        b6.intoArray(tile, r + 13 * l); a7.intoArray(tile, r + 14 * l); b7.intoArray(tile, r + 15 * l);
+        for (int i = 0; i < 2 * XB; i++) {
+            tile[i * WB + col] = Lanes.sum(tile, r + 2 * i * l);
+            tile[i * WB + col + 1] = Lanes.sum(tile, r + (2 * i + 1) * l);
+        }
+        for (int kk = kv; kk < k; kk++) {
+            float va = WeightRows.loadBf16One(w.segment, ra + kk);
+            float vb = WeightRows.loadBf16One(w.segment, rb + kk);
+            for (int i = 0; i < 2 * XB; i++) {
+                float xv = x[xo + i * k + kk];
+                tile[i * WB + col] += xv * va;
+                tile[i * WB + col + 1] += xv * vb;
+            }
+        }
+    }
+
+    /**
+     * Decode (one x row, in pair order): tile[j] = x · w[j0 + j] for four BF16 weight rows read
+     * straight from their bytes, each byte once, summed in the order of {@link #dot4x4Bf16}.
+     */
+    private static void gemv4(float[] x, int xo, int k, int kv, CpuTensor w, int j0, int rowsW, float[] tile) {
+        long r0 = (long) j0 * k;
+        long r1 = (long) (j0 + Math.min(1, rowsW - 1)) * k;
+        long r2 = (long) (j0 + Math.min(2, rowsW - 1)) * k;
+        long r3 = (long) (j0 + Math.min(3, rowsW - 1)) * k;
+        int lanes = F.length();
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < kv; c += 2 * lanes) {
+            IntVector p0 = WeightRows.loadBf16Pairs(w.segment, r0 + c);
+            IntVector p1 = WeightRows.loadBf16Pairs(w.segment, r1 + c);
+            IntVector p2 = WeightRows.loadBf16Pairs(w.segment, r2 + c);
+            IntVector p3 = WeightRows.loadBf16Pairs(w.segment, r3 + c);
+            FloatVector xe = FloatVector.fromArray(F, x, xo + c);
+            a0 = xe.fma(WeightRows.evens(p0), a0);
+            a1 = xe.fma(WeightRows.evens(p1), a1);
+            a2 = xe.fma(WeightRows.evens(p2), a2);
+            a3 = xe.fma(WeightRows.evens(p3), a3);
+            FloatVector xodd = FloatVector.fromArray(F, x, xo + c + lanes);
+            a0 = xodd.fma(WeightRows.odds(p0), a0);
+            a1 = xodd.fma(WeightRows.odds(p1), a1);
+            a2 = xodd.fma(WeightRows.odds(p2), a2);
+            a3 = xodd.fma(WeightRows.odds(p3), a3);
+        }
+        int l = F.length();
+        int r = LANES_AT;
+        a0.intoArray(tile, r);
+        a1.intoArray(tile, r + l);
+        a2.intoArray(tile, r + 2 * l);
+        a3.intoArray(tile, r + 3 * l);
+        for (int t = 0; t < WB; t++) {
+            tile[t] = Lanes.sum(tile, r + t * l);
+        }
+        for (int kk = kv; kk < k; kk++) {
             float xv = x[xo + kk];
             tile[0] += xv * WeightRows.loadBf16One(w.segment, r0 + kk);
             tile[1] += xv * WeightRows.loadBf16One(w.segment, r1 + kk);

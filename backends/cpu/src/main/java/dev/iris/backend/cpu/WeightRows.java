@@ -47,6 +47,43 @@ final class WeightRows {
                 .reinterpretAsFloats();
     }
 
+    /**
+     * {@code F.length()} BF16 pairs from element {@code elem} (even), read as ints: the even
+     * elements of the 2·L run are {@code bits << 16}, the odd ones {@code bits & 0xffff0000}
+     * (little-endian: the even element is the low half). No lane crosses, so this is cheaper
+     * than widening shorts to ints.
+     */
+    static IntVector loadBf16Pairs(MemorySegment src, long elem) {
+        return IntVector.fromMemorySegment(I, src, 2 * elem, LE);
+    }
+
+    /** The even elements of a pair load, as F32. */
+    static FloatVector evens(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** The odd elements of a pair load, as F32. */
+    static FloatVector odds(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.AND, 0xffff0000).reinterpretAsFloats();
+    }
+
+    /**
+     * Widens a BF16 row into the pair layout ({@link PairLayout}): per run of 2·L elements the L
+     * even ones, then the L odd ones; the columns past the last whole run in natural order.
+     */
+    static void widenBf16Pairs(MemorySegment src, long srcElem, float[] dst, int dstOff, int k) {
+        int run = 2 * F.length();
+        int kv = k - k % run;
+        for (int c = 0; c < kv; c += run) {
+            IntVector p = loadBf16Pairs(src, srcElem + c);
+            evens(p).intoArray(dst, dstOff + c);
+            odds(p).intoArray(dst, dstOff + c + F.length());
+        }
+        for (int c = kv; c < k; c++) {
+            dst[dstOff + c] = loadBf16One(src, srcElem + c);
+        }
+    }
+
     /** One stored BF16 value as F32. */
     static float loadBf16One(MemorySegment src, long elem) {
         return Float.intBitsToFloat((src.get(I16, 2 * elem) & 0xffff) << 16);
