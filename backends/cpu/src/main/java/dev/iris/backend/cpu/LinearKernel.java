@@ -33,10 +33,10 @@ final class LinearKernel {
 
     private static final VectorSpecies<Float> F = WeightRows.F;
     private static final ThreadLocal<float[]> WEIGHT_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
-    /** Per thread: up to 8×4 results, then the accumulators' lanes for the reduction. */
-    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[XB * WB * (2 + F.length())]);
+    /** Per thread: a tile's 4×4 results, then its accumulators' lanes for the reduction. */
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[XB * WB * (1 + F.length())]);
     /** Where the accumulators' lanes go in the tile array. */
-    private static final int LANES_AT = 2 * XB * WB;
+    private static final int LANES_AT = XB * WB;
 
     private LinearKernel() {
     }
@@ -71,14 +71,7 @@ final class LinearKernel {
                     int j0 = b * WB;
                     int rowsW = Math.min(WB, m - j0);
                     int i = x0;
-                    if (pairs && x1 - i >= 2 * XB) {
-                        // Eight x rows against the block, two weight rows at a time: more arithmetic
-                        // under the weight reads than one 4×4 tile.
-                        dot8x2Bf16(xs, xo + i * k, k, kv, w, j0, 0, rowsW, tile);
-                        dot8x2Bf16(xs, xo + i * k, k, kv, w, j0, 2, rowsW, tile);
-                        store(tile, 2 * XB, rowsW, bias, biasOff, j0, y, yOff + i * m + j0, m);
-                        i += 2 * XB;
-                    } else if (pairs && x1 - i >= XB) {
+                    if (pairs && x1 - i >= XB) {
                         dot4x4Bf16(xs, xo + i * k, k, kv, w, j0, rowsW, tile);
                         store(tile, XB, rowsW, bias, biasOff, j0, y, yOff + i * m + j0, m);
                         i += XB;
@@ -256,83 +249,6 @@ final class LinearKernel {
                 tile[i * WB + 1] += xv * v1;
                 tile[i * WB + 2] += xv * v2;
                 tile[i * WB + 3] += xv * v3;
-            }
-        }
-    }
-
-    /**
-     * tile[i*4 + col + j] = x[i] · w[j0 + col + j] for x rows i < 8 and weight rows j < 2, the
-     * weights read straight from memory in pair order; same summation order as {@link #dot4x4}.
-     */
-    private static void dot8x2Bf16(float[] x, int xo, int k, int kv, CpuTensor w, int j0, int col, int rowsW,
-                                   float[] tile) {
-        // A ragged last block repeats its last row; the extra results are not stored.
-        long ra = (long) (j0 + Math.min(col, rowsW - 1)) * k;
-        long rb = (long) (j0 + Math.min(col + 1, rowsW - 1)) * k;
-        int lanes = F.length();
-        FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
-        FloatVector a4 = a0, b4 = a0, a5 = a0, b5 = a0, a6 = a0, b6 = a0, a7 = a0, b7 = a0;
-        for (int c = 0; c < kv; c += 2 * lanes) {
-            IntVector pa = WeightRows.loadBf16Pairs(w.segment, ra + c);
-            IntVector pb = WeightRows.loadBf16Pairs(w.segment, rb + c);
-            // Even columns of the run, then odd columns: the order dot4x4 meets them in the scratch.
-            FloatVector wa = WeightRows.evens(pa);
-            FloatVector wb = WeightRows.evens(pb);
-            int kk = c;
-            FloatVector xv = FloatVector.fromArray(F, x, xo + kk);
-            a0 = xv.fma(wa, a0); b0 = xv.fma(wb, b0);
-            xv = FloatVector.fromArray(F, x, xo + 1 * k + kk);
-            a1 = xv.fma(wa, a1); b1 = xv.fma(wb, b1);
-            xv = FloatVector.fromArray(F, x, xo + 2 * k + kk);
-            a2 = xv.fma(wa, a2); b2 = xv.fma(wb, b2);
-            xv = FloatVector.fromArray(F, x, xo + 3 * k + kk);
-            a3 = xv.fma(wa, a3); b3 = xv.fma(wb, b3);
-            xv = FloatVector.fromArray(F, x, xo + 4 * k + kk);
-            a4 = xv.fma(wa, a4); b4 = xv.fma(wb, b4);
-            xv = FloatVector.fromArray(F, x, xo + 5 * k + kk);
-            a5 = xv.fma(wa, a5); b5 = xv.fma(wb, b5);
-            xv = FloatVector.fromArray(F, x, xo + 6 * k + kk);
-            a6 = xv.fma(wa, a6); b6 = xv.fma(wb, b6);
-            xv = FloatVector.fromArray(F, x, xo + 7 * k + kk);
-            a7 = xv.fma(wa, a7); b7 = xv.fma(wb, b7);
-            wa = WeightRows.odds(pa);
-            wb = WeightRows.odds(pb);
-            kk = c + lanes;
-            xv = FloatVector.fromArray(F, x, xo + kk);
-            a0 = xv.fma(wa, a0); b0 = xv.fma(wb, b0);
-            xv = FloatVector.fromArray(F, x, xo + 1 * k + kk);
-            a1 = xv.fma(wa, a1); b1 = xv.fma(wb, b1);
-            xv = FloatVector.fromArray(F, x, xo + 2 * k + kk);
-            a2 = xv.fma(wa, a2); b2 = xv.fma(wb, b2);
-            xv = FloatVector.fromArray(F, x, xo + 3 * k + kk);
-            a3 = xv.fma(wa, a3); b3 = xv.fma(wb, b3);
-            xv = FloatVector.fromArray(F, x, xo + 4 * k + kk);
-            a4 = xv.fma(wa, a4); b4 = xv.fma(wb, b4);
-            xv = FloatVector.fromArray(F, x, xo + 5 * k + kk);
-            a5 = xv.fma(wa, a5); b5 = xv.fma(wb, b5);
-            xv = FloatVector.fromArray(F, x, xo + 6 * k + kk);
-            a6 = xv.fma(wa, a6); b6 = xv.fma(wb, b6);
-            xv = FloatVector.fromArray(F, x, xo + 7 * k + kk);
-            a7 = xv.fma(wa, a7); b7 = xv.fma(wb, b7);
-        }
-        int l = F.length();
-        int r = LANES_AT;
-        a0.intoArray(tile, r); b0.intoArray(tile, r + l); a1.intoArray(tile, r + 2 * l); b1.intoArray(tile, r + 3 * l);
-        a2.intoArray(tile, r + 4 * l); b2.intoArray(tile, r + 5 * l); a3.intoArray(tile, r + 6 * l);
-        b3.intoArray(tile, r + 7 * l); a4.intoArray(tile, r + 8 * l); b4.intoArray(tile, r + 9 * l);
-        a5.intoArray(tile, r + 10 * l); b5.intoArray(tile, r + 11 * l); a6.intoArray(tile, r + 12 * l);
-        b6.intoArray(tile, r + 13 * l); a7.intoArray(tile, r + 14 * l); b7.intoArray(tile, r + 15 * l);
-        for (int i = 0; i < 2 * XB; i++) {
-            tile[i * WB + col] = Lanes.sum(tile, r + 2 * i * l);
-            tile[i * WB + col + 1] = Lanes.sum(tile, r + (2 * i + 1) * l);
-        }
-        for (int kk = kv; kk < k; kk++) {
-            float va = WeightRows.loadBf16One(w.segment, ra + kk);
-            float vb = WeightRows.loadBf16One(w.segment, rb + kk);
-            for (int i = 0; i < 2 * XB; i++) {
-                float xv = x[xo + i * k + kk];
-                tile[i * WB + col] += xv * va;
-                tile[i * WB + col + 1] += xv * vb;
             }
         }
     }
