@@ -7,6 +7,7 @@ module dev.iris.runtime {
     requires transitive dev.iris.api;
     requires org.apache.felix.framework;
     requires com.fasterxml.jackson.databind;
+    requires java.desktop; // javax.imageio (WebP and CMYK JPEG readers come from TwelveMonkeys, bound as services)
 
     exports dev.iris.runtime.plugin;
     exports dev.iris.runtime.weights;
@@ -18,6 +19,7 @@ module dev.iris.runtime {
     exports dev.iris.runtime.engine;
     exports dev.iris.runtime.tokenizer;
     exports dev.iris.runtime.model;
+    exports dev.iris.runtime.media;
 
     uses dev.iris.api.model.ModelArchitecture;
     uses dev.iris.api.chat.ChatTemplate;
