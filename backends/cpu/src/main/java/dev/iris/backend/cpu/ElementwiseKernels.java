@@ -2,6 +2,8 @@ package dev.iris.backend.cpu;
 
 import dev.iris.api.compute.Activation;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Elementwise kernels over ranges of F32 arrays: activations and broadcast arithmetic. */
@@ -25,11 +27,76 @@ final class ElementwiseKernels {
         }
     }
 
-    /** y[i] = f(gate[i]) * up[i] for i < n (scalar, as {@link #activation}). */
+    /**
+     * y[i] = f(gate[i]) * up[i] for i < n. SiLU and quick-GELU (the MLPs of the decoders and the
+     * CLIP towers, millions of exponentials per decode step) use {@link #exp}, which is made of
+     * plain lane-wise arithmetic and so rounds the same compiled or not; the others are scalar,
+     * as {@link #activation}.
+     */
     static void gated(Activation f, float[] g, int go, float[] u, int uo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        if (f == Activation.SILU || f == Activation.QUICK_GELU) {
+            float slope = f == Activation.SILU ? -1f : -1.702f;
+            for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+                FloatVector x = FloatVector.fromArray(F, g, go + i);
+                FloatVector e = exp(x.mul(slope));
+                x.div(e.add(1f)).mul(FloatVector.fromArray(F, u, uo + i)).intoArray(y, yo + i);
+            }
+            for (; i < n; i++) {
+                float x = g[go + i];
+                y[yo + i] = x / (1f + exp(slope * x)) * u[uo + i];
+            }
+            return;
+        }
+        for (; i < n; i++) {
             y[yo + i] = apply(f, g[go + i]) * u[uo + i];
         }
+    }
+
+    // exp(x) = 2^n · e^r with n = round(x / ln 2) and |r| ≤ ln 2 / 2; e^r by its Taylor series to
+    // r^6 (error below 2e-7 relative); ln 2 split in two so that r is exact.
+    private static final float LOG2_E = 1.44269504f;
+    private static final float LN2_HI = 0.693145751953125f;
+    private static final float LN2_LO = 1.428606765330187e-06f;
+    /** 1.5 · 2^23: adding it rounds a float of magnitude below 2^22 to an integer, kept in the low bits. */
+    private static final float ROUNDER = 12582912f;
+    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+
+    /** e^x for every lane, the same bits interpreted or compiled; inputs are clamped to [-87, 88]. */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(-87f).min(88f);
+        FloatVector t = x.fma(FloatVector.broadcast(F, LOG2_E), FloatVector.broadcast(F, ROUNDER));
+        FloatVector n = t.sub(ROUNDER);
+        IntVector bits = t.reinterpretAsInts().sub(ROUNDER_BITS);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(F, 1f / 720);
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        FloatVector scale = bits.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale);
+    }
+
+    /** The same e^x for one value, operation for operation. */
+    static float exp(float x) {
+        x = Math.min(Math.max(x, -87f), 88f);
+        float t = Math.fma(x, LOG2_E, ROUNDER);
+        float n = t - ROUNDER;
+        int bits = Float.floatToRawIntBits(t) - ROUNDER_BITS;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = 1f / 720;
+        p = Math.fma(p, r, 1f / 120);
+        p = Math.fma(p, r, 1f / 24);
+        p = Math.fma(p, r, 1f / 6);
+        p = Math.fma(p, r, 0.5f);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        return p * Float.intBitsToFloat((bits + 127) << 23);
     }
 
     static float apply(Activation f, float x) {

@@ -1,35 +1,61 @@
 package dev.iris.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The sum of a vector's lanes in one fixed order (lane 0 first). The Vector API leaves the order
- * of {@code reduceLanes(ADD)} open, and the interpreter and the JIT take different ones, so the
- * same computation would round differently before and after compilation; greedy output must be a
- * pure function of its inputs, so every kernel sums this way.
+ * Sums of a vector's lanes in fixed orders. The Vector API leaves the order of
+ * {@code reduceLanes(ADD)} open, and the interpreter and the JIT take different ones, so the same
+ * computation would round differently before and after compilation; greedy output must be a pure
+ * function of its inputs, so kernels sum with these instead.
  */
 final class Lanes {
+
+    private static final VectorSpecies<Float> F = WeightRows.F;
+    private static final int L = F.length();
+    // Lane i takes lane i + w (mod L): one level of the linear kernels' reduction tree each.
+    private static final VectorShuffle<Float> BY_8 = VectorShuffle.fromOp(F, i -> (i + 8) % L);
+    private static final VectorShuffle<Float> BY_4 = VectorShuffle.fromOp(F, i -> (i + 4) % L);
+    private static final VectorShuffle<Float> BY_2 = VectorShuffle.fromOp(F, i -> (i + 2) % L);
+    private static final VectorShuffle<Float> BY_1 = VectorShuffle.fromOp(F, i -> (i + 1) % L);
 
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[WeightRows.F.length()]);
 
     private Lanes() {
     }
 
+    /** Lane 0 first, then each lane in turn. */
     static float sum(FloatVector v) {
         float[] lanes = LANES.get();
         v.intoArray(lanes, 0);
-        return sum(lanes, 0);
+        float s = lanes[0];
+        for (int i = 1; i < L; i++) {
+            s += lanes[i];
+        }
+        return s;
     }
 
     /**
-     * The same sum for a vector already stored at {@code lanes[off, off + L)}: kernels that reduce
-     * many accumulators store them all, then sum, so no vector crosses a call (C2 would box it).
+     * The linear kernels' reduction: {@code buf[t]} = the sum of the L lanes stored at
+     * {@code buf[at + t·L]}, for {@code t < count} ({@code at ≥ count}), in a fixed tree order —
+     * lane i + L/2 added to lane i, then i + L/4, … — one permute and one add per level instead of
+     * L − 1 dependent scalar adds. The accumulators are passed stored, so no vector crosses a
+     * call (C2 would box it inside a large kernel).
      */
-    static float sum(float[] lanes, int off) {
-        float s = lanes[off];
-        for (int i = 1; i < WeightRows.F.length(); i++) {
-            s += lanes[off + i];
+    static void sumStored(float[] buf, int at, int count) {
+        for (int t = 0; t < count; t++) {
+            FloatVector v = FloatVector.fromArray(F, buf, at + t * L);
+            if (L >= 16) {
+                v = v.add(v.rearrange(BY_8));
+            }
+            if (L >= 8) {
+                v = v.add(v.rearrange(BY_4));
+            }
+            if (L >= 4) {
+                v = v.add(v.rearrange(BY_2));
+            }
+            buf[t] = v.add(v.rearrange(BY_1)).lane(0);
         }
-        return s;
     }
 }

@@ -150,9 +150,7 @@ final class LinearKernel {
         a22.intoArray(tile, r + 10 * l); a23.intoArray(tile, r + 11 * l);
         a30.intoArray(tile, r + 12 * l); a31.intoArray(tile, r + 13 * l);
         a32.intoArray(tile, r + 14 * l); a33.intoArray(tile, r + 15 * l);
-        for (int t = 0; t < XB * WB; t++) {
-            tile[t] = Lanes.sum(tile, r + t * l);
-        }
+        Lanes.sumStored(tile, r, XB * WB);
         tail(x, xo, XB, k, kv, s, tile);
     }
 
@@ -172,9 +170,7 @@ final class LinearKernel {
         a1.intoArray(tile, r + l);
         a2.intoArray(tile, r + 2 * l);
         a3.intoArray(tile, r + 3 * l);
-        for (int t = 0; t < WB; t++) {
-            tile[t] = Lanes.sum(tile, r + t * l);
-        }
+        Lanes.sumStored(tile, r, WB);
         tail(x, xo, 1, k, kv, s, tile);
     }
 
@@ -235,9 +231,7 @@ final class LinearKernel {
         a22.intoArray(tile, r + 10 * l); a23.intoArray(tile, r + 11 * l);
         a30.intoArray(tile, r + 12 * l); a31.intoArray(tile, r + 13 * l);
         a32.intoArray(tile, r + 14 * l); a33.intoArray(tile, r + 15 * l);
-        for (int t = 0; t < XB * WB; t++) {
-            tile[t] = Lanes.sum(tile, r + t * l);
-        }
+        Lanes.sumStored(tile, r, XB * WB);
         for (int kk = kv; kk < k; kk++) {
             float v0 = WeightRows.loadBf16One(w.segment, r0 + kk);
             float v1 = WeightRows.loadBf16One(w.segment, r1 + kk);
@@ -286,9 +280,7 @@ final class LinearKernel {
         a1.intoArray(tile, r + l);
         a2.intoArray(tile, r + 2 * l);
         a3.intoArray(tile, r + 3 * l);
-        for (int t = 0; t < WB; t++) {
-            tile[t] = Lanes.sum(tile, r + t * l);
-        }
+        Lanes.sumStored(tile, r, WB);
         for (int kk = kv; kk < k; kk++) {
             float xv = x[xo + kk];
             tile[0] += xv * WeightRows.loadBf16One(w.segment, r0 + kk);
