@@ -1,0 +1,66 @@
+package dev.iris.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.iris.runtime.engine.EngineOptions;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The npm {@code openai} client (src/test/node/stream-chat.mjs) streams a chat from the server,
+ * raw and through its stream helper. Runs where {@code node} and {@code npm} are installed (the
+ * client is installed into target/ on first use) and is skipped with a message elsewhere.
+ */
+class NodeClientTest {
+
+    private static final String CLIENT = "openai@7.55.0";
+    private static final Path DIR = Path.of("target/node-client");
+
+    @Test
+    void theNpmClientStreamsTheReferenceTextRawAndThroughItsHelper() throws Exception {
+        Assumptions.assumeTrue(runs(List.of("node", "--version"), Path.of(".")), "node is not installed: the npm client test is skipped");
+        if (!Files.exists(DIR.resolve("node_modules/openai/package.json"))) {
+            Files.createDirectories(DIR);
+            Assumptions.assumeTrue(runs(List.of("npm", "install", "--no-audit", "--no-fund", "--silent", CLIENT), DIR),
+                    "npm could not install " + CLIENT + ": the npm client test is skipped");
+        }
+        Files.copy(Path.of("src/test/node/stream-chat.mjs"), DIR.resolve("stream-chat.mjs"), StandardCopyOption.REPLACE_EXISTING);
+        try (TestServer s = new TestServer(ServerOptions.DEFAULTS.withApiKey("sk-iris"), new EngineOptions(4, 1024, 0, true, 4, 64))) {
+            String user = s.golden.get("messages_openai").get(0).get("content").isTextual()
+                    ? s.golden.get("messages_openai").get(0).get("content").asText()
+                    : s.golden.get("messages_openai").get(0).get("content").get(0).get("text").asText();
+            Process p = new ProcessBuilder("node", "stream-chat.mjs", s.uri("/v1").toString(), user)
+                    .directory(DIR.toFile()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(60, TimeUnit.SECONDS);
+            assertEquals(0, p.exitValue(), out);
+            JsonNode result = TestServer.JSON.readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
+            String expected = s.loaded.tokenizer().decode(s.goldenTokens(), true);
+            assertEquals(expected, result.get("raw").asText());
+            assertEquals(expected, result.get("helper").asText());
+            assertEquals("length", result.get("finish").asText());
+        }
+    }
+
+    private static boolean runs(List<String> command, Path dir) {
+        try {
+            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}
