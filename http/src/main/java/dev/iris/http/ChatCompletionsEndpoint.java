@@ -22,10 +22,12 @@ final class ChatCompletionsEndpoint implements Handler {
 
     private final ServedModel model;
     private final ServerOptions options;
+    private final InFlight inFlight;
 
-    ChatCompletionsEndpoint(ServedModel model, ServerOptions options) {
+    ChatCompletionsEndpoint(ServedModel model, ServerOptions options, InFlight inFlight) {
         this.model = model;
         this.options = options;
+        this.inFlight = inFlight;
     }
 
     @Override
@@ -57,7 +59,7 @@ final class ChatCompletionsEndpoint implements Handler {
         }
         String id = Responses.newId();
         long created = System.currentTimeMillis() / 1000;
-        try (Generations generations = Generations.start(model.engine(), requests, options.maxQueuedRequests())) {
+        try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests())) {
             if (stream) {
                 stream(res, generations, settings, id, created, modelName, includeUsage);
             } else {

@@ -21,10 +21,12 @@ final class CompletionsEndpoint implements Handler {
 
     private final ServedModel model;
     private final ServerOptions options;
+    private final InFlight inFlight;
 
-    CompletionsEndpoint(ServedModel model, ServerOptions options) {
+    CompletionsEndpoint(ServedModel model, ServerOptions options, InFlight inFlight) {
         this.model = model;
         this.options = options;
+        this.inFlight = inFlight;
     }
 
     @Override
@@ -46,7 +48,7 @@ final class CompletionsEndpoint implements Handler {
         }
         String id = Responses.newId();
         long created = System.currentTimeMillis() / 1000;
-        try (Generations generations = Generations.start(model.engine(), requests, options.maxQueuedRequests())) {
+        try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests())) {
             if (!stream) {
                 List<GenerationResult> results = generations.results();
                 ObjectNode r = head(id, created, modelName);

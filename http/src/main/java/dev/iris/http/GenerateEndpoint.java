@@ -24,10 +24,12 @@ final class GenerateEndpoint implements Handler {
 
     private final ServedModel model;
     private final ServerOptions options;
+    private final InFlight inFlight;
 
-    GenerateEndpoint(ServedModel model, ServerOptions options) {
+    GenerateEndpoint(ServedModel model, ServerOptions options, InFlight inFlight) {
         this.model = model;
         this.options = options;
+        this.inFlight = inFlight;
     }
 
     @Override
@@ -58,7 +60,7 @@ final class GenerateEndpoint implements Handler {
         }
         boolean many = batch || settings.n() > 1;
         long start = System.nanoTime();
-        try (Generations generations = Generations.start(model.engine(), requests, options.maxQueuedRequests())) {
+        try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests())) {
             if (!stream) {
                 List<GenerationResult> results = generations.results();
                 ArrayNode all = Json.newArray();

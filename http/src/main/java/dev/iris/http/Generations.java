@@ -30,21 +30,25 @@ final class Generations implements AutoCloseable {
 
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+    private final InFlight registry;
     private int open;
+    private volatile String abortReason;
 
-    private Generations() {
+    private Generations(InFlight registry) {
+        this.registry = registry;
     }
 
     /**
      * Submits the requests, refusing all of them with a 400 if any cannot run and with a 503 when
-     * the queue is full.
+     * the queue is full or the server is shutting down.
      */
-    static Generations start(Engine engine, List<GenerationRequest> requests, int maxQueued) {
+    static Generations start(InFlight registry, Engine engine, List<GenerationRequest> requests, int maxQueued) {
         if (engine.metrics().queuedRequests() + requests.size() > maxQueued) {
             throw new ApiError(503, "The server is overloaded: " + maxQueued + " requests are already waiting."
                     + " Retry later.", null);
         }
-        Generations g = new Generations();
+        Generations g = new Generations(registry);
+        registry.add(g);
         try {
             for (int i = 0; i < requests.size(); i++) {
                 int choice = i;
@@ -56,6 +60,9 @@ final class Generations implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             g.close();
             throw ApiError.badRequest(e.getMessage(), null);
+        } catch (ApiError e) {
+            g.close();
+            throw e;
         } catch (IllegalStateException e) {
             g.close();
             throw new ApiError(503, e.getMessage(), null);
@@ -83,10 +90,20 @@ final class Generations implements AutoCloseable {
             try {
                 out.add(f.join());
             } catch (CompletionException | CancellationException e) {
-                throw failure(unwrap(e));
+                throw abortReason != null ? new ApiError(503, abortReason, null) : failure(unwrap(e));
             }
         }
         return out;
+    }
+
+    /**
+     * Ends every request now with {@code reason} (server shutdown): a stream's handler sends it as
+     * its in-band error, a waiting handler answers 503 with it.
+     */
+    void abort(String reason) {
+        abortReason = reason;
+        events.add(new Event(-1, null, null, new ApiError(503, reason, null)));
+        close();
     }
 
     /** An engine failure as the client sees it. */
@@ -113,5 +130,6 @@ final class Generations implements AutoCloseable {
         for (CompletableFuture<GenerationResult> f : futures) {
             f.cancel(true);
         }
+        registry.remove(this);
     }
 }

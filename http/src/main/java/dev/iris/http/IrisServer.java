@@ -7,6 +7,7 @@ import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.security.MessageDigest;
 
 /**
@@ -19,14 +20,17 @@ public final class IrisServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(IrisServer.class.getName());
 
     private final WebServer server;
+    private final InFlight inFlight;
 
-    private IrisServer(WebServer server) {
+    private IrisServer(WebServer server, InFlight inFlight) {
         this.server = server;
+        this.inFlight = inFlight;
     }
 
     /** Starts listening; the model must be ready to generate. */
     public static IrisServer start(ServedModel model, ServerOptions options) {
         InfoEndpoints info = new InfoEndpoints(model, options);
+        InFlight inFlight = new InFlight();
         HttpRouting.Builder routing = HttpRouting.builder();
         routing.addFilter((chain, req, res) -> {
             String origin = req.headers().first(HeaderNames.ORIGIN).orElse("*");
@@ -48,9 +52,9 @@ public final class IrisServer implements AutoCloseable {
             }
             chain.proceed();
         });
-        Handler chat = new ChatCompletionsEndpoint(model, options);
-        Handler completions = new CompletionsEndpoint(model, options);
-        Handler generate = new GenerateEndpoint(model, options);
+        Handler chat = new ChatCompletionsEndpoint(model, options, inFlight);
+        Handler completions = new CompletionsEndpoint(model, options, inFlight);
+        Handler generate = new GenerateEndpoint(model, options, inFlight);
         routing.post("/v1/chat/completions", chat)
                 .post("/invocations", chat)
                 .post("/v1/completions", completions)
@@ -83,7 +87,7 @@ public final class IrisServer implements AutoCloseable {
                 .addRouting(routing)
                 .build()
                 .start();
-        return new IrisServer(server);
+        return new IrisServer(server, inFlight);
     }
 
     /** Constant-time comparison, so the key cannot be guessed byte by byte from response times. */
@@ -103,9 +107,13 @@ public final class IrisServer implements AutoCloseable {
         return server.port();
     }
 
-    /** Stops listening; requests in flight are cut. */
+    /**
+     * Shuts down gracefully: new generation requests get 503, running ones end with "The server is
+     * shutting down." (streams in-band, then {@code [DONE]}), then the port closes.
+     */
     @Override
     public void close() {
+        inFlight.shutdown("The server is shutting down.", Duration.ofSeconds(5));
         server.stop();
     }
 }
