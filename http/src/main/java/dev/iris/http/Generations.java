@@ -50,11 +50,22 @@ final class Generations implements AutoCloseable {
         Generations g = new Generations(registry);
         registry.add(g);
         try {
+            long start = System.nanoTime();
             for (int i = 0; i < requests.size(); i++) {
                 int choice = i;
-                CompletableFuture<GenerationResult> f = engine.submit(requests.get(i),
-                        token -> g.events.add(new Event(choice, token, null, null)));
-                f.whenComplete((r, e) -> g.events.add(new Event(choice, null, r, unwrap(e))));
+                long[] first = new long[1]; // written and read on the engine thread only
+                CompletableFuture<GenerationResult> f = engine.submit(requests.get(i), token -> {
+                    if (first[0] == 0) {
+                        first[0] = System.nanoTime();
+                    }
+                    g.events.add(new Event(choice, token, null, null));
+                });
+                f.whenComplete((r, e) -> {
+                    if (r != null) {
+                        registry.metrics().finished(start, first[0], System.nanoTime(), r.tokens().size());
+                    }
+                    g.events.add(new Event(choice, null, r, unwrap(e)));
+                });
                 g.futures.add(f);
             }
         } catch (IllegalArgumentException e) {

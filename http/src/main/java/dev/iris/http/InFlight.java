@@ -5,14 +5,20 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The generations the server's handlers are running, so a shutdown can end them cleanly: new
- * requests are refused with 503, running ones get an error (streams in-band, then {@code [DONE]})
- * before the port closes.
+ * The generations the server's handlers are running, so a shutdown can end them cleanly (new
+ * requests are refused with 503, running ones get an error — streams in-band, then
+ * {@code [DONE]} — before the port closes), and the latencies of those that finished.
  */
 final class InFlight {
 
     private final Set<Generations> active = ConcurrentHashMap.newKeySet();
+    private final RequestMetrics metrics = new RequestMetrics();
     private volatile String closing;
+
+    /** Latencies of the generations that finished. */
+    RequestMetrics metrics() {
+        return metrics;
+    }
 
     void add(Generations g) {
         if (closing != null) {

@@ -67,7 +67,7 @@ public final class IrisServer implements AutoCloseable {
                 .get("/get_model_info", info::modelInfo)
                 .get("/get_server_info", info::serverInfo);
         if (options.enableMetrics()) {
-            routing.get("/metrics", new MetricsEndpoint(model));
+            routing.get("/metrics", new MetricsEndpoint(model, inFlight.metrics()));
         }
         for (String path : new String[]{"/v1/chat/completions", "/v1/completions", "/v1/models", "/generate", "/health",
                 "/health_generate", "/get_model_info", "/get_server_info", "/ping", "/invocations"}) {

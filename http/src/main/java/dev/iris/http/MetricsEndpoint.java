@@ -9,13 +9,18 @@ import io.helidon.webserver.http.ServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
-/** {@code GET /metrics}: the engine's gauges and counters in Prometheus text, under SGLang's names (§6.6). */
+/**
+ * {@code GET /metrics}: the engine's gauges and counters and the request latency histograms in
+ * Prometheus text, under SGLang's names (§6.6).
+ */
 final class MetricsEndpoint implements Handler {
 
     private final ServedModel model;
+    private final RequestMetrics latencies;
 
-    MetricsEndpoint(ServedModel model) {
+    MetricsEndpoint(ServedModel model, RequestMetrics latencies) {
         this.model = model;
+        this.latencies = latencies;
     }
 
     @Override
@@ -37,6 +42,7 @@ final class MetricsEndpoint implements Handler {
         metric(b, label, "num_requests_total", "counter", "Finished requests.", m.requestsTotal());
         metric(b, label, "num_retractions_total", "counter", "Requests retracted to free K/V pages.",
                 m.retractionsTotal());
+        latencies.write(b, label.substring(1, label.length() - 1));
         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
         res.send(b.toString().getBytes(StandardCharsets.UTF_8));
     }

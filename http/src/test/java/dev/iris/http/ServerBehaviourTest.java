@@ -174,6 +174,10 @@ class ServerBehaviourTest {
             assertTrue(text.contains("sglang:num_requests_total{model_name=\"tiny-qwen2-vl\"} 1"), text);
             assertTrue(text.contains("sglang:generation_tokens_total{model_name=\"tiny-qwen2-vl\"} 5"), text);
             assertTrue(text.contains("sglang:prompt_tokens_total{model_name=\"tiny-qwen2-vl\"} 3"), text);
+            assertTrue(text.contains("# TYPE sglang:time_to_first_token_seconds histogram"), text);
+            assertTrue(text.contains("sglang:e2e_request_latency_seconds_count{model_name=\"tiny-qwen2-vl\"} 1"), text);
+            assertTrue(text.contains("sglang:e2e_request_latency_seconds_bucket{model_name=\"tiny-qwen2-vl\",le=\"+Inf\"} 1"), text);
+            assertTrue(text.contains("sglang:time_per_output_token_seconds_count{model_name=\"tiny-qwen2-vl\"} 1"), text);
         }
         try (TestServer off = new TestServer()) {
             assertEquals(404, off.get("/metrics").statusCode());
