@@ -90,6 +90,14 @@ final class InfoEndpoints {
         }
     }
 
+    /** Empties the prefix cache when nothing runs; SGLang's text answer either way. */
+    void flushCache(ServerRequest req, ServerResponse res) throws Exception {
+        model.engine().flushCache().get(10, TimeUnit.SECONDS);
+        res.header(HeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        res.send(("Cache flushed.\nPlease check backend logs for more details. (When there are running or waiting"
+                + " requests, the operation will not be performed.)\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     private static void json(ServerResponse res, ObjectNode body) {
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
         res.send(Json.bytes(body));

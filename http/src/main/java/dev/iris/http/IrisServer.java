@@ -65,12 +65,14 @@ public final class IrisServer implements AutoCloseable {
                 .get("/ping", (req, res) -> res.send())
                 .get("/health_generate", info::healthGenerate)
                 .get("/get_model_info", info::modelInfo)
-                .get("/get_server_info", info::serverInfo);
+                .get("/get_server_info", info::serverInfo)
+                .post("/flush_cache", info::flushCache)
+                .get("/flush_cache", info::flushCache);
         if (options.enableMetrics()) {
             routing.get("/metrics", new MetricsEndpoint(model, inFlight.metrics()));
         }
         for (String path : new String[]{"/v1/chat/completions", "/v1/completions", "/v1/models", "/generate", "/health",
-                "/health_generate", "/get_model_info", "/get_server_info", "/ping", "/invocations"}) {
+                "/health_generate", "/get_model_info", "/get_server_info", "/ping", "/invocations", "/flush_cache"}) {
             routing.any(path, (req, res) -> detail(res, 405, "Method Not Allowed"));
         }
         routing.any((req, res) -> detail(res, 404, "Not Found"));

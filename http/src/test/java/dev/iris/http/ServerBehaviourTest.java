@@ -166,6 +166,19 @@ class ServerBehaviourTest {
     }
 
     @Test
+    void flushCacheEmptiesThePrefixCacheWhenNothingRuns() throws Exception {
+        try (TestServer s = new TestServer()) {
+            s.post("/v1/completions", "{\"prompt\":" + s.golden.get("input_ids") + ",\"max_tokens\":2}");
+            assertTrue(s.engine.cachedPages() > 0);
+            HttpResponse<String> r = s.post("/flush_cache", "");
+            assertEquals(200, r.statusCode());
+            assertTrue(r.body().startsWith("Cache flushed.\n"));
+            assertEquals(0, s.engine.cachedPages());
+            assertEquals(0, s.engine.pages().usedPages());
+        }
+    }
+
+    @Test
     void metricsUseSglangsNamesAndCountFinishedRequests() throws Exception {
         try (TestServer s = new TestServer(ServerOptions.DEFAULTS.withMetrics(true), new EngineOptions(4, 512, 0, true, 4, 64))) {
             s.post("/v1/completions", "{\"prompt\":[1,2,3],\"max_tokens\":5,\"ignore_eos\":true}");

@@ -33,6 +33,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.SubmissionPublisher;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -64,6 +65,8 @@ public final class Engine implements AutoCloseable {
     private static final int RETRACT_DECODE_STEPS = 20;
     /** {@code max_new_tokens} beyond this count as this much in the admission estimate. */
     private static final int CLIP_NEW_TOKENS_ESTIMATE = 4096;
+    /** How long the idle engine thread waits for a request before it looks at its commands again. */
+    private static final long IDLE_POLL_MILLIS = 50;
     /** Longer queues are admitted in arrival order under LPM: sorting them every step costs too much. */
     private static final int LPM_QUEUE_LIMIT = 128;
     /** {@code max_new_tokens} of a request that set none: it runs to the context (or pool) limit. */
@@ -80,6 +83,8 @@ public final class Engine implements AutoCloseable {
     private final KvCache cache;
     private final SchedulerStats stats;
     private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
+    /** Work for the engine thread from other threads (cache flushes). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> commands = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Admitted neither yet nor any more (retracted); engine thread only. */
     private final List<Sequence> waiting = new ArrayList<>();
     private final List<Sequence> running = new ArrayList<>();
@@ -122,6 +127,25 @@ public final class Engine implements AutoCloseable {
     /** Pages the prefix cache holds (evictable), 0 when it is off. */
     public int cachedPages() {
         return prefixCache == null ? 0 : prefixCache.cachedPages();
+    }
+
+    /**
+     * Empties the prefix cache when no request is running or waiting (SGLang's {@code /flush_cache});
+     * the future tells whether it was done. Safe from any thread.
+     */
+    public CompletableFuture<Boolean> flushCache() {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        commands.add(() -> {
+            boolean idle = running.isEmpty() && waiting.isEmpty() && incoming.isEmpty();
+            if (idle && prefixCache != null) {
+                prefixCache.evict(Integer.MAX_VALUE);
+                publishLoad();
+            }
+            System.getLogger(Engine.class.getName()).log(idle ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+                    idle ? "Cache flushed successfully!" : "Cache not flushed because there are pending requests.");
+            done.complete(idle);
+        });
+        return done;
     }
 
     /** Load and totals now; safe from any thread. */
@@ -212,10 +236,17 @@ public final class Engine implements AutoCloseable {
     private void schedule() {
         while (!closed) {
             try {
+                for (Runnable c; (c = commands.poll()) != null; ) {
+                    c.run();
+                }
                 if (running.isEmpty() && waiting.isEmpty()) {
                     stats.idle();
                     newTokenRatio = INIT_NEW_TOKEN_RATIO;
-                    enqueue(incoming.take()); // idle: sleep until a request arrives
+                    Sequence next = incoming.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS); // idle: wait for work
+                    if (next == null) {
+                        continue; // look at the commands again
+                    }
+                    enqueue(next);
                 }
                 for (Sequence s; (s = incoming.poll()) != null; ) {
                     enqueue(s);
