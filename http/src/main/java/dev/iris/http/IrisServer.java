@@ -18,6 +18,7 @@ import java.security.MessageDigest;
 public final class IrisServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(IrisServer.class.getName());
+    private static final System.Logger ACCESS = System.getLogger("dev.iris.http.access");
 
     private final WebServer server;
     private final InFlight inFlight;
@@ -32,6 +33,19 @@ public final class IrisServer implements AutoCloseable {
         InfoEndpoints info = new InfoEndpoints(model, options);
         InFlight inFlight = new InFlight();
         HttpRouting.Builder routing = HttpRouting.builder();
+        routing.addFilter((chain, req, res) -> {
+            // Access log: one line per request once it is answered (streams: when they end).
+            long start = System.nanoTime();
+            try {
+                chain.proceed();
+            } finally {
+                if (ACCESS.isLoggable(System.Logger.Level.INFO)) {
+                    ACCESS.log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT, "%s - \"%s %s\" %d %.3fs",
+                            req.remotePeer().host(), req.prologue().method().text(), req.path().path(),
+                            res.status().code(), (System.nanoTime() - start) / 1e9));
+                }
+            }
+        });
         routing.addFilter((chain, req, res) -> {
             String origin = req.headers().first(HeaderNames.ORIGIN).orElse("*");
             res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);

@@ -166,6 +166,32 @@ class ServerBehaviourTest {
     }
 
     @Test
+    void everyAnsweredRequestLeavesAnAccessLogLine() throws Exception {
+        List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Logger access = java.util.logging.Logger.getLogger("dev.iris.http.access");
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(r.getMessage());
+            }
+
+            public void flush() {
+            }
+
+            public void close() {
+            }
+        };
+        access.addHandler(capture);
+        try (TestServer s = new TestServer()) {
+            s.get("/v1/models");
+            s.get("/nowhere");
+        } finally {
+            access.removeHandler(capture);
+        }
+        assertTrue(lines.stream().anyMatch(l -> l.matches("127\\.0\\.0\\.1 - \"GET /v1/models\" 200 \\d+\\.\\d{3}s")), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("127\\.0\\.0\\.1 - \"GET /nowhere\" 404 \\d+\\.\\d{3}s")), lines.toString());
+    }
+
+    @Test
     void flushCacheEmptiesThePrefixCacheWhenNothingRuns() throws Exception {
         try (TestServer s = new TestServer()) {
             s.post("/v1/completions", "{\"prompt\":" + s.golden.get("input_ids") + ",\"max_tokens\":2}");
