@@ -1,7 +1,14 @@
 /**
- * Chat templates (issues #7-#9): llama_3_vision, qwen2-vl, chatml-llava, llava_llama_3,
- * vicuna_v1.1 and the checkpoint's own Jinja template.
+ * The built-in chat templates (contract §7): llama_3_vision, llava_llama_3, qwen2-vl,
+ * chatml-llava and vicuna_v1.1, SGLang's conversation templates rendered byte for byte.
  */
 module dev.iris.templates {
     requires dev.iris.api;
+
+    provides dev.iris.api.chat.ChatTemplate with
+            dev.iris.templates.Llama3VisionTemplate,
+            dev.iris.templates.LlavaLlama3Template,
+            dev.iris.templates.Qwen2VlTemplate,
+            dev.iris.templates.ChatmlLlavaTemplate,
+            dev.iris.templates.VicunaTemplate;
 }

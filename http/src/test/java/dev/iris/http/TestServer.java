@@ -3,6 +3,7 @@ package dev.iris.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.iris.api.attention.AttentionBackend;
+import dev.iris.api.chat.ChatTemplate;
 import dev.iris.api.compute.ComputeBackend;
 import dev.iris.modelkit.lm.TextOnlyArchitecture;
 import dev.iris.runtime.engine.Engine;
@@ -24,7 +25,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A server on a free port over tiny-qwen2-vl's language model (testdata), with
+ * A server on a free port over tiny-qwen2-vl's language model (testdata) and the built-in
+ * {@code qwen2-vl} template (which renders the golden conversation to its {@code rendered_prompt}), with
  * golden/tiny-qwen2-vl/text_only.json for the expected tokens, and a plain HTTP client.
  */
 final class TestServer implements AutoCloseable {
@@ -33,6 +35,7 @@ final class TestServer implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
     final LoadedModel loaded;
+    final ChatTemplate template;
     final Engine engine;
     final IrisServer server;
     final JsonNode golden;
@@ -45,11 +48,12 @@ final class TestServer implements AutoCloseable {
             loaded = LoadedModel.load(MODEL, List.of(new TextOnlyArchitecture(Set.of("Qwen2VLForConditionalGeneration"),
                     "qwen2-vl")), plugins.require(ComputeBackend.class, "cpu"),
                     plugins.require(AttentionBackend.class, "cpu"), LoadProgress.NONE);
+            template = plugins.require(ChatTemplate.class, "qwen2-vl");
         }
         engine = loaded.newEngine(new DefaultSampler(), engineOptions);
         golden = JSON.readTree(Path.of("../testdata/golden/tiny-qwen2-vl/text_only.json").toFile());
         ServedModel model = new ServedModel("tiny-qwen2-vl", MODEL.toString(), MODEL.toString(), engine,
-                loaded.tokenizer(), new TestChatMl(), loaded.eosTokenIds(), 32768);
+                loaded.tokenizer(), template, loaded.eosTokenIds(), 32768);
         server = IrisServer.start(model, options.withPort(0));
     }
 
