@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iris.api.chat.ChatMessage;
 import dev.iris.api.chat.RenderedPrompt;
+import dev.iris.api.model.ProcessedImage;
 import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.engine.GenerationResult;
 import io.helidon.webserver.http.Handler;
@@ -23,11 +24,13 @@ final class ChatCompletionsEndpoint implements Handler {
     private final ServedModel model;
     private final ServerOptions options;
     private final InFlight inFlight;
+    private final Images images;
 
-    ChatCompletionsEndpoint(ServedModel model, ServerOptions options, InFlight inFlight) {
+    ChatCompletionsEndpoint(ServedModel model, ServerOptions options, InFlight inFlight, Images images) {
         this.model = model;
         this.options = options;
         this.inFlight = inFlight;
+        this.images = images;
     }
 
     @Override
@@ -48,13 +51,11 @@ final class ChatCompletionsEndpoint implements Handler {
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(e.getMessage(), "messages");
         }
-        if (!prompt.images().isEmpty()) {
-            throw ApiError.badRequest("The served model takes no images.", "messages");
-        }
+        List<ProcessedImage> images = this.images.prepare(Images.urls(prompt.images()), "messages");
         int[] ids = model.encode(prompt.text());
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < settings.n(); i++) {
-            requests.add(new GenerationRequest(ids, List.of(), settings.forChoice(i),
+            requests.add(new GenerationRequest(ids, images, settings.forChoice(i),
                     settings.stopConditions(model.eosTokenIds(), prompt.stopStrings())));
         }
         String id = Responses.newId();

@@ -3,6 +3,7 @@ package dev.iris.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.sampling.SampledToken;
 import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.engine.GenerationResult;
@@ -25,11 +26,25 @@ final class GenerateEndpoint implements Handler {
     private final ServedModel model;
     private final ServerOptions options;
     private final InFlight inFlight;
+    private final Images images;
 
-    GenerateEndpoint(ServedModel model, ServerOptions options, InFlight inFlight) {
+    GenerateEndpoint(ServedModel model, ServerOptions options, InFlight inFlight, Images images) {
         this.model = model;
         this.options = options;
         this.inFlight = inFlight;
+        this.images = images;
+    }
+
+    /** {@code image_data}: one reference or a list of them (for the one prompt). */
+    private static List<String> imageReferences(JsonNode body) {
+        if (Json.absent(body, "image_data")) {
+            return List.of();
+        }
+        JsonNode data = body.get("image_data");
+        if (data.isTextual()) {
+            return List.of(data.asText());
+        }
+        return Json.strings(body, "image_data");
     }
 
     @Override
@@ -41,9 +56,11 @@ final class GenerateEndpoint implements Handler {
         }
         boolean batch = input.isArray() && !input.isEmpty() && !input.get(0).isIntegralNumber();
         List<int[]> prompts = Prompts.read(input, Json.absent(body, "text") ? "input_ids" : "text", model);
-        if (!Json.absent(body, "image_data")) {
-            throw ApiError.badRequest("The served model takes no images.", "image_data");
+        if (batch && !Json.absent(body, "image_data")) {
+            throw ApiError.badRequest("image_data with a batch of prompts is not supported; send one request per prompt.",
+                    "image_data");
         }
+        List<ProcessedImage> images = this.images.prepare(imageReferences(body), "image_data");
         boolean returnLogprob = Json.bool(body, "return_logprob", false);
         int topLogprobs = Json.integer(body, "top_logprobs_num", 0);
         ObjectNode params = Json.objectField(body, "sampling_params");
@@ -54,7 +71,7 @@ final class GenerateEndpoint implements Handler {
         List<GenerationRequest> requests = new ArrayList<>();
         for (int[] ids : prompts) {
             for (int i = 0; i < settings.n(); i++) {
-                requests.add(new GenerationRequest(ids, List.of(), settings.forChoice(i),
+                requests.add(new GenerationRequest(ids, images, settings.forChoice(i),
                         settings.stopConditions(model.eosTokenIds(), List.of())));
             }
         }

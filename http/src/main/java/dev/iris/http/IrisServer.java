@@ -1,5 +1,6 @@
 package dev.iris.http;
 
+import dev.iris.runtime.media.MediaLoader;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.webserver.WebServer;
@@ -66,9 +67,10 @@ public final class IrisServer implements AutoCloseable {
             }
             chain.proceed();
         });
-        Handler chat = new ChatCompletionsEndpoint(model, options, inFlight);
+        Images images = new Images(model, new MediaLoader(options.media()));
+        Handler chat = new ChatCompletionsEndpoint(model, options, inFlight, images);
         Handler completions = new CompletionsEndpoint(model, options, inFlight);
-        Handler generate = new GenerateEndpoint(model, options, inFlight);
+        Handler generate = new GenerateEndpoint(model, options, inFlight, images);
         routing.post("/v1/chat/completions", chat)
                 .post("/invocations", chat)
                 .post("/v1/completions", completions)

@@ -1,6 +1,7 @@
 package dev.iris.http;
 
 import dev.iris.api.chat.ChatTemplate;
+import dev.iris.api.model.ImageProcessor;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.tokenizer.Tokenizer;
 
@@ -14,11 +15,13 @@ import java.util.Set;
  * @param modelPath     {@code --model-path}
  * @param tokenizerPath {@code --tokenizer-path}
  * @param chatTemplate  renders chat messages; null when the server has none (chat then answers 400)
+ * @param images        the family's image preprocessing; null for a model that takes no images
  * @param eosTokenIds   ids that end generation unless {@code ignore_eos}
  * @param contextLength the context length prompts and outputs must fit
  */
 public record ServedModel(String servedName, String modelPath, String tokenizerPath, Engine engine,
-                          Tokenizer tokenizer, ChatTemplate chatTemplate, Set<Integer> eosTokenIds, int contextLength) {
+                          Tokenizer tokenizer, ChatTemplate chatTemplate, ImageProcessor images, Set<Integer> eosTokenIds,
+                          int contextLength) {
 
     public ServedModel {
         eosTokenIds = Set.copyOf(eosTokenIds);

@@ -1,5 +1,7 @@
 package dev.iris.http;
 
+import dev.iris.runtime.media.MediaOptions;
+
 /**
  * How the HTTP server listens and what it allows (SGLang's flags where it has them).
  *
@@ -11,13 +13,14 @@ package dev.iris.http;
  * @param enableCacheReport {@code --enable-cache-report}: report cached prompt tokens in usage
  * @param maxQueuedRequests requests waiting for admission at most; beyond, 503 with Retry-After
  * @param maxRequestBytes   request bodies above this are refused with 413
+ * @param media             where images may come from and the limits on them
  */
 public record ServerOptions(String host, int port, String apiKey, boolean enableMetrics, boolean enableCacheReport,
-                            int maxQueuedRequests, long maxRequestBytes) {
+                            int maxQueuedRequests, long maxRequestBytes, MediaOptions media) {
 
-    /** 127.0.0.1:30000, no key, no metrics, 4096 queued requests, 64 MiB bodies. */
+    /** 127.0.0.1:30000, no key, no metrics, 4096 queued requests, 64 MiB bodies, safe media defaults. */
     public static final ServerOptions DEFAULTS = new ServerOptions("127.0.0.1", 30000, null, false, false, 4096,
-            64L << 20);
+            64L << 20, MediaOptions.defaults());
 
     public ServerOptions {
         if (maxQueuedRequests < 1) {
@@ -26,18 +29,22 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
     }
 
     public ServerOptions withPort(int p) {
-        return new ServerOptions(host, p, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes);
+        return new ServerOptions(host, p, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media);
     }
 
     public ServerOptions withApiKey(String key) {
-        return new ServerOptions(host, port, key, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes);
+        return new ServerOptions(host, port, key, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media);
     }
 
     public ServerOptions withMetrics(boolean on) {
-        return new ServerOptions(host, port, apiKey, on, enableCacheReport, maxQueuedRequests, maxRequestBytes);
+        return new ServerOptions(host, port, apiKey, on, enableCacheReport, maxQueuedRequests, maxRequestBytes, media);
+    }
+
+    public ServerOptions withMedia(MediaOptions m) {
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, m);
     }
 
     public ServerOptions withMaxQueuedRequests(int max) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes);
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes, media);
     }
 }

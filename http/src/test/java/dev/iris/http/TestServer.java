@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.iris.api.attention.AttentionBackend;
 import dev.iris.api.chat.ChatTemplate;
 import dev.iris.api.compute.ComputeBackend;
+import dev.iris.api.model.ImageProcessor;
 import dev.iris.modelkit.lm.TextOnlyArchitecture;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.engine.EngineOptions;
@@ -42,6 +43,11 @@ final class TestServer implements AutoCloseable {
     final HttpClient client = HttpClient.newHttpClient();
 
     TestServer(ServerOptions options, EngineOptions engineOptions) throws IOException {
+        this(options, engineOptions, null);
+    }
+
+    /** @param images an image processor for the served model, or null (the text model takes no images) */
+    TestServer(ServerOptions options, EngineOptions engineOptions, ImageProcessor images) throws IOException {
         // The CPU backend comes from the boot layer, as in the server (its package is not exported).
         try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(Path.of("target/no-plugins"),
                 PluginHostType.JPMS))) {
@@ -53,7 +59,7 @@ final class TestServer implements AutoCloseable {
         engine = loaded.newEngine(new DefaultSampler(), engineOptions);
         golden = JSON.readTree(Path.of("../testdata/golden/tiny-qwen2-vl/text_only.json").toFile());
         ServedModel model = new ServedModel("tiny-qwen2-vl", MODEL.toString(), MODEL.toString(), engine,
-                loaded.tokenizer(), template, loaded.eosTokenIds(), 32768);
+                loaded.tokenizer(), template, images, loaded.eosTokenIds(), 32768);
         server = IrisServer.start(model, options.withPort(0));
     }
 
