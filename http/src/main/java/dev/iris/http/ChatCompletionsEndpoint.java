@@ -35,7 +35,7 @@ final class ChatCompletionsEndpoint implements Handler {
 
     @Override
     public void handle(ServerRequest req, ServerResponse res) throws Exception {
-        ObjectNode body = Json.object(req.content().as(byte[].class));
+        ObjectNode body = Json.object(Json.body(req, options.maxRequestBytes()));
         String modelName = Json.string(body, "model", model.servedName());
         List<ChatMessage> messages = ChatMessages.parse(body);
         GenerationSettings settings = GenerationSettings.chat(body);

@@ -31,7 +31,7 @@ final class CompletionsEndpoint implements Handler {
 
     @Override
     public void handle(ServerRequest req, ServerResponse res) throws Exception {
-        ObjectNode body = Json.object(req.content().as(byte[].class));
+        ObjectNode body = Json.object(Json.body(req, options.maxRequestBytes()));
         String modelName = Json.string(body, "model", model.servedName());
         List<int[]> prompts = Prompts.read(body.get("prompt"), "prompt", model);
         GenerationSettings settings = GenerationSettings.completions(body);

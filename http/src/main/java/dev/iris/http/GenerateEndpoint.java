@@ -49,7 +49,7 @@ final class GenerateEndpoint implements Handler {
 
     @Override
     public void handle(ServerRequest req, ServerResponse res) throws Exception {
-        ObjectNode body = Json.object(req.content().as(byte[].class));
+        ObjectNode body = Json.object(Json.body(req, options.maxRequestBytes()));
         JsonNode input = !Json.absent(body, "text") ? body.get("text") : body.get("input_ids");
         if (input == null || input.isNull()) {
             throw ApiError.badRequest("Either text, input_ids or input_embeds should be provided.", null);

@@ -58,6 +58,12 @@ public final class IrisServer implements AutoCloseable {
                 res.send();
                 return;
             }
+            long length = req.headers().contentLength().orElse(0);
+            if (length > options.maxRequestBytes()) {
+                Errors.send(req, res, new ApiError(413, "The request body is larger than the limit of "
+                        + options.maxRequestBytes() + " bytes.", null));
+                return;
+            }
             if (options.apiKey() != null && !req.path().path().startsWith("/health") && !authorized(
                     req.headers().first(HeaderNames.AUTHORIZATION).orElse(""), options.apiKey())) {
                 res.status(401);
@@ -101,7 +107,8 @@ public final class IrisServer implements AutoCloseable {
         WebServer server = WebServer.builder()
                 .host(options.host())
                 .port(options.port())
-                .maxPayloadSize(options.maxRequestBytes())
+                // The limit is enforced with the contract's 413: by the declared length above, and while reading.
+                .maxPayloadSize(-1)
                 .addRouting(routing)
                 .build()
                 .start();

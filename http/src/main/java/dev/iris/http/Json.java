@@ -21,6 +21,19 @@ final class Json {
     private Json() {
     }
 
+    /** The request's body, refused with 413 past {@code max} bytes (whether or not a length was declared). */
+    static byte[] body(io.helidon.webserver.http.ServerRequest req, long max) {
+        try (java.io.InputStream in = req.content().inputStream()) {
+            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+            if (bytes.length > max) {
+                throw new ApiError(413, "The request body is larger than the limit of " + max + " bytes.", null);
+            }
+            return bytes;
+        } catch (IOException e) {
+            throw ApiError.badRequest("The request body could not be read: " + e.getMessage(), null);
+        }
+    }
+
     /** The body as a JSON object, whatever the Content-Type said. */
     static ObjectNode object(byte[] body) {
         JsonNode node;

@@ -44,6 +44,10 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, m);
     }
 
+    public ServerOptions withMaxRequestBytes(long max) {
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, max, media);
+    }
+
     public ServerOptions withMaxQueuedRequests(int max) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes, media);
     }

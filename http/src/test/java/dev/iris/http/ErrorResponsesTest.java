@@ -115,6 +115,26 @@ class ErrorResponsesTest {
     }
 
     @Test
+    void aBodyOverTheLimitIsA413WithTheContractsBody() throws Exception {
+        try (TestServer small = new TestServer(ServerOptions.DEFAULTS.withMaxRequestBytes(1000),
+                new dev.iris.runtime.engine.EngineOptions(4, 256, 0, true, 2, 64))) {
+            HttpResponse<String> r = small.post("/v1/chat/completions", chat(",\"user\":\"" + "x".repeat(2000) + "\""));
+            assertEquals(413, r.statusCode());
+            JsonNode b = TestServer.json(r);
+            assertEquals(413, b.get("code").asInt());
+            assertEquals(b.get("message"), b.get("error").get("message"));
+            assertEquals("The request body is larger than the limit of 1000 bytes.", b.get("message").asText());
+            // Without a declared length (chunked), the limit holds while the body is read.
+            HttpResponse<String> chunked = small.client.send(java.net.http.HttpRequest.newBuilder(small.uri("/v1/completions"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(
+                            ("{\"prompt\":\"" + "y".repeat(5000) + "\"}").getBytes()))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(413, chunked.statusCode());
+            assertEquals("The request body is larger than the limit of 1000 bytes.", TestServer.json(chunked).get("message").asText());
+        }
+    }
+
+    @Test
     void nativeErrorsUseTheNativeBody() throws Exception {
         HttpResponse<String> r = s.post("/generate", "{\"sampling_params\":{}}");
         assertEquals(400, r.statusCode());
