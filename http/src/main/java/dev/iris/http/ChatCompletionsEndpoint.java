@@ -55,8 +55,7 @@ final class ChatCompletionsEndpoint implements Handler {
         int[] ids = model.encode(prompt.text());
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < settings.n(); i++) {
-            requests.add(new GenerationRequest(ids, images, settings.forChoice(i),
-                    settings.stopConditions(model.eosTokenIds(), prompt.stopStrings())));
+            requests.add(settings.request(ids, images, i, model.eosTokenIds(), prompt.stopStrings()));
         }
         String id = Responses.newId();
         long created = System.currentTimeMillis() / 1000;

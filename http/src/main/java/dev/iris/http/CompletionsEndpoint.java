@@ -42,8 +42,7 @@ final class CompletionsEndpoint implements Handler {
         List<GenerationRequest> requests = new ArrayList<>();
         for (int[] ids : prompts) {
             for (int i = 0; i < settings.n(); i++) {
-                requests.add(new GenerationRequest(ids, List.of(), settings.forChoice(i),
-                        settings.stopConditions(model.eosTokenIds(), List.of())));
+                requests.add(settings.request(ids, List.of(), i, model.eosTokenIds(), List.of()));
             }
         }
         String id = Responses.newId();

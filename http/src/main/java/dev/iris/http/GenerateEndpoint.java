@@ -71,8 +71,7 @@ final class GenerateEndpoint implements Handler {
         List<GenerationRequest> requests = new ArrayList<>();
         for (int[] ids : prompts) {
             for (int i = 0; i < settings.n(); i++) {
-                requests.add(new GenerationRequest(ids, images, settings.forChoice(i),
-                        settings.stopConditions(model.eosTokenIds(), List.of())));
+                requests.add(settings.request(ids, images, i, model.eosTokenIds(), List.of()));
             }
         }
         boolean many = batch || settings.n() > 1;

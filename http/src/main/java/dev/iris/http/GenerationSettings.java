@@ -1,8 +1,10 @@
 package dev.iris.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.sampling.SamplingParams;
 import dev.iris.runtime.engine.Engine;
+import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.stop.StopConditions;
 
 import java.util.ArrayList;
@@ -18,7 +20,8 @@ import java.util.Set;
  * @param maxNewTokens {@link Engine#UNLIMITED} when the request set none
  */
 record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Integer> stopTokenIds, boolean ignoreEos,
-                          boolean noStopTrim, int maxNewTokens, int minNewTokens, int n, boolean logprobs) {
+                          boolean noStopTrim, int maxNewTokens, int minNewTokens, int n, boolean logprobs,
+                          boolean skipSpecialTokens) {
 
     /** {@code n} above this is refused (OpenAI's own cap). */
     static final int MAX_N = 128;
@@ -79,7 +82,7 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
         }
         return new GenerationSettings(sampling, Json.strings(o, "stop"), new HashSet<>(Json.integers(o, "stop_token_ids")),
                 Json.bool(o, "ignore_eos", false), Json.bool(o, "no_stop_trim", false),
-                max == null ? Engine.UNLIMITED : max, min, n, logprobs);
+                max == null ? Engine.UNLIMITED : max, min, n, logprobs, Json.bool(o, "skip_special_tokens", true));
     }
 
     /** Output constraints are not implemented: refusing beats returning text the caller cannot parse. */
@@ -128,6 +131,13 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
         long seed = p.seed() ^ (0x9E3779B97F4A7C15L * i);
         return new SamplingParams(p.temperature(), p.topP(), p.topK(), p.minP(), p.repetitionPenalty(),
                 p.frequencyPenalty(), p.presencePenalty(), seed, p.topLogprobs());
+    }
+
+    /** The engine request for choice {@code i} of a prompt. */
+    GenerationRequest request(int[] ids, List<ProcessedImage> images, int i,
+                                                       Set<Integer> eos, List<String> templateStops) {
+        return new GenerationRequest(ids, images, forChoice(i), stopConditions(eos, templateStops),
+                skipSpecialTokens);
     }
 
     /** Stop conditions with the model's EOS ids and the template's stop strings added to the request's. */

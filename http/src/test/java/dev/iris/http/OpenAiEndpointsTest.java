@@ -131,6 +131,15 @@ class OpenAiEndpointsTest {
     }
 
     @Test
+    void skipSpecialTokensFalseKeepsTheSpecialTokensInTheText() throws Exception {
+        String kept = TestServer.json(s.post("/v1/chat/completions", chat(",\"skip_special_tokens\":false")))
+                .get("choices").get(0).get("message").get("content").asText();
+        assertEquals(s.loaded.tokenizer().decode(s.goldenTokens(), false), kept);
+        assertTrue(kept.contains("<|box_start|>")); // the reference output starts with special token 305
+        assertTrue(!goldenText().contains("<|box_start|>"));
+    }
+
+    @Test
     void completionsDefaultToSixteenNewTokens() throws Exception {
         JsonNode body = TestServer.json(s.post("/v1/completions", "{\"prompt\":[1,2,3,4],\"ignore_eos\":true}"));
         assertEquals(16, body.get("usage").get("completion_tokens").asInt());

@@ -36,7 +36,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.SubmissionPublisher;
 import java.util.function.Consumer;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.stream.IntStream;
 
 /**
@@ -75,7 +75,7 @@ public final class Engine implements AutoCloseable {
     private final VisionLanguageModel model;
     private final ComputeBackend compute;
     private final Sampler sampler;
-    private final Function<int[], String> detokenize;
+    private final BiFunction<int[], Boolean, String> detokenize;
     private final EngineOptions options;
     private final KvPagePool pool;
     private final PrefixCache prefixCache;
@@ -99,7 +99,7 @@ public final class Engine implements AutoCloseable {
      *                   text comes out empty when null (ids-only use)
      */
     public Engine(VisionLanguageModel model, ComputeBackend compute, AttentionBackend attention, Sampler sampler,
-                  EngineOptions options, Function<int[], String> detokenize) {
+                  EngineOptions options, BiFunction<int[], Boolean, String> detokenize) {
         this.model = model;
         this.compute = compute;
         this.sampler = sampler;
@@ -300,7 +300,8 @@ public final class Engine implements AutoCloseable {
                     + " length (" + maxInput + " tokens). Use a shorter input or enable --allow-auto-truncate.");
         }
         s.maxNewTokens = Math.min(given.maxNewTokens(), Math.min(given.contextRoom(), context - s.ids.length));
-        s.text = detokenize == null ? null : new IncrementalDetokenizer(detokenize);
+        boolean skipSpecial = request.skipSpecialTokens();
+        s.text = detokenize == null ? null : new IncrementalDetokenizer(ids -> detokenize.apply(ids, skipSpecial));
         s.keys = cacheKeys(s.ids, s.prompt, request);
         s.encoded = new EncodedImage[request.images().size()];
     }

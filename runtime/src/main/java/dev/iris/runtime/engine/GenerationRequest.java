@@ -14,9 +14,10 @@ import java.util.List;
  * @param images   the images, in placeholder order
  * @param sampling sampling parameters
  * @param stop     stop conditions; {@code contextRoom} is recomputed from the model's context
+ * @param skipSpecialTokens leave special tokens out of the text (SGLang's {@code skip_special_tokens})
  */
 public record GenerationRequest(int[] inputIds, List<ProcessedImage> images, SamplingParams sampling,
-                                StopConditions stop) {
+                                StopConditions stop, boolean skipSpecialTokens) {
 
     public GenerationRequest {
         inputIds = inputIds.clone();
@@ -24,6 +25,11 @@ public record GenerationRequest(int[] inputIds, List<ProcessedImage> images, Sam
         if (inputIds.length == 0) {
             throw new IllegalArgumentException("the prompt is empty");
         }
+    }
+
+    /** A request whose text leaves special tokens out. */
+    public GenerationRequest(int[] inputIds, List<ProcessedImage> images, SamplingParams sampling, StopConditions stop) {
+        this(inputIds, images, sampling, stop, true);
     }
 
     @Override

@@ -114,9 +114,9 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
         return s.isEmpty() ? "none" : s;
     }
 
-    /** An engine over this model, decoding text with its tokenizer (special tokens skipped). */
+    /** An engine over this model, decoding text with its tokenizer (special tokens as each request wants). */
     public Engine newEngine(Sampler sampler, EngineOptions options) {
-        return new Engine(model, compute, attention, sampler, options, ids -> tokenizer.decode(ids, true));
+        return new Engine(model, compute, attention, sampler, options, tokenizer::decode);
     }
 
     @Override
