@@ -25,12 +25,14 @@ final class ChatCompletionsEndpoint implements Handler {
     private final ServerOptions options;
     private final InFlight inFlight;
     private final Images images;
+    private final RequestLog log;
 
-    ChatCompletionsEndpoint(ServedModel model, ServerOptions options, InFlight inFlight, Images images) {
-        this.model = model;
-        this.options = options;
-        this.inFlight = inFlight;
-        this.images = images;
+    ChatCompletionsEndpoint(Endpoints e) {
+        this.model = e.model();
+        this.options = e.options();
+        this.inFlight = e.inFlight();
+        this.images = e.images();
+        this.log = e.log();
     }
 
     @Override
@@ -59,12 +61,15 @@ final class ChatCompletionsEndpoint implements Handler {
         }
         String id = Responses.newId();
         long created = System.currentTimeMillis() / 1000;
+        log.received(id, "/v1/chat/completions", body);
         try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests())) {
             if (stream) {
                 stream(res, generations, settings, id, created, modelName, includeUsage);
             } else {
                 res.header(io.helidon.http.HeaderNames.CONTENT_TYPE, "application/json");
-                res.send(Json.bytes(response(generations.results(), settings, id, created, modelName)));
+                List<GenerationResult> results = generations.results();
+                log.finished(id, results);
+                res.send(Json.bytes(response(results, settings, id, created, modelName)));
             }
         }
     }
@@ -150,6 +155,7 @@ final class ChatCompletionsEndpoint implements Handler {
                     }
                     events.send(root);
                 }
+                log.finished(id, results);
                 if (includeUsage) {
                     ObjectNode root = chunk(id, created, modelName);
                     root.set("usage", Responses.usage(results.getFirst().promptTokens(), results,

@@ -22,11 +22,13 @@ final class CompletionsEndpoint implements Handler {
     private final ServedModel model;
     private final ServerOptions options;
     private final InFlight inFlight;
+    private final RequestLog log;
 
-    CompletionsEndpoint(ServedModel model, ServerOptions options, InFlight inFlight) {
-        this.model = model;
-        this.options = options;
-        this.inFlight = inFlight;
+    CompletionsEndpoint(Endpoints e) {
+        this.model = e.model();
+        this.options = e.options();
+        this.inFlight = e.inFlight();
+        this.log = e.log();
     }
 
     @Override
@@ -47,9 +49,11 @@ final class CompletionsEndpoint implements Handler {
         }
         String id = Responses.newId();
         long created = System.currentTimeMillis() / 1000;
+        log.received(id, "/v1/completions", body);
         try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests())) {
             if (!stream) {
                 List<GenerationResult> results = generations.results();
+                log.finished(id, results);
                 ObjectNode r = head(id, created, modelName);
                 ArrayNode choices = r.putArray("choices");
                 for (int i = 0; i < results.size(); i++) {
@@ -112,6 +116,7 @@ final class CompletionsEndpoint implements Handler {
                     chunk.putNull("usage");
                     events.send(chunk);
                 }
+                log.finished(id, results);
                 if (includeUsage) {
                     ObjectNode chunk = head(id, created, modelName);
                     chunk.putArray("choices");

@@ -27,12 +27,14 @@ final class GenerateEndpoint implements Handler {
     private final ServerOptions options;
     private final InFlight inFlight;
     private final Images images;
+    private final RequestLog log;
 
-    GenerateEndpoint(ServedModel model, ServerOptions options, InFlight inFlight, Images images) {
-        this.model = model;
-        this.options = options;
-        this.inFlight = inFlight;
-        this.images = images;
+    GenerateEndpoint(Endpoints e) {
+        this.model = e.model();
+        this.options = e.options();
+        this.inFlight = e.inFlight();
+        this.images = e.images();
+        this.log = e.log();
     }
 
     /** {@code image_data}: one reference or a list of them (for the one prompt). */
@@ -75,10 +77,12 @@ final class GenerateEndpoint implements Handler {
             }
         }
         boolean many = batch || settings.n() > 1;
+        log.received(rid, "/generate", body);
         long start = System.nanoTime();
         try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests())) {
             if (!stream) {
                 List<GenerationResult> results = generations.results();
+                log.finished(rid, results);
                 ArrayNode all = Json.newArray();
                 for (int i = 0; i < results.size(); i++) {
                     GenerationResult g = results.get(i);
@@ -96,9 +100,11 @@ final class GenerateEndpoint implements Handler {
                         GenerationSettings settings, long start) throws InterruptedException {
         List<StringBuilder> texts = new ArrayList<>();
         List<List<SampledToken>> tokens = new ArrayList<>();
+        List<GenerationResult> results = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             texts.add(new StringBuilder());
             tokens.add(new ArrayList<>());
+            results.add(null);
         }
         try (EventStream events = new EventStream(res)) {
             try {
@@ -112,6 +118,7 @@ final class GenerateEndpoint implements Handler {
                     ObjectNode out;
                     if (e.finished()) {
                         GenerationResult g = e.result();
+                        results.set(i, g);
                         out = output(g.text(), g.tokens(), g, g.promptTokens(), ids(rid, i, many), settings, start);
                     } else {
                         texts.get(i).append(e.token().text());
@@ -123,6 +130,7 @@ final class GenerateEndpoint implements Handler {
                     }
                     events.send(out);
                 }
+                log.finished(rid, results);
                 events.done();
             } catch (EventStream.ClientGone gone) {
                 generations.close();

@@ -73,10 +73,11 @@ public final class IrisServer implements AutoCloseable {
             }
             chain.proceed();
         });
-        Images images = new Images(model, new MediaLoader(options.media()));
-        Handler chat = new ChatCompletionsEndpoint(model, options, inFlight, images);
-        Handler completions = new CompletionsEndpoint(model, options, inFlight);
-        Handler generate = new GenerateEndpoint(model, options, inFlight, images);
+        Endpoints endpoints = new Endpoints(model, options, inFlight, new Images(model, new MediaLoader(options.media())),
+                new RequestLog(options.logRequests()));
+        Handler chat = new ChatCompletionsEndpoint(endpoints);
+        Handler completions = new CompletionsEndpoint(endpoints);
+        Handler generate = new GenerateEndpoint(endpoints);
         routing.post("/v1/chat/completions", chat)
                 .post("/invocations", chat)
                 .post("/v1/completions", completions)

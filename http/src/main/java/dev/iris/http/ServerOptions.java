@@ -14,13 +14,14 @@ import dev.iris.runtime.media.MediaOptions;
  * @param maxQueuedRequests requests waiting for admission at most; beyond, 503 with Retry-After
  * @param maxRequestBytes   request bodies above this are refused with 413
  * @param media             where images may come from and the limits on them
+ * @param logRequests       {@code --log-requests}: log each generation request received and finished
  */
 public record ServerOptions(String host, int port, String apiKey, boolean enableMetrics, boolean enableCacheReport,
-                            int maxQueuedRequests, long maxRequestBytes, MediaOptions media) {
+                            int maxQueuedRequests, long maxRequestBytes, MediaOptions media, boolean logRequests) {
 
     /** 127.0.0.1:30000, no key, no metrics, 4096 queued requests, 64 MiB bodies, safe media defaults. */
     public static final ServerOptions DEFAULTS = new ServerOptions("127.0.0.1", 30000, null, false, false, 4096,
-            64L << 20, MediaOptions.defaults());
+            64L << 20, MediaOptions.defaults(), false);
 
     public ServerOptions {
         if (maxQueuedRequests < 1) {
@@ -29,26 +30,31 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
     }
 
     public ServerOptions withPort(int p) {
-        return new ServerOptions(host, p, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media);
+        return new ServerOptions(host, p, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests);
     }
 
     public ServerOptions withApiKey(String key) {
-        return new ServerOptions(host, port, key, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media);
+        return new ServerOptions(host, port, key, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests);
     }
 
     public ServerOptions withMetrics(boolean on) {
-        return new ServerOptions(host, port, apiKey, on, enableCacheReport, maxQueuedRequests, maxRequestBytes, media);
+        return new ServerOptions(host, port, apiKey, on, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests);
     }
 
     public ServerOptions withMedia(MediaOptions m) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, m);
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, m, logRequests);
     }
 
     public ServerOptions withMaxRequestBytes(long max) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, max, media);
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, max, media, logRequests);
+    }
+
+    public ServerOptions withLogRequests(boolean on) {
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
+                media, on);
     }
 
     public ServerOptions withMaxQueuedRequests(int max) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes, media);
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes, media, logRequests);
     }
 }

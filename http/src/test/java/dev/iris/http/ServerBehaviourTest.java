@@ -192,6 +192,33 @@ class ServerBehaviourTest {
     }
 
     @Test
+    void logRequestsLogsEachGenerationReceivedAndFinishedWithLongStringsCut() throws Exception {
+        List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Logger requests = java.util.logging.Logger.getLogger("dev.iris.http.requests");
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(r.getMessage());
+            }
+
+            public void flush() {
+            }
+
+            public void close() {
+            }
+        };
+        requests.addHandler(capture);
+        try (TestServer s = new TestServer(ServerOptions.DEFAULTS.withLogRequests(true), new EngineOptions(4, 512, 0, true, 4, 64))) {
+            s.post("/v1/completions", "{\"prompt\":\"" + "long ".repeat(100) + "\",\"max_tokens\":2,\"ignore_eos\":true}");
+        } finally {
+            requests.removeHandler(capture);
+        }
+        assertEquals(2, lines.size(), lines.toString());
+        assertTrue(lines.get(0).startsWith("Receive: id=") && lines.get(0).contains("/v1/completions")
+                && lines.get(0).contains("…(500 chars)"), lines.get(0));
+        assertTrue(lines.get(1).startsWith("Finish: id=") && lines.get(1).contains("completion_tokens=2"), lines.get(1));
+    }
+
+    @Test
     void flushCacheEmptiesThePrefixCacheWhenNothingRuns() throws Exception {
         try (TestServer s = new TestServer()) {
             s.post("/v1/completions", "{\"prompt\":" + s.golden.get("input_ids") + ",\"max_tokens\":2}");
