@@ -66,10 +66,12 @@ final class ChatCompletionsEndpoint implements Handler {
             if (stream) {
                 stream(res, generations, settings, id, created, modelName, includeUsage);
             } else {
-                res.header(io.helidon.http.HeaderNames.CONTENT_TYPE, "application/json");
-                List<GenerationResult> results = generations.results();
-                log.finished(id, results);
-                res.send(Json.bytes(response(results, settings, id, created, modelName)));
+                WholeAnswer answer = new WholeAnswer(res, true);
+                List<GenerationResult> results = answer.await(generations);
+                if (results != null) {
+                    log.finished(id, results);
+                    answer.send(Json.bytes(response(results, settings, id, created, modelName)));
+                }
             }
         }
     }

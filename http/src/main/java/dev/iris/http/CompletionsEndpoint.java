@@ -52,7 +52,11 @@ final class CompletionsEndpoint implements Handler {
         log.received(id, "/v1/completions", body);
         try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests())) {
             if (!stream) {
-                List<GenerationResult> results = generations.results();
+                WholeAnswer answer = new WholeAnswer(res, true);
+                List<GenerationResult> results = answer.await(generations);
+                if (results == null) {
+                    return;
+                }
                 log.finished(id, results);
                 ObjectNode r = head(id, created, modelName);
                 ArrayNode choices = r.putArray("choices");
@@ -67,8 +71,7 @@ final class CompletionsEndpoint implements Handler {
                     c.set("matched_stop", Responses.matchedStop(g.matchedStop()));
                 }
                 r.set("usage", usage(prompts, settings, results));
-                res.header(HeaderNames.CONTENT_TYPE, "application/json");
-                res.send(Json.bytes(r));
+                answer.send(Json.bytes(r));
                 return;
             }
             stream(res, generations, settings, prompts, id, created, modelName, echo, includeUsage);

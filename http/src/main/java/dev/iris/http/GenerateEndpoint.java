@@ -81,15 +81,18 @@ final class GenerateEndpoint implements Handler {
         long start = System.nanoTime();
         try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests())) {
             if (!stream) {
-                List<GenerationResult> results = generations.results();
+                WholeAnswer answer = new WholeAnswer(res, false);
+                List<GenerationResult> results = answer.await(generations);
+                if (results == null) {
+                    return;
+                }
                 log.finished(rid, results);
                 ArrayNode all = Json.newArray();
                 for (int i = 0; i < results.size(); i++) {
                     GenerationResult g = results.get(i);
                     all.add(output(g.text(), g.tokens(), g, g.promptTokens(), ids(rid, i, many), settings, start));
                 }
-                res.header(HeaderNames.CONTENT_TYPE, "application/json");
-                res.send(Json.bytes(many ? all : all.get(0)));
+                answer.send(Json.bytes(many ? all : all.get(0)));
                 return;
             }
             stream(res, generations, requests.size(), rid, many, settings, start);

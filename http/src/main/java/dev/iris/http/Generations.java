@@ -94,6 +94,18 @@ final class Generations implements AutoCloseable {
         return e;
     }
 
+    /** Waits up to {@code millis} for every request to end; true when they all have. */
+    boolean awaitEnd(long millis) throws InterruptedException {
+        try {
+            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (java.util.concurrent.ExecutionException | CancellationException e) {
+            // ended with a failure: results() reports it
+        }
+        return true;
+    }
+
     /** Waits for every request; the results in request order. */
     List<GenerationResult> results() {
         List<GenerationResult> out = new ArrayList<>();

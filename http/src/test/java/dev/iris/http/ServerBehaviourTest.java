@@ -100,6 +100,42 @@ class ServerBehaviourTest {
     }
 
     @Test
+    void aNonStreamingClientThatLeavesIsAbortedWithinFiveSeconds() throws Exception {
+        try (TestServer s = new TestServer(ServerOptions.DEFAULTS, new EngineOptions(4, 40000, 0, true, 4, 64))) {
+            String body = "{\"prompt\":[1,2,3],\"max_tokens\":30000,\"ignore_eos\":true}";
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", s.server.port())) {
+                socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length()
+                        + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (s.engine.metrics().runningRequests() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertEquals(1, s.engine.metrics().runningRequests());
+            } // the client leaves without an answer
+            long left = System.nanoTime();
+            while (s.engine.metrics().runningRequests() > 0 && System.nanoTime() - left < 5_000_000_000L) {
+                Thread.sleep(20);
+            }
+            assertEquals(0, s.engine.metrics().runningRequests(), "still generating 5 s after the client left");
+            assertEquals(0, s.engine.metrics().requestsTotal()); // aborted, not run to its 30000 tokens
+        }
+    }
+
+    @Test
+    void aLongNonStreamedAnswerArrivesWholeAfterItsKeepAliveSpaces() throws Exception {
+        try (TestServer s = new TestServer(ServerOptions.DEFAULTS, new EngineOptions(4, 40000, 0, true, 4, 64))) {
+            long start = System.nanoTime();
+            HttpResponse<String> r = s.post("/v1/completions", "{\"prompt\":[1,2,3],\"max_tokens\":8000,\"ignore_eos\":true}");
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertEquals(200, r.statusCode());
+            assertEquals(8000, TestServer.json(r).get("usage").get("completion_tokens").asInt());
+            if (seconds > 2 * WholeAnswer.HEARTBEAT_MILLIS / 1000.0) {
+                assertTrue(r.body().startsWith(" "), "took " + seconds + " s without a keep-alive space");
+            }
+        }
+    }
+
+    @Test
     void pastTheQueueLimitRequestsGet503WithRetryAfter() throws Exception {
         ServerOptions options = ServerOptions.DEFAULTS.withMaxQueuedRequests(1);
         try (TestServer s = new TestServer(options, new EngineOptions(4, 40000, 0, true, 1, 64))) {
