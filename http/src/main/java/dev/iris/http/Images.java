@@ -32,10 +32,12 @@ final class Images {
 
     private final ServedModel model;
     private final MediaLoader loader;
+    private final RequestMetrics metrics;
 
-    Images(ServedModel model, MediaLoader loader) {
+    Images(ServedModel model, MediaLoader loader, RequestMetrics metrics) {
         this.model = model;
         this.loader = loader;
+        this.metrics = metrics;
     }
 
     /** The processed images of the references, in order. */
@@ -46,6 +48,7 @@ final class Images {
         if (model.images() == null) {
             throw ApiError.badRequest("The served model takes no images.", param);
         }
+        long start = System.nanoTime();
         List<RgbaImage> decoded;
         try {
             decoded = loader.load(references);
@@ -60,6 +63,7 @@ final class Images {
                 throw ApiError.badRequest("Failed to load image " + i + ": " + e.getMessage(), param);
             }
         }
+        metrics.imagesPrepared(out.size(), (System.nanoTime() - start) / 1e9);
         return out;
     }
 

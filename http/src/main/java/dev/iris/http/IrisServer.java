@@ -73,7 +73,7 @@ public final class IrisServer implements AutoCloseable {
             }
             chain.proceed();
         });
-        Endpoints endpoints = new Endpoints(model, options, inFlight, new Images(model, new MediaLoader(options.media())),
+        Endpoints endpoints = new Endpoints(model, options, inFlight, new Images(model, new MediaLoader(options.media()), inFlight.metrics()),
                 new RequestLog(options.logRequests()));
         Handler chat = new ChatCompletionsEndpoint(endpoints);
         Handler completions = new CompletionsEndpoint(endpoints);

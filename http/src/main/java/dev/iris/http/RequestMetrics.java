@@ -1,8 +1,8 @@
 package dev.iris.http;
 
 /**
- * What the HTTP side measures per generation (SGLang's histogram names): time to the first
- * token, time per output token after it, and end-to-end latency.
+ * What the HTTP side measures (SGLang's histogram names): time to the first token, time per
+ * output token after it, end-to-end latency, and the images loaded with their preparation time.
  */
 final class RequestMetrics {
 
@@ -16,6 +16,17 @@ final class RequestMetrics {
             "Time from submission to the last token.", 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0,
             40.0, 50.0, 60.0);
 
+    final LatencyHistogram imagePreparation = new LatencyHistogram("sglang:image_preprocess_seconds",
+            "Time to load, decode and preprocess the images of one request.", 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+            1.0, 2.5, 5.0, 10.0);
+    private final java.util.concurrent.atomic.LongAdder images = new java.util.concurrent.atomic.LongAdder();
+
+    /** A request's {@code count} images were made ready in {@code seconds}. */
+    void imagesPrepared(int count, double seconds) {
+        images.add(count);
+        imagePreparation.observe(seconds);
+    }
+
     /** A finished generation: submitted at {@code start}, first token at {@code first} (nanos), {@code tokens} in all. */
     void finished(long start, long first, long end, int tokens) {
         endToEnd.observe((end - start) / 1e9);
@@ -28,6 +39,10 @@ final class RequestMetrics {
     }
 
     void write(StringBuilder b, String label) {
+        b.append("# HELP sglang:num_images_total Images loaded and preprocessed.\n");
+        b.append("# TYPE sglang:num_images_total counter\n");
+        b.append("sglang:num_images_total{").append(label).append("} ").append(images.sum()).append('\n');
+        imagePreparation.write(b, label);
         timeToFirstToken.write(b, label);
         timePerOutputToken.write(b, label);
         endToEnd.write(b, label);

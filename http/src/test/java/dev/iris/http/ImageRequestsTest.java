@@ -42,7 +42,7 @@ class ImageRequestsTest {
 
     @BeforeAll
     static void start() throws IOException {
-        ServerOptions options = ServerOptions.DEFAULTS.withMedia(
+        ServerOptions options = ServerOptions.DEFAULTS.withMetrics(true).withMedia(
                 dev.iris.runtime.media.MediaOptions.defaults().withAllowPrivateUrls(true).withMaxImages(2));
         // A stand-in processor: the loading and the limits are what is tested here.
         s = new TestServer(options, new EngineOptions(4, 1024, 0, true, 4, 64), (image, overrides) -> new ProcessedImage() {
@@ -97,9 +97,12 @@ class ImageRequestsTest {
     }
 
     @Test
-    void loadedImagesReachTheModelWhichHereTakesNone() throws IOException {
+    void loadedImagesReachTheModelWhichHereTakesNoneAndAreCountedInTheMetrics() throws Exception {
         String png = "data:image/png;base64," + Base64.getEncoder().encodeToString(Files.readAllBytes(PNG));
-        assertTrue(refusal(png).contains("this model takes no images"));
+        assertTrue(refusal(png, png).contains("this model takes no images"));
+        String metrics = s.get("/metrics").body();
+        assertTrue(metrics.contains("sglang:num_images_total{model_name=\"tiny-qwen2-vl\"} 2"), metrics);
+        assertTrue(metrics.contains("sglang:image_preprocess_seconds_count{model_name=\"tiny-qwen2-vl\"} 1"), metrics);
     }
 
     @Test
