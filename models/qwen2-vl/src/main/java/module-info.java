@@ -3,4 +3,5 @@
  */
 module dev.iris.model.qwen2vl {
     requires dev.iris.modelkit;
+
 }

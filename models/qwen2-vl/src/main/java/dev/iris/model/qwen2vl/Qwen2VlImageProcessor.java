@@ -1,0 +1,127 @@
+package dev.iris.model.qwen2vl;
+
+import dev.iris.api.config.ConfigView;
+import dev.iris.api.model.ImageProcessor;
+import dev.iris.api.model.RgbaImage;
+import dev.iris.modelkit.image.PilResize;
+
+import java.util.List;
+
+/**
+ * Qwen2VLImageProcessor (transformers 4.46, the PIL path), value for value: RGB with alpha
+ * dropped, {@code smart_resize} to multiples of 28 within the pixel bounds, Pillow's bicubic
+ * resize, rescale and normalise as HF does it (double product cast to float, then float
+ * arithmetic), the frame doubled to the temporal patch size, patches flattened in merge-window
+ * order (spec qwen2-vl.md §4).
+ */
+public final class Qwen2VlImageProcessor implements ImageProcessor {
+
+    private final int patch;
+    private final int merge;
+    private final int temporal;
+    private final long minPixels;
+    private final long maxPixels;
+    private final float[] mean = new float[3];
+    private final float[] std = new float[3];
+
+    /** @param config the checkpoint's {@code preprocessor_config.json} */
+    public Qwen2VlImageProcessor(ConfigView config) {
+        this.patch = config.intOr("patch_size", 14);
+        this.merge = config.intOr("merge_size", 2);
+        this.temporal = config.intOr("temporal_patch_size", 2);
+        ConfigView size = config.object("size").orElse(config);
+        this.minPixels = config.integer("min_pixels").or(() -> size.integer("min_pixels")).orElse(56L * 56);
+        this.maxPixels = config.integer("max_pixels").or(() -> size.integer("max_pixels")).orElse(28L * 28 * 1280);
+        List<Double> m = config.numbers("image_mean").orElse(List.of(0.48145466, 0.4578275, 0.40821073));
+        List<Double> s = config.numbers("image_std").orElse(List.of(0.26862954, 0.26130258, 0.27577711));
+        for (int c = 0; c < 3; c++) {
+            mean[c] = m.get(c).floatValue();
+            std[c] = s.get(c).floatValue();
+        }
+    }
+
+    @Override
+    public Qwen2VlImage process(RgbaImage image, ConfigView overrides) {
+        long min = overrides.integer("min_pixels").orElse(minPixels);
+        long max = overrides.integer("max_pixels").orElse(maxPixels);
+        int[] hw = smartResize(image.height(), image.width(), patch * merge, min, max);
+        int h = hw[0];
+        int w = hw[1];
+        byte[] rgb = rgb(image);
+        if (h != image.height() || w != image.width()) {
+            rgb = PilResize.resize(rgb, image.width(), image.height(), 3, w, h, PilResize.Filter.BICUBIC);
+        }
+        return patches(rgb, h, w);
+    }
+
+    /**
+     * HF's {@code smart_resize}: sides rounded (half to even) to multiples of {@code factor}, then
+     * scaled down or up to fit {@code [min, max]} pixels.
+     *
+     * @throws IllegalArgumentException for a side below the factor or an aspect ratio above 200 (HF's errors)
+     */
+    static int[] smartResize(int height, int width, int factor, long min, long max) {
+        if (height < factor || width < factor) {
+            throw new IllegalArgumentException("height:" + height + " or width:" + width + " must be larger than factor:"
+                    + factor);
+        }
+        double ratio = (double) Math.max(height, width) / Math.min(height, width);
+        if (ratio > 200) {
+            throw new IllegalArgumentException("absolute aspect ratio must be smaller than 200, got " + ratio);
+        }
+        int hb = (int) Math.rint((double) height / factor) * factor;
+        int wb = (int) Math.rint((double) width / factor) * factor;
+        if ((long) hb * wb > max) {
+            double beta = Math.sqrt((double) height * width / max);
+            hb = (int) Math.floor(height / beta / factor) * factor;
+            wb = (int) Math.floor(width / beta / factor) * factor;
+        } else if ((long) hb * wb < min) {
+            double beta = Math.sqrt(min / ((double) height * width));
+            hb = (int) Math.ceil(height * beta / factor) * factor;
+            wb = (int) Math.ceil(width * beta / factor) * factor;
+        }
+        return new int[]{hb, wb};
+    }
+
+    /** RGB bytes with alpha dropped, as PIL's {@code convert("RGB")} does (no compositing). */
+    private static byte[] rgb(RgbaImage image) {
+        byte[] rgba = image.rgba();
+        byte[] out = new byte[rgba.length / 4 * 3];
+        for (int i = 0, o = 0; i < rgba.length; i += 4, o += 3) {
+            out[o] = rgba[i];
+            out[o + 1] = rgba[i + 1];
+            out[o + 2] = rgba[i + 2];
+        }
+        return out;
+    }
+
+    /**
+     * Normalised patches: row {@code ((by/2)·GW + bx/2)·4 + (by%2)·2 + bx%2} for the patch at (by, bx),
+     * columns channel, frame, patch row, patch column (spec §4.6); the one frame is repeated.
+     */
+    private Qwen2VlImage patches(byte[] rgb, int h, int w) {
+        int gh = h / patch;
+        int gw = w / patch;
+        int windowsW = gw / merge;
+        int cols = 3 * temporal * patch * patch;
+        float[] values = new float[gh * gw * cols];
+        for (int by = 0; by < gh; by++) {
+            for (int bx = 0; bx < gw; bx++) {
+                int row = ((by / merge) * windowsW + bx / merge) * merge * merge + (by % merge) * merge + bx % merge;
+                for (int c = 0; c < 3; c++) {
+                    for (int t = 0; t < temporal; t++) {
+                        for (int i = 0; i < patch; i++) {
+                            int col = ((c * temporal + t) * patch + i) * patch;
+                            int px = ((by * patch + i) * w + bx * patch) * 3 + c;
+                            for (int j = 0; j < patch; j++, px += 3) {
+                                float v = (float) ((rgb[px] & 0xff) * (1.0 / 255.0));
+                                values[row * cols + col + j] = (v - mean[c]) / std[c];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return new Qwen2VlImage(values, 1, gh, gw);
+    }
+}
