@@ -4,4 +4,5 @@
 module dev.iris.model.qwen2vl {
     requires dev.iris.modelkit;
 
+    provides dev.iris.api.model.ModelArchitecture with dev.iris.model.qwen2vl.Qwen2VlArchitecture;
 }

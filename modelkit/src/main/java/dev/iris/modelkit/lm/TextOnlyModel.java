@@ -1,6 +1,5 @@
 package dev.iris.modelkit.lm;
 
-import dev.iris.api.attention.AttentionBatch;
 import dev.iris.api.model.EncodedImage;
 import dev.iris.api.model.ForwardBatch;
 import dev.iris.api.model.ImageProcessor;
@@ -8,11 +7,9 @@ import dev.iris.api.model.ModelSpec;
 import dev.iris.api.model.Positions;
 import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.model.ProcessedImage;
-import dev.iris.api.model.SequenceInput;
 import dev.iris.api.model.VisionLanguageModel;
 import dev.iris.api.tensor.Tensor;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -56,32 +53,8 @@ public final class TextOnlyModel implements VisionLanguageModel {
 
     @Override
     public Tensor forward(ForwardBatch batch) {
-        List<Integer> ids = new ArrayList<>();
-        List<Integer> logitRows = new ArrayList<>();
-        int axes = lm.positionAxes();
-        List<int[]> axisValues = new ArrayList<>();
-        for (int a = 0; a < axes; a++) {
-            axisValues.add(new int[batch.attention().totalQueryRows()]);
-        }
-        int row = 0;
-        for (SequenceInput s : batch.sequences()) {
-            for (int t = 0; t < s.tokenIds().length; t++, row++) {
-                ids.add(s.tokenIds()[t]);
-                for (int a = 0; a < axes; a++) {
-                    axisValues.get(a)[row] = s.positions().at(Math.min(a, s.positions().axes() - 1), t);
-                }
-            }
-            if (s.needsLogits()) {
-                logitRows.add(row - 1);
-            }
-        }
-        int[] flat = new int[axes * row];
-        for (int a = 0; a < axes; a++) {
-            System.arraycopy(axisValues.get(a), 0, flat, a * row, row);
-        }
-        AttentionBatch attention = batch.attention();
-        return lm.forward(lm.embed(ids.stream().mapToInt(Integer::intValue).toArray()), new Positions(axes, flat),
-                attention, batch.cache(), logitRows.stream().mapToInt(Integer::intValue).toArray());
+        BatchRows rows = BatchRows.of(batch, lm.positionAxes());
+        return lm.forward(lm.embed(rows.ids()), rows.positions(), batch.attention(), batch.cache(), rows.logitRows());
     }
 
     @Override

@@ -1,0 +1,177 @@
+package dev.iris.model.qwen2vl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.iris.api.attention.AttentionBatch;
+import dev.iris.api.attention.AttentionSequence;
+import dev.iris.api.attention.KvCache;
+import dev.iris.api.attention.KvCacheSpec;
+import dev.iris.api.model.ForwardBatch;
+import dev.iris.api.model.PreparedPrompt;
+import dev.iris.api.model.RgbaImage;
+import dev.iris.api.model.SequenceInput;
+import dev.iris.api.model.VisionLanguageModel;
+import dev.iris.api.sampling.SamplingParams;
+import dev.iris.api.tensor.Tensor;
+import dev.iris.api.tensor.WeightTensor;
+import dev.iris.backend.cpu.CpuAttentionBackend;
+import dev.iris.backend.cpu.CpuComputeBackend;
+import dev.iris.runtime.config.JsonConfigView;
+import dev.iris.runtime.engine.Engine;
+import dev.iris.runtime.engine.EngineOptions;
+import dev.iris.runtime.engine.GenerationRequest;
+import dev.iris.runtime.engine.GenerationResult;
+import dev.iris.runtime.media.MediaLoader;
+import dev.iris.runtime.media.MediaOptions;
+import dev.iris.runtime.model.LoadedModel;
+import dev.iris.runtime.sampling.DefaultSampler;
+import dev.iris.runtime.stop.StopConditions;
+import dev.iris.runtime.weights.LoadProgress;
+import dev.iris.runtime.weights.SafetensorsFile;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * tiny-qwen2-vl with one image against transformers 4.46.3 (testdata/golden/tiny-qwen2-vl/one_image.*,
+ * from the shared fixtures; the image is testdata/images/gradient_640x480.png): pixel values, prompt
+ * expansion and M-RoPE positions, the prompt's logits, and greedy generation through the engine.
+ */
+class Qwen2VlModelTest {
+
+    private static final Path MODEL = Path.of("../../testdata/models/tiny-qwen2-vl");
+    private static final Path GOLDEN = Path.of("../../testdata/golden/tiny-qwen2-vl/one_image");
+
+    private static LoadedModel loaded;
+    private static JsonNode golden;
+    private static Arena arena;
+    private static SafetensorsFile tensors;
+
+    @BeforeAll
+    static void load() throws IOException {
+        loaded = LoadedModel.load(MODEL, List.of(new Qwen2VlArchitecture()), new CpuComputeBackend(),
+                new CpuAttentionBackend(), LoadProgress.NONE);
+        golden = new ObjectMapper().readTree(Path.of(GOLDEN + ".json").toFile());
+        arena = Arena.ofShared();
+        tensors = SafetensorsFile.open(Path.of(GOLDEN + ".safetensors"), arena);
+    }
+
+    @AfterAll
+    static void close() throws IOException {
+        arena.close();
+        loaded.close();
+    }
+
+    private static long[] longs(String name) {
+        return tensors.tensors().get(name).data().toArray(ValueLayout.JAVA_LONG);
+    }
+
+    private static float[] floats(String name) {
+        WeightTensor t = tensors.tensors().get(name);
+        return t.data().toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    private static Qwen2VlImage image() throws IOException {
+        byte[] png = Files.readAllBytes(Path.of("../../testdata/images/gradient_640x480.png"));
+        RgbaImage rgba = new MediaLoader(MediaOptions.defaults())
+                .load(List.of("data:image/png;base64," + Base64.getEncoder().encodeToString(png))).getFirst();
+        return new Qwen2VlImageProcessor(JsonConfigView.read(MODEL.resolve("preprocessor_config.json"), false))
+                .process(rgba, JsonConfigView.parse("none", "{}"));
+    }
+
+    /** The golden prompt with each image's run of placeholders collapsed to one, as a tokenizer gives it. */
+    private static int[] collapsedPrompt() {
+        int imageToken = golden.get("image_token_id").asInt();
+        List<Integer> ids = new ArrayList<>();
+        for (JsonNode id : golden.get("input_ids")) {
+            if (id.asInt() != imageToken || ids.isEmpty() || ids.getLast() != imageToken) {
+                ids.add(id.asInt());
+            }
+        }
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Test
+    void theProcessorGivesTransformersPixelValuesAndGrid() throws IOException {
+        Qwen2VlImage image = image();
+        long[] thw = longs("image_grid_thw");
+        assertArrayEquals(thw, new long[]{image.gridT(), image.gridH(), image.gridW()});
+        float[] expected = floats("pixel_values");
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs(expected[i] - image.pixelValues()[i]));
+        }
+        assertEquals(0, worst, 1e-6);
+    }
+
+    @Test
+    void thePromptIsExpandedWithTransformersMropePositions() throws IOException {
+        PreparedPrompt p = loaded.model().preparePrompt(collapsedPrompt(), List.of(image()));
+        long[] ids = longs("input_ids");
+        assertArrayEquals(Arrays.stream(ids).mapToInt(l -> (int) l).toArray(), p.tokenIds());
+        long[] positions = longs("mrope_position_ids"); // [3, 1, tokens]
+        assertArrayEquals(Arrays.stream(positions).mapToInt(l -> (int) l).toArray(), p.positions().values());
+        assertEquals(longs("mrope_deltas")[0], p.decodeOffset());
+        assertEquals(1, p.imageSpans().size());
+        assertEquals(12, p.imageSpans().getFirst().length());
+    }
+
+    @Test
+    void thePromptsLastLogitsMatchTransformers() throws IOException {
+        VisionLanguageModel model = loaded.model();
+        Qwen2VlImage image = image();
+        PreparedPrompt p = model.preparePrompt(collapsedPrompt(), List.of(image));
+        int n = p.tokenIds().length;
+        CpuAttentionBackend attention = new CpuAttentionBackend();
+        try (KvCache cache = attention.createCache(new KvCacheSpec(model.spec().layers(), model.spec().kvHeads(),
+                model.spec().headDim(), 16, (n + 15) / 16))) {
+            int[] pages = new int[(n + 15) / 16];
+            Arrays.setAll(pages, i -> i);
+            PreparedPrompt.ImageSpan span = p.imageSpans().getFirst();
+            SequenceInput in = new SequenceInput(p.tokenIds(), p.positions(), AttentionSequence.selfOnly(0, n, 0, pages),
+                    List.of(new SequenceInput.EmbeddingSplice(span.start(), model.encodeImage(image), 0, span.length())),
+                    null, true);
+            Tensor logits = model.forward(new ForwardBatch(List.of(in), cache, null));
+            float[] got = loaded.compute().toFloats(logits);
+            float[] all = floats("logits");
+            float[] expected = Arrays.copyOfRange(all, (n - 1) * got.length, n * got.length);
+            double worst = 0;
+            for (int i = 0; i < got.length; i++) {
+                worst = Math.max(worst, Math.abs(expected[i] - got[i]));
+            }
+            assertTrue(worst < 1e-4, "largest logit difference " + worst);
+        }
+    }
+
+    @Test
+    void greedyGenerationThroughTheEngineGivesTransformersTokens() throws IOException {
+        JsonNode greedy = golden.get("greedy").get("new_tokens_ignore_eos");
+        int[] expected = new int[greedy.size()];
+        Arrays.setAll(expected, i -> greedy.get(i).asInt());
+        try (Engine engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, true, 4, 32))) {
+            GenerationRequest r = new GenerationRequest(collapsedPrompt(), List.of(image()), SamplingParams.GREEDY,
+                    new StopConditions(List.of(), Set.of(), Set.of(), true, false, expected.length, 0, Integer.MAX_VALUE));
+            GenerationResult first = engine.generate(r);
+            assertArrayEquals(expected, first.outputIds());
+            assertEquals(71, first.promptTokens());
+            GenerationResult again = engine.generate(r); // the image's positions come from the prefix cache now
+            assertArrayEquals(expected, again.outputIds());
+            assertTrue(again.cachedTokens() > 60, "cached " + again.cachedTokens());
+        }
+    }
+}
