@@ -16,8 +16,10 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The npm {@code openai} client (src/test/node/stream-chat.mjs) streams a chat from the server,
- * raw and through its stream helper. Runs where {@code node} and {@code npm} are installed (the
+ * The npm {@code openai} client (src/test/node/stream-chat.mjs) streams a chat with an image
+ * (testdata/images/gradient_640x480.png as a data URL) from tiny-qwen2-vl served by the Qwen2-VL
+ * family, raw and through its stream helper, and gets transformers' tokens
+ * (testdata/golden/tiny-qwen2-vl/one_image.json). Runs where {@code node} and {@code npm} are installed (the
  * client is installed into target/ on first use) and is skipped with a message elsewhere.
  */
 class NodeClientTest {
@@ -26,7 +28,7 @@ class NodeClientTest {
     private static final Path DIR = Path.of("target/node-client");
 
     @Test
-    void theNpmClientStreamsTheReferenceTextRawAndThroughItsHelper() throws Exception {
+    void theNpmClientStreamsAnImageChatWithTheReferenceTextRawAndThroughItsHelper() throws Exception {
         Assumptions.assumeTrue(runs(List.of("node", "--version"), Path.of(".")), "node is not installed: the npm client test is skipped");
         if (!Files.exists(DIR.resolve("node_modules/openai/package.json"))) {
             Files.createDirectories(DIR);
@@ -34,17 +36,21 @@ class NodeClientTest {
                     "npm could not install " + CLIENT + ": the npm client test is skipped");
         }
         Files.copy(Path.of("src/test/node/stream-chat.mjs"), DIR.resolve("stream-chat.mjs"), StandardCopyOption.REPLACE_EXISTING);
-        try (TestServer s = new TestServer(ServerOptions.DEFAULTS.withApiKey("sk-iris"), new EngineOptions(4, 1024, 0, true, 4, 64))) {
-            String user = s.golden.get("messages_openai").get(0).get("content").isTextual()
-                    ? s.golden.get("messages_openai").get(0).get("content").asText()
-                    : s.golden.get("messages_openai").get(0).get("content").get(0).get("text").asText();
-            Process p = new ProcessBuilder("node", "stream-chat.mjs", s.uri("/v1").toString(), user)
+        try (TestServer s = TestServer.vision(ServerOptions.DEFAULTS.withApiKey("sk-iris"), new EngineOptions(4, 1024, 0, true, 4, 64))) {
+            JsonNode golden = TestServer.JSON.readTree(Path.of("../testdata/golden/tiny-qwen2-vl/one_image.json").toFile());
+            String user = golden.get("messages_openai").get(0).get("content").get(1).get("text").asText();
+            String image = "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(
+                    Files.readAllBytes(Path.of("../testdata/images/gradient_640x480.png")));
+            Process p = new ProcessBuilder("node", "stream-chat.mjs", s.uri("/v1").toString(), user, image)
                     .directory(DIR.toFile()).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             p.waitFor(60, TimeUnit.SECONDS);
             assertEquals(0, p.exitValue(), out);
             JsonNode result = TestServer.JSON.readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
-            String expected = s.loaded.tokenizer().decode(s.goldenTokens(), true);
+            JsonNode tokens = golden.get("greedy").get("new_tokens_ignore_eos");
+            int[] ids = new int[tokens.size()];
+            java.util.Arrays.setAll(ids, i -> tokens.get(i).asInt());
+            String expected = s.loaded.tokenizer().decode(ids, true);
             assertEquals(expected, result.get("raw").asText());
             assertEquals(expected, result.get("helper").asText());
             assertEquals("length", result.get("finish").asText());

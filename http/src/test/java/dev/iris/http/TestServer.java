@@ -48,13 +48,27 @@ final class TestServer implements AutoCloseable {
 
     /** @param images an image processor for the served model, or null (the text model takes no images) */
     TestServer(ServerOptions options, EngineOptions engineOptions, ImageProcessor images) throws IOException {
-        // The CPU backend comes from the boot layer, as in the server (its package is not exported).
+        this(options, engineOptions, images, false);
+    }
+
+    /** The checkpoint served by the Qwen2-VL family found in the boot layer, with its own image processor. */
+    static TestServer vision(ServerOptions options, EngineOptions engineOptions) throws IOException {
+        return new TestServer(options, engineOptions, null, true);
+    }
+
+    private TestServer(ServerOptions options, EngineOptions engineOptions, ImageProcessor images, boolean family)
+            throws IOException {
+        // Backends, templates and families come from the boot layer, as in the server (their packages are not exported).
         try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(Path.of("target/no-plugins"),
                 PluginHostType.JPMS))) {
-            loaded = LoadedModel.load(MODEL, List.of(new TextOnlyArchitecture(Set.of("Qwen2VLForConditionalGeneration"),
+            loaded = family ? LoadedModel.load(MODEL, plugins, "cpu", LoadProgress.NONE)
+                    : LoadedModel.load(MODEL, List.of(new TextOnlyArchitecture(Set.of("Qwen2VLForConditionalGeneration"),
                     "qwen2-vl")), plugins.require(ComputeBackend.class, "cpu"),
                     plugins.require(AttentionBackend.class, "cpu"), LoadProgress.NONE);
             template = plugins.require(ChatTemplate.class, "qwen2-vl");
+        }
+        if (family) {
+            images = loaded.model().imageProcessor();
         }
         engine = loaded.newEngine(new DefaultSampler(), engineOptions);
         golden = JSON.readTree(Path.of("../testdata/golden/tiny-qwen2-vl/text_only.json").toFile());

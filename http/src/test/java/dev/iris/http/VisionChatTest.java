@@ -1,0 +1,129 @@
+package dev.iris.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionContentPart;
+import com.openai.models.chat.completions.ChatCompletionContentPartImage;
+import com.openai.models.chat.completions.ChatCompletionContentPartText;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.sun.net.httpserver.HttpServer;
+import dev.iris.runtime.engine.EngineOptions;
+import dev.iris.runtime.media.MediaOptions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Chat with images through the official SDK against tiny-qwen2-vl served by the Qwen2-VL family:
+ * the golden conversations of testdata/golden/tiny-qwen2-vl/one_image.json and two_images.json
+ * (images from testdata/images) give transformers' greedy tokens, whether the image comes as a
+ * data URL or from a local HTTP server (media loading with private URLs allowed), streamed or not.
+ */
+class VisionChatTest {
+
+    private static TestServer s;
+    private static OpenAIClient client;
+    private static HttpServer images;
+
+    @BeforeAll
+    static void start() throws IOException {
+        s = TestServer.vision(ServerOptions.DEFAULTS.withMedia(MediaOptions.defaults().withAllowPrivateUrls(true)),
+                new EngineOptions(4, 1024, 0, true, 8, 64));
+        client = OpenAIOkHttpClient.builder().baseUrl(s.uri("/v1").toString()).apiKey("none").maxRetries(0).build();
+        images = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        images.createContext("/", exchange -> {
+            Path file = Path.of("../testdata/images").resolve(exchange.getRequestURI().getPath().substring(1));
+            byte[] body = Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
+            exchange.sendResponseHeaders(body.length > 0 ? 200 : 404, body.length > 0 ? body.length : -1);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        images.start();
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        images.stop(0);
+        client.close();
+        s.close();
+    }
+
+    private static JsonNode golden(String name) throws IOException {
+        return TestServer.JSON.readTree(Path.of("../testdata/golden/tiny-qwen2-vl/" + name + ".json").toFile());
+    }
+
+    private static String dataUrl(String image) throws IOException {
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(
+                Files.readAllBytes(Path.of("../testdata/images").resolve(image)));
+    }
+
+    private static String httpUrl(String image) {
+        return "http://127.0.0.1:" + images.getAddress().getPort() + "/" + image;
+    }
+
+    /** The golden user message with each image reference replaced by {@code url(file name)}. */
+    private static ChatCompletionCreateParams.Builder request(JsonNode golden, java.util.function.Function<String, String> url) {
+        List<ChatCompletionContentPart> parts = new ArrayList<>();
+        for (JsonNode p : golden.get("messages_openai").get(0).get("content")) {
+            if (p.get("type").asText().equals("text")) {
+                parts.add(ChatCompletionContentPart.ofText(ChatCompletionContentPartText.builder()
+                        .text(p.get("text").asText()).build()));
+            } else {
+                String file = Path.of(p.get("image_url").get("url").asText()).getFileName().toString();
+                parts.add(ChatCompletionContentPart.ofImageUrl(ChatCompletionContentPartImage.builder()
+                        .imageUrl(ChatCompletionContentPartImage.ImageUrl.builder().url(url.apply(file)).build()).build()));
+            }
+        }
+        return ChatCompletionCreateParams.builder().model("tiny-qwen2-vl").addUserMessageOfArrayOfContentParts(parts)
+                .temperature(0.0).maxCompletionTokens(golden.get("greedy").get("max_new_tokens").asLong())
+                .putAdditionalBodyProperty("ignore_eos", JsonValue.from(true));
+    }
+
+    private static String goldenText(JsonNode golden) {
+        JsonNode t = golden.get("greedy").get("new_tokens_ignore_eos");
+        int[] ids = new int[t.size()];
+        Arrays.setAll(ids, i -> t.get(i).asInt());
+        return s.loaded.tokenizer().decode(ids, true);
+    }
+
+    @Test
+    void anImageAsADataUrlGivesTransformersTokens() throws IOException {
+        JsonNode golden = golden("one_image");
+        ChatCompletion c = client.chat().completions().create(request(golden, f -> {
+            try {
+                return dataUrl(f);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).build());
+        assertEquals(goldenText(golden), c.choices().getFirst().message().content().orElseThrow());
+        assertEquals(golden.get("seq_len").asLong(), c.usage().orElseThrow().promptTokens());
+    }
+
+    @Test
+    void twoImagesFromAnHttpServerInOneMessageStreamTransformersTokens() throws IOException {
+        JsonNode golden = golden("two_images");
+        StringBuilder text = new StringBuilder();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions()
+                .createStreaming(request(golden, VisionChatTest::httpUrl).build())) {
+            stream.stream().forEach(chunk -> chunk.choices().forEach(ch -> ch.delta().content().ifPresent(text::append)));
+        }
+        assertEquals(goldenText(golden), text.toString());
+    }
+}
