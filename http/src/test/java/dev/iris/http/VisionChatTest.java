@@ -117,6 +117,17 @@ class VisionChatTest {
     }
 
     @Test
+    void generateWithTheGoldenPromptTextAndImageReturnsTheGoldenIds() throws Exception {
+        JsonNode golden = golden("one_image");
+        String body = "{\"text\":" + TestServer.JSON.writeValueAsString(golden.get("rendered_prompt").asText())
+                + ",\"image_data\":\"" + dataUrl("gradient_640x480.png") + "\",\"sampling_params\":{\"temperature\":0,"
+                + "\"max_new_tokens\":8,\"ignore_eos\":true}}";
+        JsonNode out = TestServer.json(s.post("/generate", body));
+        assertEquals(golden.get("greedy").get("new_tokens_ignore_eos"), out.get("output_ids"));
+        assertEquals(golden.get("seq_len").asInt(), out.get("meta_info").get("prompt_tokens").asInt());
+    }
+
+    @Test
     void twoImagesFromAnHttpServerInOneMessageStreamTransformersTokens() throws IOException {
         JsonNode golden = golden("two_images");
         StringBuilder text = new StringBuilder();
