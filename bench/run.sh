@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the benchmarks and runs them all (about 10 minutes), writing bench/RESULTS.md: the JMH
+# Builds the benchmarks and runs them all (about 15 minutes), writing bench/RESULTS.md: the JMH
 # kernel benchmarks, then the engine's decode throughput with 1, 4 and 16 streams on a random-weight
 # Qwen2-VL-2B written once to $IRIS_BENCH_MODEL (default /tmp/iris-bench/qwen2-vl-2b, about 4.4 GB).
 # Usage: bench/run.sh [threads]   (default: all cores)
@@ -16,3 +16,4 @@ if [ ! -f "$model/config.json" ]; then
   "${java[@]}" dev.iris.bench.RandomModelWriter bench/configs/qwen2-vl-2b-instruct.config.json "$model"
 fi
 "${java[@]}" -Xmx4g -Diris.cpu.threads="$threads" dev.iris.bench.ThroughputBench "$model" bench/RESULTS.md
+"${java[@]}" -Xmx4g -Diris.cpu.threads="$threads" dev.iris.bench.VisionBench "$model" bench/RESULTS.md

@@ -52,8 +52,12 @@ public final class BenchMain {
                 .build();
         Collection<RunResult> results = new Runner(opts).run();
         String report = report(results, threads);
-        String engine = Files.exists(out) ? section(Files.readString(out), ThroughputBench.HEADING) : "";
-        Files.writeString(out, engine.isEmpty() ? report : report + "\n" + engine);
+        String kept = "";
+        if (Files.exists(out)) {
+            String old = Files.readString(out);
+            kept = section(old, ThroughputBench.HEADING) + section(old, VisionBench.HEADING);
+        }
+        Files.writeString(out, kept.isEmpty() ? report : report + "\n" + kept);
         System.out.println(report);
     }
 
