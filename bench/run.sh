@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the benchmarks and runs them all (about 15 minutes), writing bench/RESULTS.md: the JMH
-# kernel benchmarks, then the engine's decode throughput with 1, 4 and 16 streams on a random-weight
+# kernel benchmarks, the engine's decode throughput with 1, 4 and 16 streams, and the Qwen2-VL image path on a random-weight
 # Qwen2-VL-2B written once to $IRIS_BENCH_MODEL (default /tmp/iris-bench/qwen2-vl-2b, about 4.4 GB).
 # Usage: bench/run.sh [threads]   (default: all cores)
 set -euo pipefail
