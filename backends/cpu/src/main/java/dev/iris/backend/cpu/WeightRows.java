@@ -40,13 +40,6 @@ final class WeightRows {
         }
     }
 
-    /** {@code F.length()} stored BF16 values from element {@code elem}, as F32. */
-    static FloatVector loadBf16(MemorySegment src, long elem) {
-        ShortVector s = ShortVector.fromMemorySegment(S, src, 2 * elem, LE);
-        return ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
-                .reinterpretAsFloats();
-    }
-
     /**
      * {@code F.length()} BF16 pairs from element {@code elem} (even), read as ints: the even
      * elements of the 2·L run are {@code bits << 16}, the odd ones {@code bits & 0xffff0000}
