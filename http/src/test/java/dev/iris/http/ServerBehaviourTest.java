@@ -203,25 +203,11 @@ class ServerBehaviourTest {
 
     @Test
     void everyAnsweredRequestLeavesAnAccessLogLine() throws Exception {
-        List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
-        java.util.logging.Logger access = java.util.logging.Logger.getLogger("dev.iris.http.access");
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            public void publish(java.util.logging.LogRecord r) {
-                lines.add(r.getMessage());
-            }
-
-            public void flush() {
-            }
-
-            public void close() {
-            }
-        };
-        access.addHandler(capture);
-        try (TestServer s = new TestServer()) {
+        List<String> lines;
+        try (LogCapture access = new LogCapture("dev.iris.http.access"); TestServer s = new TestServer()) {
+            lines = access.lines;
             s.get("/v1/models");
             s.get("/nowhere");
-        } finally {
-            access.removeHandler(capture);
         }
         assertTrue(lines.stream().anyMatch(l -> l.matches("127\\.0\\.0\\.1 - \"GET /v1/models\" 200 \\d+\\.\\d{3}s")), lines.toString());
         assertTrue(lines.stream().anyMatch(l -> l.matches("127\\.0\\.0\\.1 - \"GET /nowhere\" 404 \\d+\\.\\d{3}s")), lines.toString());
@@ -229,24 +215,11 @@ class ServerBehaviourTest {
 
     @Test
     void logRequestsLogsEachGenerationReceivedAndFinishedWithLongStringsCut() throws Exception {
-        List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
-        java.util.logging.Logger requests = java.util.logging.Logger.getLogger("dev.iris.http.requests");
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            public void publish(java.util.logging.LogRecord r) {
-                lines.add(r.getMessage());
-            }
-
-            public void flush() {
-            }
-
-            public void close() {
-            }
-        };
-        requests.addHandler(capture);
-        try (TestServer s = new TestServer(ServerOptions.DEFAULTS.withLogRequests(true), new EngineOptions(4, 512, 0, true, 4, 64))) {
+        List<String> lines;
+        try (LogCapture requests = new LogCapture("dev.iris.http.requests");
+             TestServer s = new TestServer(ServerOptions.DEFAULTS.withLogRequests(true), new EngineOptions(4, 512, 0, true, 4, 64))) {
+            lines = requests.lines;
             s.post("/v1/completions", "{\"prompt\":\"" + "long ".repeat(100) + "\",\"max_tokens\":2,\"ignore_eos\":true}");
-        } finally {
-            requests.removeHandler(capture);
         }
         assertEquals(2, lines.size(), lines.toString());
         assertTrue(lines.get(0).startsWith("Receive: id=") && lines.get(0).contains("/v1/completions")
