@@ -42,6 +42,12 @@ final class MetricsEndpoint implements Handler {
         metric(b, label, "num_requests_total", "counter", "Finished requests.", m.requestsTotal());
         metric(b, label, "num_retractions_total", "counter", "Requests retracted to free K/V pages.",
                 m.retractionsTotal());
+        metric(b, label, "images_encoded_total", "counter", "Images that went through the vision tower.",
+                m.imagesEncodedTotal());
+        metric(b, label, "image_cache_hits_total", "counter", "Images whose features came from the image cache.",
+                m.imageCacheHitsTotal());
+        metric(b, label, "image_cache_bytes", "gauge", "Bytes of image features kept for reuse.",
+                m.imageCacheBytes());
         latencies.write(b, label.substring(1, label.length() - 1));
         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
         res.send(b.toString().getBytes(StandardCharsets.UTF_8));

@@ -28,6 +28,7 @@ import java.util.Base64;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Chat with images through the official SDK against tiny-qwen2-vl served by the Qwen2-VL family:
@@ -43,7 +44,8 @@ class VisionChatTest {
 
     @BeforeAll
     static void start() throws IOException {
-        s = TestServer.vision(ServerOptions.DEFAULTS.withMedia(MediaOptions.defaults().withAllowPrivateUrls(true)),
+        s = TestServer.vision(ServerOptions.DEFAULTS.withMedia(MediaOptions.defaults().withAllowPrivateUrls(true))
+                        .withMetrics(true),
                 new EngineOptions(4, 1024, 0, true, 8, 64));
         client = OpenAIOkHttpClient.builder().baseUrl(s.uri("/v1").toString()).apiKey("none").maxRetries(0).build();
         images = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -136,5 +138,30 @@ class VisionChatTest {
             stream.stream().forEach(chunk -> chunk.choices().forEach(ch -> ch.delta().content().ifPresent(text::append)));
         }
         assertEquals(goldenText(golden), text.toString());
+    }
+
+    /**
+     * The same picture again, behind another system prompt (so the prefix cache cannot supply its
+     * positions): its features come from the image cache, not from the vision tower.
+     */
+    @Test
+    void theSameImageInAnotherRequestSkipsTheVisionTower() throws Exception {
+        String user = "{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\""
+                + httpUrl("tall_300x1000.png") + "\"}},{\"type\":\"text\",\"text\":\"What is it?\"}]}";
+        String chat = "{\"model\":\"tiny-qwen2-vl\",\"max_tokens\":4,\"messages\":[";
+        assertEquals(200, s.post("/v1/chat/completions", chat + user + "]}").statusCode());
+        double encoded = metric("images_encoded_total");
+        double hits = metric("image_cache_hits_total");
+        String system = "{\"role\":\"system\",\"content\":\"Answer in one word.\"},";
+        assertEquals(200, s.post("/v1/chat/completions", chat + system + user + "]}").statusCode());
+        assertEquals(encoded, metric("images_encoded_total"));
+        assertEquals(hits + 1, metric("image_cache_hits_total"));
+        assertTrue(metric("image_cache_bytes") > 0);
+    }
+
+    private static double metric(String name) throws Exception {
+        String prefix = "sglang:" + name + "{";
+        return s.get("/metrics").body().lines().filter(l -> l.startsWith(prefix))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElseThrow();
     }
 }

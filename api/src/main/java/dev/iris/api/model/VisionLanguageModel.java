@@ -24,8 +24,17 @@ public interface VisionLanguageModel extends AutoCloseable {
      */
     PreparedPrompt preparePrompt(int[] tokenIds, List<ProcessedImage> images);
 
+    /**
+     * Runs the vision tower (and projector) on several images at once, one result per image in
+     * order. Each image's result must not depend on the others in the call: the runtime batches
+     * the images of different requests together and caches each result by the image's content.
+     */
+    List<EncodedImage> encodeImages(List<ProcessedImage> images);
+
     /** Runs the vision tower (and projector) on one image. */
-    EncodedImage encodeImage(ProcessedImage image);
+    default EncodedImage encodeImage(ProcessedImage image) {
+        return encodeImages(List.of(image)).getFirst();
+    }
 
     /**
      * One forward step over a mixed batch: embeds the tokens, splices image features, runs every

@@ -47,7 +47,7 @@ public final class TextOnlyModel implements VisionLanguageModel {
     }
 
     @Override
-    public EncodedImage encodeImage(ProcessedImage image) {
+    public List<EncodedImage> encodeImages(List<ProcessedImage> images) {
         throw new UnsupportedOperationException("this model takes no images");
     }
 

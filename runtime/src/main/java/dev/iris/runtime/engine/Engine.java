@@ -9,6 +9,7 @@ import dev.iris.api.model.EncodedImage;
 import dev.iris.api.model.ForwardBatch;
 import dev.iris.api.model.ModelSpec;
 import dev.iris.api.model.PreparedPrompt;
+import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.model.SequenceInput;
 import dev.iris.api.model.VisionLanguageModel;
 import dev.iris.api.sampling.SampledToken;
@@ -25,10 +26,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Flow;
@@ -80,6 +83,7 @@ public final class Engine implements AutoCloseable {
     private final KvPagePool pool;
     private final PrefixCache prefixCache;
     private final ImageKeys imageKeys = new ImageKeys();
+    private final EncodedImageCache imageCache;
     private final KvCache cache;
     private final SchedulerStats stats;
     private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
@@ -116,6 +120,7 @@ public final class Engine implements AutoCloseable {
         this.cache = attention.createCache(new KvCacheSpec(spec.layers(), spec.kvHeads(), spec.headDim(),
                 options.pageSize(), pages));
         this.stats = new SchedulerStats(options.decodeLogInterval());
+        this.imageCache = new EncodedImageCache(options.imageCacheBytes());
         this.loop = Thread.ofPlatform().name("iris-engine").daemon().start(this::schedule);
     }
 
@@ -137,8 +142,11 @@ public final class Engine implements AutoCloseable {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
         commands.add(() -> {
             boolean idle = running.isEmpty() && waiting.isEmpty() && incoming.isEmpty();
-            if (idle && prefixCache != null) {
-                prefixCache.evict(Integer.MAX_VALUE);
+            if (idle) {
+                if (prefixCache != null) {
+                    prefixCache.evict(Integer.MAX_VALUE);
+                }
+                imageCache.clear();
                 publishLoad();
             }
             System.getLogger(Engine.class.getName()).log(idle ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
@@ -302,8 +310,9 @@ public final class Engine implements AutoCloseable {
         s.maxNewTokens = Math.min(given.maxNewTokens(), Math.min(given.contextRoom(), context - s.ids.length));
         boolean skipSpecial = request.skipSpecialTokens();
         s.text = detokenize == null ? null : new IncrementalDetokenizer(ids -> detokenize.apply(ids, skipSpecial));
-        s.keys = cacheKeys(s.ids, s.prompt, request);
-        s.encoded = new EncodedImage[request.images().size()];
+        s.digests = request.images().stream().map(ImageDigest::of).toArray(ImageDigest[]::new);
+        s.keys = cacheKeys(s.ids, s.prompt, s.digests);
+        s.images = new EncodedImageCache.Entry[s.digests.length];
     }
 
     /**
@@ -368,6 +377,7 @@ public final class Engine implements AutoCloseable {
             Sequence s = it.next();
             if (s.future.isCancelled()) {
                 release(s); // the caller gave up: its pages go back at once
+                dropImages(s);
                 it.remove();
             }
         }
@@ -389,6 +399,7 @@ public final class Engine implements AutoCloseable {
             return; // every running request was cancelled
         }
         List<Sequence> batch = new ArrayList<>(rows.keySet());
+        encodeImages(rows);
         List<SequenceInput> inputs = new ArrayList<>();
         int row = 0;
         int prefillSeqs = 0;
@@ -521,6 +532,7 @@ public final class Engine implements AutoCloseable {
     private void publishLoad() {
         long unavailable = pool.capacity() - pool.freePages() - (prefixCache == null ? 0 : prefixCache.evictablePages());
         stats.load(running.size(), waiting.size() + incoming.size(), unavailable * pool.pageSize(), pool.tokenCapacity());
+        stats.images(imageCache.encoded(), imageCache.hits(), imageCache.bytes());
     }
 
     /** Takes one sampled token: stop check, text, streaming; finishes the request when it ends. */
@@ -541,6 +553,7 @@ public final class Engine implements AutoCloseable {
     private void finish(Sequence s, StopMatcher.FinishReason reason, Object matched) {
         cacheComputed(s);
         release(s);
+        dropImages(s);
         s.finished = true;
         running.remove(s);
         stats.finished(s.ids.length, s.cachedTokens, s.out.size());
@@ -550,6 +563,7 @@ public final class Engine implements AutoCloseable {
 
     private void fail(Sequence s, Throwable e) {
         release(s);
+        dropImages(s);
         running.remove(s);
         waiting.remove(s);
         s.future.completeExceptionally(e);
@@ -566,14 +580,14 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Token ids, with each image position keyed by the image's content hash and the offset in it. */
-    private long[] cacheKeys(int[] ids, PreparedPrompt prompt, GenerationRequest request) {
+    /** Token ids, with each image position keyed by the image's content digest and the offset in it. */
+    private long[] cacheKeys(int[] ids, PreparedPrompt prompt, ImageDigest[] digests) {
         long[] keys = new long[ids.length];
         for (int i = 0; i < ids.length; i++) {
             keys[i] = ids[i];
         }
         for (PreparedPrompt.ImageSpan span : prompt.imageSpans()) {
-            byte[] hash = contentHash(request.images().get(span.image()).pixelValues());
+            byte[] hash = digests[span.image()].sha256();
             for (int o = 0; o < span.length(); o++) {
                 keys[span.start() + o] = imageKeys.key(hash, o);
             }
@@ -581,14 +595,58 @@ public final class Engine implements AutoCloseable {
         return keys;
     }
 
-    private static byte[] contentHash(float[] pixels) {
-        try {
-            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(pixels.length * 4);
-            b.asFloatBuffer().put(pixels);
-            return sha.digest(b.array());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    /**
+     * Makes sure every image this step's prompt rows reach has its features: held already, or
+     * from the encoded-image cache, or encoded now — the missing images of all requests in one
+     * vision-tower call, each distinct content once.
+     */
+    private void encodeImages(Map<Sequence, Integer> rows) {
+        Map<ImageDigest, ProcessedImage> missing = new LinkedHashMap<>();
+        List<ImageSlot> pending = new ArrayList<>();
+        for (Map.Entry<Sequence, Integer> r : rows.entrySet()) {
+            Sequence s = r.getKey();
+            int from = s.computed;
+            int to = from + r.getValue();
+            for (PreparedPrompt.ImageSpan span : s.prompt.imageSpans()) {
+                int i = span.image();
+                if (s.images[i] != null || span.start() >= to || span.start() + span.length() <= from) {
+                    continue;
+                }
+                s.images[i] = imageCache.acquire(s.digests[i]);
+                if (s.images[i] == null) {
+                    missing.putIfAbsent(s.digests[i], s.request.images().get(i));
+                    pending.add(new ImageSlot(s, i));
+                }
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        List<EncodedImage> encoded = model.encodeImages(List.copyOf(missing.values()));
+        Map<ImageDigest, EncodedImageCache.Entry> fresh = new HashMap<>();
+        int k = 0;
+        for (ImageDigest digest : missing.keySet()) {
+            fresh.put(digest, imageCache.add(digest, encoded.get(k++)));
+        }
+        Set<ImageDigest> taken = new HashSet<>(); // add() held each fresh entry once, for its first user
+        for (ImageSlot slot : pending) {
+            ImageDigest digest = slot.s().digests[slot.image()];
+            EncodedImageCache.Entry e = fresh.get(digest);
+            slot.s().images[slot.image()] = taken.add(digest) ? e : imageCache.hold(e);
+        }
+    }
+
+    /** Image {@code image} of request {@code s}. */
+    private record ImageSlot(Sequence s, int image) {
+    }
+
+    /** Lets go of the image features a request held. */
+    private void dropImages(Sequence s) {
+        for (int i = 0; i < s.images.length; i++) {
+            if (s.images[i] != null) {
+                imageCache.release(s.images[i]);
+                s.images[i] = null;
+            }
         }
     }
 
@@ -598,15 +656,10 @@ public final class Engine implements AutoCloseable {
         for (PreparedPrompt.ImageSpan span : s.prompt.imageSpans()) {
             int a = Math.max(from, span.start());
             int b = Math.min(to, span.start() + span.length());
-            if (a >= b) {
-                continue;
+            if (a < b) {
+                EncodedImage image = s.images[span.image()].image; // encodeImages() ran for this step
+                splices.add(new SequenceInput.EmbeddingSplice(a - from, image, a - span.start(), b - a));
             }
-            EncodedImage image = s.encoded[span.image()];
-            if (image == null) {
-                image = model.encodeImage(s.request.images().get(span.image()));
-                s.encoded[span.image()] = image; // kept: later chunks and a resumption reuse it
-            }
-            splices.add(new SequenceInput.EmbeddingSplice(a - from, image, a - span.start(), b - a));
         }
         return splices;
     }

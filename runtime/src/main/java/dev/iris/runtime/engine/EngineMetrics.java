@@ -16,9 +16,13 @@ package dev.iris.runtime.engine;
  * @param cachedTokensTotal     prompt tokens of finished requests that came from the prefix cache
  * @param requestsTotal         requests finished (stopped or at their length limit)
  * @param retractionsTotal      times a running request was retracted to free pages for the others
+ * @param imagesEncodedTotal    images that went through the vision tower
+ * @param imageCacheHitsTotal   images whose features came from the encoded-image cache instead
+ * @param imageCacheBytes       bytes of image features the cache keeps for reuse now
  */
 public record EngineMetrics(int runningRequests, int queuedRequests, long usedTokens, double tokenUsage,
                             double genThroughput, double cacheHitRate, long promptTokensTotal,
                             long generationTokensTotal, long cachedTokensTotal, long requestsTotal,
-                            long retractionsTotal) {
+                            long retractionsTotal, long imagesEncodedTotal, long imageCacheHitsTotal,
+                            long imageCacheBytes) {
 }

@@ -16,12 +16,20 @@ package dev.iris.runtime.engine;
  * @param schedulePolicy     the order waiting requests are admitted in ({@code --schedule-policy})
  * @param decodeLogInterval  decode steps between two "Decode batch" log lines
  *                           ({@code --decode-log-interval})
+ * @param imageCacheBytes    bytes of vision-tower outputs kept by image content for later requests
+ *                           ({@code --image-cache-size}, in MiB there); 0 keeps none
  */
 public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
                             int maxRunningRequests, int chunkedPrefillSize, SchedulePolicy schedulePolicy,
-                            int decodeLogInterval) {
+                            int decodeLogInterval, long imageCacheBytes) {
 
-    /** Page size 1, pool sized to 80% of the free heap, prefix cache on, 200 running, chunks of 8192, FCFS. */
+    /** The image cache's default budget: about 100 images of 1024 rows of 1536 floats. */
+    public static final long DEFAULT_IMAGE_CACHE_BYTES = 512L << 20;
+
+    /**
+     * Page size 1, pool sized to 80% of the free heap, prefix cache on, 200 running, chunks of 8192,
+     * FCFS, 512 MiB of cached image features.
+     */
     public static final EngineOptions DEFAULTS = new EngineOptions(1, 0, 0.8, true, 200, 8192);
 
     public EngineOptions {
@@ -31,18 +39,27 @@ public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction
         if (decodeLogInterval <= 0) {
             throw new IllegalArgumentException("decode log interval must be positive, got " + decodeLogInterval);
         }
+        if (imageCacheBytes < 0) {
+            throw new IllegalArgumentException("the image cache size must not be negative, got " + imageCacheBytes);
+        }
     }
 
-    /** Options with first-come-first-served admission and a decode log line every 40 steps. */
+    /** Options with first-come-first-served admission, a decode log line every 40 steps, the default image cache. */
     public EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
                          int maxRunningRequests, int chunkedPrefillSize) {
         this(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests, chunkedPrefillSize,
-                SchedulePolicy.FCFS, 40);
+                SchedulePolicy.FCFS, 40, DEFAULT_IMAGE_CACHE_BYTES);
     }
 
     /** These options with another admission order. */
     public EngineOptions withSchedulePolicy(SchedulePolicy policy) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, policy, decodeLogInterval);
+                chunkedPrefillSize, policy, decodeLogInterval, imageCacheBytes);
+    }
+
+    /** These options with another image-cache budget. */
+    public EngineOptions withImageCacheBytes(long bytes) {
+        return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, bytes);
     }
 }

@@ -25,6 +25,9 @@ final class SchedulerStats {
     private volatile long cachedTokensTotal;
     private volatile long requestsTotal;
     private volatile long retractionsTotal;
+    private volatile long imagesEncodedTotal;
+    private volatile long imageCacheHitsTotal;
+    private volatile long imageCacheBytes;
 
     private int decodeSteps;
     private long generatedSinceLog;
@@ -98,10 +101,17 @@ final class SchedulerStats {
         requestsTotal++;
     }
 
+    /** The encoded-image cache's totals after a step. */
+    void images(long encoded, long cacheHits, long cacheBytes) {
+        imagesEncodedTotal = encoded;
+        imageCacheHitsTotal = cacheHits;
+        imageCacheBytes = cacheBytes;
+    }
+
     EngineMetrics snapshot() {
         long prompt = admittedPromptTokens;
         return new EngineMetrics(running, queued, usedTokens, tokenUsage, genThroughput,
                 prompt == 0 ? 0 : (double) admittedCachedTokens / prompt, promptTokensTotal, generationTokensTotal,
-                cachedTokensTotal, requestsTotal, retractionsTotal);
+                cachedTokensTotal, requestsTotal, retractionsTotal, imagesEncodedTotal, imageCacheHitsTotal, imageCacheBytes);
     }
 }

@@ -1,6 +1,5 @@
 package dev.iris.runtime.engine;
 
-import dev.iris.api.model.EncodedImage;
 import dev.iris.api.model.Positions;
 import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.sampling.SampledToken;
@@ -44,8 +43,10 @@ final class Sequence implements SamplingState {
     /** Tokens it may generate: {@code max_new_tokens}, capped by the room left in the context. */
     int maxNewTokens;
     IncrementalDetokenizer text;
-    /** Each image's features, encoded on first use. */
-    EncodedImage[] encoded;
+    /** Each image's content digest (keys the image caches). */
+    ImageDigest[] digests;
+    /** Each image's features, held from the first step that reaches the image until the request ends. */
+    EncodedImageCache.Entry[] images;
 
     // Set while it runs; cleared when it is retracted or ends.
     PageTable table;

@@ -7,6 +7,9 @@ import dev.iris.api.compute.RotaryLayout;
 import dev.iris.api.tensor.Shape;
 import dev.iris.api.tensor.Tensor;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Qwen2VisionTransformer (spec qwen2-vl.md §5): the patch embedding as one matmul, blocks of
  * pre-norm attention with the 2-D rotary embedding (bidirectional within each temporal group)
@@ -32,21 +35,56 @@ final class Qwen2VisionTower {
 
     /** The image's embeddings for the language model, {@code [patches / 4, outDim]}. */
     Tensor encode(Qwen2VlImage image) {
-        return merge(blocks(image));
+        return merge(blocks(List.of(image)));
     }
 
-    /** The blocks' output, {@code [patches, embedDim]}, patches in the processor's order. */
-    Tensor blocks(Qwen2VlImage image) {
-        int patches = image.gridT() * image.gridH() * image.gridW();
+    /**
+     * Several images in one pass: their patches are stacked so every linear runs once over all of
+     * them, and attention stays within each image's temporal groups (block-diagonal), so each
+     * image's rows are what it alone would give. One tensor per image, in order.
+     */
+    List<Tensor> encode(List<Qwen2VlImage> images) {
+        Tensor merged = merge(blocks(images));
+        if (images.size() == 1) {
+            return List.of(merged);
+        }
+        List<Tensor> out = new ArrayList<>();
+        int row = 0;
+        for (Qwen2VlImage image : images) {
+            int[] rows = new int[image.promptTokens()];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = row + i;
+            }
+            out.add(compute.gatherRows(merged, rows)); // own memory: each image is cached on its own
+            row += rows.length;
+        }
+        merged.close();
+        return out;
+    }
+
+    /** The blocks' output, {@code [patches, embedDim]}: the images' patches in order, each in the processor's order. */
+    Tensor blocks(List<Qwen2VlImage> images) {
+        int patches = 0;
+        int groupCount = 0;
+        for (Qwen2VlImage image : images) {
+            patches += image.gridT() * image.gridH() * image.gridW();
+            groupCount += image.gridT();
+        }
+        float[] pixels = new float[patches * c.patchValues()];
+        int[] groups = new int[groupCount]; // each temporal group of each image attends to itself
+        int patch = 0;
+        int group = 0;
+        for (Qwen2VlImage image : images) {
+            System.arraycopy(image.pixelValues(), 0, pixels, patch * c.patchValues(), image.pixelValues().length);
+            for (int t = 0; t < image.gridT(); t++) {
+                groups[group++] = patch;
+                patch += image.gridH() * image.gridW();
+            }
+        }
         int d = c.embedDim();
         int hd = c.headDim();
-        Tensor x = compute.linear(compute.fromFloats(image.pixelValues(), Shape.of(patches, c.patchValues())),
-                w.patchEmbed(), null);
-        Tensor[] cosSin = rotaryTables(image);
-        int[] groups = new int[image.gridT()];
-        for (int t = 0; t < groups.length; t++) {
-            groups[t] = t * image.gridH() * image.gridW(); // each temporal group attends to itself
-        }
+        Tensor x = compute.linear(compute.fromFloats(pixels, Shape.of(patches, c.patchValues())), w.patchEmbed(), null);
+        Tensor[] cosSin = rotaryTables(images, patches);
         float scale = (float) (1 / Math.sqrt(hd));
         for (Qwen2VisionWeights.Block b : w.blocks()) {
             Tensor h = compute.layerNorm(x, b.norm1(), b.norm1Bias(), EPS);
@@ -78,9 +116,9 @@ final class Qwen2VisionTower {
 
     /**
      * cos and sin, {@code [patches, headDim / 2]}: per patch its row angles then its column
-     * angles, in float as torch computes them (spec §5.2).
+     * angles within its own image, in float as torch computes them (spec §5.2).
      */
-    private Tensor[] rotaryTables(Qwen2VlImage image) {
+    private Tensor[] rotaryTables(List<Qwen2VlImage> images, int patches) {
         int dim = c.headDim() / 2; // VisionRotaryEmbedding(head_dim / 2)
         int half = dim / 2;
         float[] invFreq = new float[half];
@@ -89,21 +127,23 @@ final class Qwen2VisionTower {
             invFreq[j] = 1f / (float) Math.pow(ROPE_THETA, exponent);
         }
         int m = c.merge();
-        int perGroup = image.gridH() * image.gridW();
-        int windowsW = image.gridW() / m;
-        int patches = image.gridT() * perGroup;
         float[] cos = new float[patches * dim];
         float[] sin = new float[patches * dim];
-        for (int r = 0; r < patches; r++) {
-            int inGroup = r % perGroup;
-            int window = inGroup / (m * m);
-            int within = inGroup % (m * m);
-            int hpos = (window / windowsW) * m + within / m;
-            int wpos = (window % windowsW) * m + within % m;
-            for (int j = 0; j < dim; j++) {
-                float angle = j < half ? hpos * invFreq[j] : wpos * invFreq[j - half];
-                cos[r * dim + j] = (float) Math.cos(angle);
-                sin[r * dim + j] = (float) Math.sin(angle);
+        int r = 0;
+        for (Qwen2VlImage image : images) {
+            int perGroup = image.gridH() * image.gridW();
+            int windowsW = image.gridW() / m;
+            for (int p = 0; p < image.gridT() * perGroup; p++, r++) {
+                int inGroup = p % perGroup;
+                int window = inGroup / (m * m);
+                int within = inGroup % (m * m);
+                int hpos = (window / windowsW) * m + within / m;
+                int wpos = (window % windowsW) * m + within % m;
+                for (int j = 0; j < dim; j++) {
+                    float angle = j < half ? hpos * invFreq[j] : wpos * invFreq[j - half];
+                    cos[r * dim + j] = (float) Math.cos(angle);
+                    sin[r * dim + j] = (float) Math.sin(angle);
+                }
             }
         }
         return new Tensor[]{compute.fromFloats(cos, Shape.of(patches, dim)), compute.fromFloats(sin, Shape.of(patches, dim))};

@@ -99,9 +99,11 @@ final class Qwen2VlModel implements VisionLanguageModel {
         return new PreparedPrompt(expanded, rope.positions(), rope.decodeDelta(), spans);
     }
 
+    /** All images in one tower pass (the attention is block-diagonal per image, so none sees another). */
     @Override
-    public EncodedImage encodeImage(ProcessedImage image) {
-        return new EncodedImage(vision.encode((Qwen2VlImage) image));
+    public List<EncodedImage> encodeImages(List<ProcessedImage> images) {
+        List<Qwen2VlImage> own = images.stream().map(Qwen2VlImage.class::cast).toList();
+        return vision.encode(own).stream().map(EncodedImage::new).toList();
     }
 
     @Override

@@ -1,33 +1,23 @@
 package dev.iris.model.qwen2vl;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.iris.api.attention.AttentionBatch;
 import dev.iris.api.attention.AttentionSequence;
 import dev.iris.api.attention.KvCache;
 import dev.iris.api.attention.KvCacheSpec;
 import dev.iris.api.model.ForwardBatch;
 import dev.iris.api.model.PreparedPrompt;
-import dev.iris.api.model.RgbaImage;
 import dev.iris.api.model.SequenceInput;
 import dev.iris.api.model.VisionLanguageModel;
-import dev.iris.api.sampling.SamplingParams;
 import dev.iris.api.tensor.Tensor;
-import dev.iris.api.tensor.WeightTensor;
 import dev.iris.backend.cpu.CpuAttentionBackend;
 import dev.iris.backend.cpu.CpuComputeBackend;
-import dev.iris.runtime.config.JsonConfigView;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.engine.GenerationResult;
-import dev.iris.runtime.media.MediaLoader;
-import dev.iris.runtime.media.MediaOptions;
 import dev.iris.runtime.model.LoadedModel;
 import dev.iris.runtime.sampling.DefaultSampler;
-import dev.iris.runtime.stop.StopConditions;
 import dev.iris.runtime.weights.LoadProgress;
-import dev.iris.runtime.weights.SafetensorsFile;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,38 +25,29 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
-import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * tiny-qwen2-vl against transformers 4.46.3 on every golden case (testdata/golden/tiny-qwen2-vl/
+ * tiny-qwen2-vl against transformers 4.46.3 on every golden case ({@link GoldenCase}: testdata/golden/tiny-qwen2-vl/
  * {text_only, one_image, two_images}.*, from the shared fixtures; images in testdata/images): pixel
  * values, prompt expansion and M-RoPE positions, the prompt's logits, and greedy generation
  * through the engine.
  */
 class Qwen2VlModelTest {
 
-    private static final Path MODEL = Path.of("../../testdata/models/tiny-qwen2-vl");
-    private static final Path GOLDENS = Path.of("../../testdata/golden/tiny-qwen2-vl");
-
     private static LoadedModel loaded;
     private static Arena arena;
-    private static JsonNode golden;
-    private static SafetensorsFile tensors;
+    private static GoldenCase golden;
 
     @BeforeAll
     static void load() throws IOException {
-        loaded = LoadedModel.load(MODEL, List.of(new Qwen2VlArchitecture()), new CpuComputeBackend(),
+        loaded = LoadedModel.load(GoldenCase.MODEL, List.of(new Qwen2VlArchitecture()), new CpuComputeBackend(),
                 new CpuAttentionBackend(), LoadProgress.NONE);
         arena = Arena.ofShared();
     }
@@ -77,45 +58,24 @@ class Qwen2VlModelTest {
         loaded.close();
     }
 
-    /** Selects a golden case: its JSON and its tensors. */
     private static void use(String name) throws IOException {
-        golden = new ObjectMapper().readTree(GOLDENS.resolve(name + ".json").toFile());
-        tensors = SafetensorsFile.open(GOLDENS.resolve(name + ".safetensors"), arena);
+        golden = GoldenCase.load(name, arena);
     }
 
     private static long[] longs(String name) {
-        return tensors.tensors().get(name).data().toArray(ValueLayout.JAVA_LONG);
+        return golden.longs(name);
     }
 
     private static float[] floats(String name) {
-        WeightTensor t = tensors.tensors().get(name);
-        return t.data().toArray(ValueLayout.JAVA_FLOAT);
+        return golden.floats(name);
     }
 
-    /** The case's images, decoded and processed as the server does. */
     private static List<Qwen2VlImage> images() throws IOException {
-        Qwen2VlImageProcessor processor = new Qwen2VlImageProcessor(
-                JsonConfigView.read(MODEL.resolve("preprocessor_config.json"), false));
-        List<Qwen2VlImage> out = new ArrayList<>();
-        for (JsonNode file : golden.get("image_files")) {
-            byte[] png = Files.readAllBytes(Path.of("../../testdata").resolve(file.asText()));
-            RgbaImage rgba = new MediaLoader(MediaOptions.defaults())
-                    .load(List.of("data:image/png;base64," + Base64.getEncoder().encodeToString(png))).getFirst();
-            out.add(processor.process(rgba, JsonConfigView.parse("none", "{}")));
-        }
-        return out;
+        return golden.images();
     }
 
-    /** The golden prompt with each image's run of placeholders collapsed to one, as a tokenizer gives it. */
     private static int[] collapsedPrompt() {
-        int imageToken = golden.get("image_token_id").asInt();
-        List<Integer> ids = new ArrayList<>();
-        for (JsonNode id : golden.get("input_ids")) {
-            if (id.asInt() != imageToken || ids.isEmpty() || ids.getLast() != imageToken) {
-                ids.add(id.asInt());
-            }
-        }
-        return ids.stream().mapToInt(Integer::intValue).toArray();
+        return golden.collapsedPrompt();
     }
 
     @ParameterizedTest
@@ -151,7 +111,7 @@ class Qwen2VlModelTest {
         assertArrayEquals(Arrays.stream(positions).mapToInt(l -> (int) l).toArray(), p.positions().values());
         assertEquals(longs("mrope_deltas")[0], p.decodeOffset());
         assertEquals(images.size(), p.imageSpans().size());
-        assertEquals(golden.path("num_image_tokens_in_prompt").asInt(0),
+        assertEquals(golden.json.path("num_image_tokens_in_prompt").asInt(0),
                 p.imageSpans().stream().mapToInt(PreparedPrompt.ImageSpan::length).sum());
     }
 
@@ -191,15 +151,12 @@ class Qwen2VlModelTest {
     @ValueSource(strings = {"text_only", "one_image", "two_images"})
     void greedyGenerationThroughTheEngineGivesTransformersTokens(String name) throws IOException {
         use(name);
-        JsonNode greedy = golden.get("greedy").get("new_tokens_ignore_eos");
-        int[] expected = new int[greedy.size()];
-        Arrays.setAll(expected, i -> greedy.get(i).asInt());
+        int[] expected = golden.greedyTokens();
         try (Engine engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, true, 4, 32))) {
-            GenerationRequest r = new GenerationRequest(collapsedPrompt(), List.copyOf(images()), SamplingParams.GREEDY,
-                    new StopConditions(List.of(), Set.of(), Set.of(), true, false, expected.length, 0, Integer.MAX_VALUE));
+            GenerationRequest r = golden.greedyRequest();
             GenerationResult first = engine.generate(r);
             assertArrayEquals(expected, first.outputIds());
-            assertEquals(golden.get("seq_len").asInt(), first.promptTokens());
+            assertEquals(golden.json.get("seq_len").asInt(), first.promptTokens());
             GenerationResult again = engine.generate(r); // the image's positions come from the prefix cache now
             assertArrayEquals(expected, again.outputIds());
             assertTrue(again.cachedTokens() >= first.promptTokens() - 4, "cached " + again.cachedTokens());
