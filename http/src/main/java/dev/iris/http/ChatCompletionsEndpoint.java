@@ -53,7 +53,7 @@ final class ChatCompletionsEndpoint implements Handler {
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(e.getMessage(), "messages");
         }
-        List<ProcessedImage> images = this.images.prepare(Images.urls(prompt.images()), "messages");
+        List<ProcessedImage> images = this.images.prepareParts(prompt.images(), "messages");
         int[] ids = model.encode(prompt.text());
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < settings.n(); i++) {

@@ -5,7 +5,9 @@ import dev.iris.api.chat.ChatMessage;
 import dev.iris.api.chat.ContentPart;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** Reads the {@code messages} of a chat request with the contract's rules for roles and parts (§4.5). */
@@ -100,6 +102,9 @@ final class ChatMessages {
         return parts;
     }
 
+    /** Per-image preprocessing settings a part may carry, beside {@code image_url} or inside it (Qwen's spelling). */
+    private static final List<String> PIXEL_KEYS = List.of("min_pixels", "max_pixels");
+
     private static ContentPart part(JsonNode p, String at) {
         if (!p.isObject()) {
             throw Json.wrongType(at, "an object");
@@ -139,7 +144,17 @@ final class ChatMessages {
                     throw ApiError.badRequest("'" + at + ".modalities' must be image, multi-images or video, got "
                             + modality + ".", at + ".modalities");
                 }
-                return new ContentPart.Image(url, detail, modality);
+                Map<String, Long> pixels = new LinkedHashMap<>();
+                for (String key : PIXEL_KEYS) {
+                    JsonNode v = p.has(key) ? p.get(key) : image.isObject() ? image.get(key) : null;
+                    if (v != null && !v.isNull()) {
+                        if (!v.canConvertToLong() || !v.isIntegralNumber() || v.asLong() < 1) {
+                            throw ApiError.badRequest("'" + at + "." + key + "' must be a positive integer.", at + "." + key);
+                        }
+                        pixels.put(key, v.asLong());
+                    }
+                }
+                return new ContentPart.Image(url, detail, modality, pixels);
             }
             default -> throw ApiError.badRequest("Unknown content part type: " + type, at + ".type");
         }

@@ -1,5 +1,6 @@
 package dev.iris.http;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.iris.api.chat.ContentPart;
 import dev.iris.api.config.ConfigView;
 import dev.iris.api.model.ProcessedImage;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A request's images, from references to what the model takes: refused at once when the model
@@ -20,6 +22,7 @@ import java.util.List;
  */
 final class Images {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final ConfigView NO_OVERRIDES;
 
     static {
@@ -40,8 +43,18 @@ final class Images {
         this.metrics = metrics;
     }
 
-    /** The processed images of the references, in order. */
+    /** The processed images of the references, in order, with the server's preprocessing settings. */
     List<ProcessedImage> prepare(List<String> references, String param) {
+        return prepare(references, references.stream().map(r -> Map.<String, Long>of()).toList(), param);
+    }
+
+    /** The images of chat parts, each with the preprocessing settings its part asked for. */
+    List<ProcessedImage> prepareParts(List<ContentPart.Image> parts, String param) {
+        return prepare(parts.stream().map(ContentPart.Image::url).toList(),
+                parts.stream().map(ContentPart.Image::pixels).toList(), param);
+    }
+
+    private List<ProcessedImage> prepare(List<String> references, List<Map<String, Long>> settings, String param) {
         if (references.isEmpty()) {
             return List.of();
         }
@@ -58,7 +71,7 @@ final class Images {
         List<ProcessedImage> out = new ArrayList<>();
         for (int i = 0; i < decoded.size(); i++) {
             try {
-                out.add(model.images().process(decoded.get(i), NO_OVERRIDES));
+                out.add(model.images().process(decoded.get(i), overrides(settings.get(i))));
             } catch (IllegalArgumentException e) {
                 throw ApiError.badRequest("Failed to load image " + i + ": " + e.getMessage(), param);
             }
@@ -67,8 +80,14 @@ final class Images {
         return out;
     }
 
-    /** The references of chat image parts. */
-    static List<String> urls(List<ContentPart.Image> parts) {
-        return parts.stream().map(ContentPart.Image::url).toList();
+    private static ConfigView overrides(Map<String, Long> settings) {
+        if (settings.isEmpty()) {
+            return NO_OVERRIDES;
+        }
+        try {
+            return JsonConfigView.parse("request", JSON.writeValueAsString(settings));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

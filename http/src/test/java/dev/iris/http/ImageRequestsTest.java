@@ -7,7 +7,10 @@ import com.openai.models.chat.completions.ChatCompletionContentPart;
 import com.openai.models.chat.completions.ChatCompletionContentPartImage;
 import com.openai.models.chat.completions.ChatCompletionContentPartText;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import dev.iris.api.config.ConfigView;
+import dev.iris.api.model.ImageProcessor;
 import dev.iris.api.model.ProcessedImage;
+import dev.iris.api.model.RgbaImage;
 import dev.iris.api.tensor.Shape;
 import dev.iris.runtime.engine.EngineOptions;
 import org.junit.jupiter.api.AfterAll;
@@ -45,16 +48,26 @@ class ImageRequestsTest {
         ServerOptions options = ServerOptions.DEFAULTS.withMetrics(true).withMedia(
                 dev.iris.runtime.media.MediaOptions.defaults().withAllowPrivateUrls(true).withMaxImages(2));
         // A stand-in processor: the loading and the limits are what is tested here.
-        s = new TestServer(options, new EngineOptions(4, 1024, 0, true, 4, 64), (image, overrides) -> new ProcessedImage() {
-            public float[] pixelValues() {
-                return new float[image.width() * image.height()];
+        s = new TestServer(options, new EngineOptions(4, 1024, 0, true, 4, 64), new ImageProcessor() {
+            @Override
+            public ProcessedImage process(RgbaImage image, ConfigView overrides) {
+                return new ProcessedImage() {
+                    public float[] pixelValues() {
+                        return new float[image.width() * image.height()];
+                    }
+
+                    public Shape pixelShape() {
+                        return Shape.of(image.height(), image.width());
+                    }
+
+                    public int promptTokens() {
+                        return 1;
+                    }
+                };
             }
 
-            public Shape pixelShape() {
-                return Shape.of(image.height(), image.width());
-            }
-
-            public int promptTokens() {
+            @Override
+            public int maxPromptTokens() {
                 return 1;
             }
         });

@@ -12,6 +12,7 @@ import com.openai.models.chat.completions.ChatCompletionContentPartImage;
 import com.openai.models.chat.completions.ChatCompletionContentPartText;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.sun.net.httpserver.HttpServer;
+import dev.iris.runtime.config.JsonConfigView;
 import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.media.MediaOptions;
 import org.junit.jupiter.api.AfterAll;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -157,6 +159,25 @@ class VisionChatTest {
         assertEquals(encoded, metric("images_encoded_total"));
         assertEquals(hits + 1, metric("image_cache_hits_total"));
         assertTrue(metric("image_cache_bytes") > 0);
+    }
+
+    /** Qwen's per-image {@code max_pixels}: fewer image tokens on request, never more than the server allows. */
+    @Test
+    void anImageMayAskForFewerPixelsButNotForMoreThanTheServerAllows() throws Exception {
+        JsonNode golden = golden("one_image");
+        long serverMax = JsonConfigView.read(Path.of("../testdata/models/tiny-qwen2-vl/preprocessor_config.json"), false)
+                .integer("max_pixels").orElseThrow();
+        java.util.function.LongFunction<String> chat = max -> "{\"model\":\"m\",\"max_tokens\":1,\"messages\":[{\"role\":"
+                + "\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + httpUrl("gradient_640x480.png")
+                + "\"},\"max_pixels\":" + max + "},{\"type\":\"text\",\"text\":\"Describe this image.\"}]}]}";
+        HttpResponse<String> smaller = s.post("/v1/chat/completions", chat.apply(serverMax / 2));
+        assertEquals(200, smaller.statusCode(), smaller.body());
+        long prompt = TestServer.json(smaller).get("usage").get("prompt_tokens").asLong();
+        assertTrue(prompt < golden.get("seq_len").asLong(), "prompt tokens " + prompt);
+        HttpResponse<String> larger = s.post("/v1/chat/completions", chat.apply(serverMax * 2));
+        assertEquals(400, larger.statusCode());
+        assertTrue(larger.body().contains("max_pixels " + serverMax * 2 + " is above this server's limit of " + serverMax),
+                larger.body());
     }
 
     private static double metric(String name) throws Exception {

@@ -1,5 +1,7 @@
 package dev.iris.api.chat;
 
+import java.util.Map;
+
 /** One part of a message's content, as in the OpenAI chat API. */
 public sealed interface ContentPart {
 
@@ -20,12 +22,20 @@ public sealed interface ContentPart {
      * @param detail   the OpenAI {@code detail} hint ({@code auto}, {@code low}, {@code high}), or null
      * @param modality SGLang's {@code modalities} value ({@code image}, {@code multi-images},
      *                 {@code video}), or null for the default
+     * @param pixels   preprocessing settings the client asked for this image (Qwen2-VL's
+     *                 {@code min_pixels}, {@code max_pixels}); empty when none
      */
-    record Image(String url, String detail, String modality) implements ContentPart {
+    record Image(String url, String detail, String modality, Map<String, Long> pixels) implements ContentPart {
         public Image {
             if (url == null || url.isEmpty()) {
                 throw new IllegalArgumentException("image part without url");
             }
+            pixels = Map.copyOf(pixels);
+        }
+
+        /** An image part with no preprocessing settings of its own. */
+        public Image(String url, String detail, String modality) {
+            this(url, detail, modality, Map.of());
         }
     }
 }

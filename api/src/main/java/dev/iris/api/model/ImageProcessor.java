@@ -13,9 +13,16 @@ public interface ImageProcessor {
      *
      * @param image     the decoded image
      * @param overrides per-request processor settings (e.g. Qwen2-VL's {@code min_pixels} and
-     *                  {@code max_pixels}); an empty view when the request has none
+     *                  {@code max_pixels}), which may not ask for more than the server's settings
+     *                  allow; an empty view when the request has none
      * @throws IllegalArgumentException with a message fit for the client when the image cannot
      *                                  be processed (too small, too large, bad override)
      */
     ProcessedImage process(RgbaImage image, ConfigView overrides);
+
+    /**
+     * The most prompt positions one image can take with the server's settings (the worst case
+     * the server reports at start-up and sizes its limits by).
+     */
+    int maxPromptTokens();
 }

@@ -40,10 +40,24 @@ public final class Qwen2VlImageProcessor implements ImageProcessor {
         }
     }
 
+    /**
+     * A request may ask for fewer pixels than the server's {@code max_pixels} (fewer image tokens),
+     * never for more: the server's value is the cap its memory and limits were sized by.
+     */
     @Override
     public Qwen2VlImage process(RgbaImage image, ConfigView overrides) {
-        long min = overrides.integer("min_pixels").orElse(minPixels);
         long max = overrides.integer("max_pixels").orElse(maxPixels);
+        long min = overrides.integer("min_pixels").orElse(Math.min(minPixels, max));
+        if (max > maxPixels) {
+            throw new IllegalArgumentException("max_pixels " + max + " is above this server's limit of " + maxPixels
+                    + " pixels.");
+        }
+        if (min > max) {
+            throw new IllegalArgumentException("min_pixels " + min + " is above max_pixels " + max + ".");
+        }
+        if (min < 1) {
+            throw new IllegalArgumentException("min_pixels must be positive, got " + min + ".");
+        }
         int[] hw = smartResize(image.height(), image.width(), patch * merge, min, max);
         int h = hw[0];
         int w = hw[1];
@@ -52,6 +66,13 @@ public final class Qwen2VlImageProcessor implements ImageProcessor {
             rgb = PilResize.resize(rgb, image.width(), image.height(), 3, w, h, PilResize.Filter.BICUBIC);
         }
         return patches(rgb, h, w);
+    }
+
+    /** An image resized to at most {@code max_pixels} has at most that many pixels over one merged window's. */
+    @Override
+    public int maxPromptTokens() {
+        long window = (long) patch * merge * patch * merge;
+        return (int) Math.min(Integer.MAX_VALUE, maxPixels / window);
     }
 
     /**
