@@ -14,6 +14,8 @@ public final class Main {
             Usage: iris <command> [options]
 
             Commands:
+              serve     serve a model behind SGLang's OpenAI-compatible API (the bundled demo model
+                        when no --model-path is given)
               plugins   list the plugins found (model families, chat templates, backends, samplers)
               help      show this text
 
@@ -34,6 +36,7 @@ public final class Main {
         List<String> rest = args.isEmpty() ? List.of() : args.subList(1, args.size());
         try {
             return switch (command) {
+                case "serve" -> ServeCommand.run(rest, home, out, err);
                 case "plugins" -> PluginsCommand.run(rest, home, out);
                 case "help", "--help", "-h" -> {
                     out.print(HELP);

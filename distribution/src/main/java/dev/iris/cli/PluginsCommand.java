@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 
 /** {@code iris plugins}: every discovered provider with its kind, name, module, version and jar. */
 final class PluginsCommand {
@@ -26,11 +25,16 @@ final class PluginsCommand {
                                        bundles in an embedded Apache Felix framework
             """;
 
+    private static final List<Flag> FLAGS = List.of(
+            Flag.of("plugins-dir", Flag.Type.STRING, null, Flag.Effect.E, "plugin jars to load"),
+            Flag.of("plugin-host", Flag.Type.STRING, "jpms", Flag.Effect.E, "jpms or osgi"),
+            Flag.of("help", Flag.Type.BOOL, null, Flag.Effect.E, "this text"));
+
     private PluginsCommand() {
     }
 
     static int run(List<String> args, Path home, PrintStream out) throws IOException {
-        CommandLine cl = CommandLine.parse(args, Set.of("plugins-dir", "plugin-host"), Set.of("help"));
+        CommandLine cl = CommandLine.parse(args, FLAGS);
         if (cl.flag("help")) {
             out.print(HELP);
             return 0;

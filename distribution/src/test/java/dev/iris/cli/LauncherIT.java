@@ -120,4 +120,103 @@ class LauncherIT {
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("unknown command 'frobnicate'"), r.err());
     }
+
+    /**
+     * The README's first command's server: {@code iris serve} with no flags but a port serves the
+     * demo model, answers the README's curl (an image as a data URL) with a chat completion, lists
+     * the demo under its labelled id, and on SIGTERM drains and exits 0.
+     */
+    @Test
+    void serveRunsTheDemoModelAnswersAnImageChatAndExitsZeroOnSigterm() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/iris").toString(), "serve", "--port", String.valueOf(port));
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        Process p = pb.start();
+        StringBuilder log = new StringBuilder();
+        try {
+            java.io.BufferedReader err = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            for (String line; !log.toString().contains("The server is fired up and ready to roll!")
+                    && (line = err.readLine()) != null && System.nanoTime() < deadline; ) {
+                log.append(line).append('\n');
+            }
+            assertTrue(log.toString().contains("The server is fired up and ready to roll!"), log.toString());
+            assertTrue(log.toString().contains("server_args=ServerArgs(model_path='"), log.toString());
+            assertTrue(log.toString().contains("max_total_num_tokens="), log.toString());
+            assertTrue(log.toString().contains("demo model"), log.toString());
+            Thread drain = Thread.ofVirtual().start(() -> {
+                try {
+                    err.transferTo(java.io.Writer.nullWriter());
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+            });
+            String image = java.util.Base64.getEncoder().encodeToString(
+                    Files.readAllBytes(Path.of("../testdata/images/gradient_640x480.png")));
+            String body = "{\"model\":\"" + ServeCommand.DEMO_NAME + "\",\"messages\":[{\"role\":\"user\",\"content\":["
+                    + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64," + image + "\"}},"
+                    + "{\"type\":\"text\",\"text\":\"Describe this image.\"}]}],\"max_tokens\":8}";
+            String[] chat = http("POST", "http://127.0.0.1:" + port + "/v1/chat/completions", body);
+            assertEquals("200", chat[0], chat[1]);
+            assertTrue(chat[1].contains("\"object\":\"chat.completion\"") && chat[1].contains("\"completion_tokens\":8"),
+                    chat[1]);
+            String[] models = http("GET", "http://127.0.0.1:" + port + "/v1/models", null);
+            assertTrue(models[1].contains("\"id\":\"" + ServeCommand.DEMO_NAME + "\""), models[1]);
+            String curl = readmeBlock("IMG=").replace("127.0.0.1:30000", "127.0.0.1:" + port);
+            Process shell = new ProcessBuilder("bash", "-c", curl).directory(Path.of("..").toFile()).start();
+            String answer = new String(shell.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(shell.waitFor(60, TimeUnit.SECONDS));
+            assertTrue(answer.contains("\"object\":\"chat.completion\"") && answer.contains("\"finish_reason\""),
+                    "the README's curl got: " + answer);
+            p.destroy(); // SIGTERM
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the server did not stop on SIGTERM");
+            assertEquals(0, p.exitValue());
+            drain.join();
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    /** The README's shell block that starts with {@code firstLine}. */
+    private static String readmeBlock(String firstLine) throws IOException {
+        String readme = Files.readString(Path.of("../README.md"));
+        int start = readme.indexOf("```sh\n" + firstLine);
+        assertTrue(start >= 0, "no sh block starting with " + firstLine + " in README.md");
+        start += "```sh\n".length();
+        return readme.substring(start, readme.indexOf("```", start));
+    }
+
+    /** Status and body of one request (java.base only: the tests run inside the distribution module). */
+    private static String[] http(String method, String url, String body) throws IOException {
+        java.net.HttpURLConnection c = (java.net.HttpURLConnection) java.net.URI.create(url).toURL().openConnection();
+        c.setRequestMethod(method);
+        if (body != null) {
+            c.setDoOutput(true);
+            c.setRequestProperty("Content-Type", "application/json");
+            c.getOutputStream().write(body.getBytes(StandardCharsets.UTF_8));
+        }
+        int status = c.getResponseCode();
+        var in = status < 400 ? c.getInputStream() : c.getErrorStream();
+        return new String[]{String.valueOf(status), new String(in.readAllBytes(), StandardCharsets.UTF_8)};
+    }
+
+    @Test
+    void serveRefusesAMissingModelDirectoryAndAnUnknownTemplateBeforeOpeningThePort() throws Exception {
+        Result missing = iris("serve", "--model-path", plugins.resolve("no-such-model").toString());
+        assertEquals(1, missing.exitCode());
+        assertTrue(missing.err().contains("is not a local model directory"), missing.err());
+        Result template = iris("serve", "--chat-template", "no_such_template");
+        assertEquals(1, template.exitCode());
+        assertTrue(template.err().contains(
+                "Chat template no_such_template is not a built-in template name or a valid chat template file path."),
+                template.err());
+        Result refused = iris("serve", "--tp", "2");
+        assertEquals(2, refused.exitCode());
+        assertTrue(refused.err().contains("--tp-size 2 is not supported by Iris"), refused.err());
+    }
 }

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -32,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -286,6 +288,33 @@ class EngineGenerationTest {
         List<GenerationResult> twice = engine.generate(List.of(request(promptIds(), p, true, 6), request(promptIds(), p, true, 6)));
         assertArrayEquals(twice.get(0).outputIds(), twice.get(1).outputIds());
         twice.get(0).tokens().forEach(t -> assertTrue(t.logprob() <= 0 && t.topLogprobs().size() == 3));
+    }
+
+    /** {@code --random-seed}: the same server seed gives the same answers to requests that give no seed. */
+    @Test
+    void aServerSeedMakesUnseededSamplingRepeatable() {
+        SamplingParams unseeded = new SamplingParams(1f, 1f, -1, 0f, 1f, 0f, 0f, null, 0);
+        EngineOptions seeded = new EngineOptions(4, 512, 0, false, 4, 32).withRandomSeed(7L);
+        List<int[]> runs = new java.util.ArrayList<>();
+        for (EngineOptions o : List.of(seeded, seeded, seeded.withRandomSeed(8L))) {
+            try (Engine e = loaded.newEngine(new DefaultSampler(), o)) {
+                runs.add(e.generate(request(promptIds(), unseeded, true, 16)).outputIds());
+            }
+        }
+        assertArrayEquals(runs.get(0), runs.get(1));
+        assertFalse(Arrays.equals(runs.get(0), runs.get(2)), "another seed, the same 16 sampled tokens");
+    }
+
+    /** {@code --context-length} replaces the model's context length in every check. */
+    @Test
+    void aServerContextLengthOverridesTheModels() {
+        try (Engine e = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, false, 4, 32)
+                .withContextLength(64))) {
+            assertEquals(64, e.contextLength());
+            IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
+                    () -> e.generate(request(new int[70], SamplingParams.GREEDY, false, 4)));
+            assertEquals("The input (70 tokens) is longer than the model's context length (64 tokens).", x.getMessage());
+        }
     }
 
     @Test

@@ -51,6 +51,30 @@ public final class JsonConfigView implements ConfigView {
         return of(source, JSON.readTree(json));
     }
 
+    /**
+     * This view with the top-level keys of a JSON object replaced or added (what
+     * {@code --json-model-override-args} does to config.json).
+     *
+     * @throws IOException when {@code overridesJson} is not a JSON object
+     */
+    public JsonConfigView withOverrides(String what, String overridesJson) throws IOException {
+        JsonNode overrides;
+        try {
+            overrides = JSON.readTree(overridesJson);
+        } catch (IOException e) {
+            throw new IOException(what + ": not valid JSON: " + e.getMessage(), e);
+        }
+        if (overrides == null || !overrides.isObject()) {
+            throw new IOException(what + ": not a JSON object");
+        }
+        if (overrides.isEmpty()) {
+            return this;
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode merged = node.deepCopy();
+        merged.setAll((com.fasterxml.jackson.databind.node.ObjectNode) overrides);
+        return new JsonConfigView(source + " with " + what, merged);
+    }
+
     static JsonConfigView of(String source, JsonNode node) {
         if (!node.isObject()) {
             throw new ConfigException(source + " is not a JSON object");

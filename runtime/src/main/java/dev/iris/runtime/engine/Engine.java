@@ -32,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Flow;
@@ -84,6 +85,8 @@ public final class Engine implements AutoCloseable {
     private final PrefixCache prefixCache;
     private final ImageKeys imageKeys = new ImageKeys();
     private final EncodedImageCache imageCache;
+    /** Splits off the generator of each request without a seed ({@code --random-seed} makes them repeatable). */
+    private final SplittableRandom seeds;
     private final KvCache cache;
     private final SchedulerStats stats;
     private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
@@ -121,6 +124,7 @@ public final class Engine implements AutoCloseable {
                 options.pageSize(), pages));
         this.stats = new SchedulerStats(options.decodeLogInterval());
         this.imageCache = new EncodedImageCache(options.imageCacheBytes());
+        this.seeds = options.randomSeed() == null ? new SplittableRandom() : new SplittableRandom(options.randomSeed());
         this.loop = Thread.ofPlatform().name("iris-engine").daemon().start(this::schedule);
     }
 
@@ -218,7 +222,7 @@ public final class Engine implements AutoCloseable {
      *                                  the K/V pool, bad images), with a message for the client
      */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, Consumer<TokenEvent> onToken) {
-        Sequence s = new Sequence(request, onToken);
+        Sequence s = new Sequence(request, onToken, unseeded());
         prepare(s);
         if (s.maxNewTokens == 0) {
             s.finished = true;
@@ -282,11 +286,20 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    private synchronized SplittableRandom unseeded() {
+        return seeds.split();
+    }
+
+    /** The context length prompts and outputs must fit: {@code --context-length}, else the model's. */
+    public int contextLength() {
+        return options.contextLength() > 0 ? options.contextLength() : model.spec().contextLength();
+    }
+
     private void prepare(Sequence s) {
         GenerationRequest request = s.request;
         s.prompt = model.preparePrompt(request.inputIds(), request.images());
         s.ids = s.prompt.tokenIds();
-        int context = model.spec().contextLength();
+        int context = contextLength();
         if (s.ids.length >= context) {
             throw new IllegalArgumentException("The input (" + s.ids.length + " tokens) is longer than the"
                     + " model's context length (" + context + " tokens).");

@@ -18,10 +18,14 @@ package dev.iris.runtime.engine;
  *                           ({@code --decode-log-interval})
  * @param imageCacheBytes    bytes of vision-tower outputs kept by image content for later requests
  *                           ({@code --image-cache-size}, in MiB there); 0 keeps none
+ * @param contextLength      the context length prompts and outputs must fit ({@code --context-length});
+ *                           0 for the model's own
+ * @param randomSeed         seeds the sampling of requests that give no seed ({@code --random-seed});
+ *                           null for a random start
  */
 public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
                             int maxRunningRequests, int chunkedPrefillSize, SchedulePolicy schedulePolicy,
-                            int decodeLogInterval, long imageCacheBytes) {
+                            int decodeLogInterval, long imageCacheBytes, int contextLength, Long randomSeed) {
 
     /** The image cache's default budget: about 100 images of 1024 rows of 1536 floats. */
     public static final long DEFAULT_IMAGE_CACHE_BYTES = 512L << 20;
@@ -39,6 +43,9 @@ public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction
         if (decodeLogInterval <= 0) {
             throw new IllegalArgumentException("decode log interval must be positive, got " + decodeLogInterval);
         }
+        if (contextLength < 0) {
+            throw new IllegalArgumentException("the context length must not be negative, got " + contextLength);
+        }
         if (imageCacheBytes < 0) {
             throw new IllegalArgumentException("the image cache size must not be negative, got " + imageCacheBytes);
         }
@@ -48,18 +55,30 @@ public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction
     public EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
                          int maxRunningRequests, int chunkedPrefillSize) {
         this(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests, chunkedPrefillSize,
-                SchedulePolicy.FCFS, 40, DEFAULT_IMAGE_CACHE_BYTES);
+                SchedulePolicy.FCFS, 40, DEFAULT_IMAGE_CACHE_BYTES, 0, null);
     }
 
     /** These options with another admission order. */
     public EngineOptions withSchedulePolicy(SchedulePolicy policy) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, policy, decodeLogInterval, imageCacheBytes);
+                chunkedPrefillSize, policy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed);
+    }
+
+    /** These options with another context length (0: the model's). */
+    public EngineOptions withContextLength(int tokens) {
+        return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, tokens, randomSeed);
+    }
+
+    /** These options with a seed for requests that give none (null: random). */
+    public EngineOptions withRandomSeed(Long seed) {
+        return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, seed);
     }
 
     /** These options with another image-cache budget. */
     public EngineOptions withImageCacheBytes(long bytes) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, schedulePolicy, decodeLogInterval, bytes);
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, bytes, contextLength, randomSeed);
     }
 }

@@ -63,11 +63,12 @@ final class Sequence implements SamplingState {
     final StringBuilder shown = new StringBuilder();
     private final RandomGenerator random;
 
-    Sequence(GenerationRequest request, Consumer<TokenEvent> sink) {
+    /** @param unseeded the generator of a request that gives no seed of its own */
+    Sequence(GenerationRequest request, Consumer<TokenEvent> sink, RandomGenerator unseeded) {
         this.request = request;
         this.sink = sink;
         Long seed = request.sampling().seed();
-        this.random = seed == null ? new SplittableRandom() : new SplittableRandom(seed);
+        this.random = seed == null ? unseeded : new SplittableRandom(seed);
     }
 
     /** Prompt and generated tokens so far. */

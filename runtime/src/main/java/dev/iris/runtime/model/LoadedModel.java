@@ -52,6 +52,23 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
      */
     public static LoadedModel load(Path directory, PluginRegistry plugins, String device, LoadProgress progress)
             throws IOException {
+        return load(directory, plugins, device, Overrides.NONE, progress);
+    }
+
+    /**
+     * What an operator changes of a checkpoint at start-up.
+     *
+     * @param config       JSON object merged into config.json ({@code --json-model-override-args})
+     * @param preprocessor JSON object merged into preprocessor_config.json (e.g. {@code --max-pixels})
+     * @param tokenizer    the directory with tokenizer.json ({@code --tokenizer-path}); null for the model's
+     */
+    public record Overrides(String config, String preprocessor, Path tokenizer) {
+        public static final Overrides NONE = new Overrides("{}", "{}", null);
+    }
+
+    /** Loads a model directory with operator overrides. */
+    public static LoadedModel load(Path directory, PluginRegistry plugins, String device, Overrides overrides,
+                                   LoadProgress progress) throws IOException {
         List<ModelArchitecture> families = plugins.ofKind(PluginKind.MODEL).stream()
                 .map(p -> (ModelArchitecture) p.provider()).toList();
         ComputeBackend compute = plugins.find(ComputeBackend.class, device)
@@ -60,7 +77,7 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
         AttentionBackend attention = plugins.ofKind(PluginKind.ATTENTION_BACKEND).stream().map(PluginInfo::provider)
                 .map(AttentionBackend.class::cast).filter(a -> a.computeBackend().equals(device)).findFirst()
                 .orElseThrow(() -> new IOException("no attention backend for the " + device + " compute backend"));
-        return load(directory, families, compute, attention, progress);
+        return load(directory, families, compute, attention, overrides, progress);
     }
 
     /**
@@ -69,10 +86,17 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
      */
     public static LoadedModel load(Path directory, List<ModelArchitecture> families, ComputeBackend compute,
                                    AttentionBackend attention, LoadProgress progress) throws IOException {
+        return load(directory, families, compute, attention, Overrides.NONE, progress);
+    }
+
+    private static LoadedModel load(Path directory, List<ModelArchitecture> families, ComputeBackend compute,
+                                    AttentionBackend attention, Overrides overrides, LoadProgress progress)
+            throws IOException {
         if (!Files.isDirectory(directory)) {
             throw new IOException(directory + " is not a model directory");
         }
-        ConfigView config = JsonConfigView.read(directory.resolve("config.json"), false);
+        ConfigView config = JsonConfigView.read(directory.resolve("config.json"), false)
+                .withOverrides("--json-model-override-args", overrides.config());
         String archName = config.strings("architectures").filter(l -> !l.isEmpty()).map(List::getFirst)
                 .orElseThrow(() -> new IOException(directory.resolve("config.json") + " names no architectures"));
         ModelArchitecture arch = families.stream().filter(a -> a.architectures().contains(archName)).findFirst()
@@ -83,11 +107,13 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
         if (!compute.isAvailable()) {
             throw new IOException("the " + compute.name() + " backend cannot run here: " + compute.unavailableReason());
         }
-        Tokenizer tokenizer = Tokenizer.load(directory.resolve("tokenizer.json"));
+        Path tokenizerDir = overrides.tokenizer() == null ? directory : overrides.tokenizer();
+        Tokenizer tokenizer = Tokenizer.load(tokenizerDir.resolve("tokenizer.json"));
         Set<Integer> eos = eosIds(directory, config);
         SafetensorsWeights weights = SafetensorsWeights.open(directory, progress);
         try {
-            ConfigView preprocessor = JsonConfigView.read(directory.resolve("preprocessor_config.json"), true);
+            ConfigView preprocessor = JsonConfigView.read(directory.resolve("preprocessor_config.json"), true)
+                    .withOverrides("the server's image settings", overrides.preprocessor());
             VisionLanguageModel model = arch.load(new ModelContext(directory, config, preprocessor, weights, compute, attention));
             return new LoadedModel(directory, arch, model, compute, attention, tokenizer, eos, weights);
         } catch (IOException | RuntimeException e) {

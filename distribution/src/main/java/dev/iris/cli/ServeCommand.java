@@ -1,0 +1,253 @@
+package dev.iris.cli;
+
+import dev.iris.api.chat.ChatTemplate;
+import dev.iris.api.model.ImageProcessor;
+import dev.iris.api.sampling.Sampler;
+import dev.iris.api.sampling.SamplingParams;
+import dev.iris.http.IrisServer;
+import dev.iris.http.ServedModel;
+import dev.iris.http.ServerOptions;
+import dev.iris.runtime.engine.Engine;
+import dev.iris.runtime.engine.EngineOptions;
+import dev.iris.runtime.engine.GenerationRequest;
+import dev.iris.runtime.engine.GenerationResult;
+import dev.iris.runtime.engine.SchedulePolicy;
+import dev.iris.runtime.media.MediaOptions;
+import dev.iris.runtime.model.LoadedModel;
+import dev.iris.runtime.plugin.PluginHostType;
+import dev.iris.runtime.plugin.PluginInfo;
+import dev.iris.runtime.plugin.PluginRegistry;
+import dev.iris.runtime.plugin.PluginSettings;
+import dev.iris.runtime.stop.StopConditions;
+import sun.misc.Signal;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * {@code iris serve}: SGLang's {@code launch_server} for Iris. Parses SGLang's flags, loads the
+ * model through the plugins, sends itself SGLang's warm-up request, opens the port, says
+ * {@code The server is fired up and ready to roll!}, and on SIGTERM or SIGINT drains and exits 0.
+ */
+final class ServeCommand {
+
+    private static final System.Logger LOG = System.getLogger(ServeCommand.class.getName());
+
+    /** The id the bundled demo model is listed under, so nobody mistakes its answers for a real model's. */
+    static final String DEMO_NAME = "iris-demo-random-weights";
+
+    private ServeCommand() {
+    }
+
+    static int run(List<String> args, Path home, PrintStream out, PrintStream err) throws IOException {
+        ServerArgs a = ServerArgs.parse(args);
+        if (a.help()) {
+            out.print(ServerArgs.helpText());
+            return 0;
+        }
+        ConsoleLog.configure(a.string("log-level"), a.string("log-level-http"), err);
+        boolean demo = a.string("model-path") == null;
+        String modelPath = demo ? home.resolve("models/iris-demo").toString() : a.string("model-path");
+        String tokenizerPath = a.string("tokenizer-path") == null ? modelPath : a.string("tokenizer-path");
+        String servedName = a.string("served-model-name") != null ? a.string("served-model-name")
+                : demo ? DEMO_NAME : modelPath;
+        long seed = a.longValue("random-seed") != null ? a.longValue("random-seed")
+                : ThreadLocalRandom.current().nextLong(1L << 30);
+        Map<String, Object> resolved = new LinkedHashMap<>();
+        resolved.put("model-path", modelPath);
+        resolved.put("tokenizer-path", tokenizerPath);
+        resolved.put("served-model-name", servedName);
+        resolved.put("random-seed", seed);
+        LOG.log(System.Logger.Level.INFO, a.describe(resolved));
+        a.ignored().forEach(line -> LOG.log(System.Logger.Level.WARNING, line));
+        if (demo) {
+            LOG.log(System.Logger.Level.WARNING, "No --model-path given: serving the bundled demo model '" + DEMO_NAME
+                    + "' (a tiny Qwen2-VL with random weights: it runs the whole pipeline, its answers are noise). "
+                    + "Serve a real model with --model-path DIR.");
+        }
+        Path dir = Path.of(modelPath);
+        if (!Files.isDirectory(dir)) {
+            throw new IOException(modelPath + " is not a local model directory (a Hugging Face model directory with"
+                    + " config.json, tokenizer.json and *.safetensors; download one first, e.g. with"
+                    + " `huggingface-cli download " + modelPath + " --local-dir DIR`)");
+        }
+        Path pluginsDir = Path.of(a.string("plugins-dir") == null ? home.resolve("plugins").toString() : a.string("plugins-dir"));
+        PluginHostType host;
+        try {
+            host = PluginHostType.parse(a.string("plugin-host"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(pluginsDir, host))) {
+            logPlugins(plugins, host, pluginsDir);
+            return serve(a, plugins, dir, tokenizerPath, servedName, seed, demo, err);
+        }
+    }
+
+    private static int serve(ServerArgs a, PluginRegistry plugins, Path dir, String tokenizerPath, String servedName,
+                             long seed, boolean demo, PrintStream err) throws IOException {
+        LoadedModel.Overrides overrides = new LoadedModel.Overrides(a.string("json-model-override-args"),
+                pixelSettings(a), a.given("tokenizer-path") ? Path.of(tokenizerPath) : null);
+        try (LoadedModel loaded = LoadedModel.load(dir, plugins, a.string("device"), overrides,
+                new LoadBar(err, System.console() != null))) {
+            checkDtype(a.string("dtype"), loaded);
+            ChatTemplate template = chatTemplate(a.string("chat-template"), plugins, loaded);
+            Sampler sampler = plugins.require(Sampler.class, "default");
+            EngineOptions engineOptions = engineOptions(a, seed, demo);
+            try (Engine engine = loaded.newEngine(sampler, engineOptions)) {
+                int context = engine.contextLength();
+                LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT, "max_total_num_tokens=%d, "
+                                + "chunked_prefill_size=%d, max_prefill_tokens=%d, max_running_requests=%d, context_len=%d",
+                        engine.pages().tokenCapacity(), a.integer("chunked-prefill-size", 8192),
+                        a.integer("max-prefill-tokens", 16384), engineOptions.maxRunningRequests(), context));
+                MediaOptions media = mediaOptions(a);
+                ImageProcessor images = loaded.model().imageProcessor();
+                if (images != null) {
+                    LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT,
+                            "Image tokens: at most %d per image, %d per request (%d images at most).",
+                            images.maxPromptTokens(), (long) images.maxPromptTokens() * media.maxImages(),
+                            media.maxImages()));
+                }
+                warmUp(engine, loaded);
+                ServedModel model = new ServedModel(servedName, dir.toString(), tokenizerPath, engine, loaded.tokenizer(),
+                        template, images, loaded.eosTokenIds(), context);
+                ServerOptions options = new ServerOptions(a.string("host"), a.integer("port", 30000), a.string("api-key"),
+                        a.bool("enable-metrics"), a.bool("enable-cache-report"), a.integer("max-queued-requests", 4096),
+                        a.longValue("max-request-bytes"), media, a.bool("log-requests"));
+                CountDownLatch stop = new CountDownLatch(1);
+                for (String signal : List.of("TERM", "INT")) {
+                    Signal.handle(new Signal(signal), s -> stop.countDown());
+                }
+                try (IrisServer server = IrisServer.start(model, options)) {
+                    LOG.log(System.Logger.Level.INFO, "Serving " + servedName + (demo ? " (demo model, random weights)" : "")
+                            + " at http://" + options.host() + ":" + server.port());
+                    LOG.log(System.Logger.Level.INFO, "The server is fired up and ready to roll!");
+                    stop.await();
+                    LOG.log(System.Logger.Level.INFO, "Shutting down: finishing in-flight requests.");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static void logPlugins(PluginRegistry plugins, PluginHostType host, Path dir) {
+        for (PluginInfo p : plugins.all()) {
+            LOG.log(System.Logger.Level.INFO, "Plugin " + p.kind().label() + " '" + p.name() + "' from " + p.module()
+                    + " " + p.version());
+        }
+        plugins.problems().forEach(p -> LOG.log(System.Logger.Level.WARNING, "Plugin skipped: " + p));
+        LOG.log(System.Logger.Level.INFO, plugins.all().size() + " plugins (plugin host: "
+                + host.name().toLowerCase(Locale.ROOT) + ", plugins directory: " + dir + ")");
+    }
+
+    /** {@code --min-pixels}/{@code --max-pixels} as preprocessor settings (Qwen2-VL's names). */
+    private static String pixelSettings(ServerArgs a) {
+        StringBuilder json = new StringBuilder("{");
+        for (String key : List.of("min-pixels", "max-pixels")) {
+            Long v = a.longValue(key);
+            if (v != null) {
+                if (v < 1) {
+                    throw new UsageException("argument --" + key + ": must be positive, got " + v);
+                }
+                json.append(json.length() > 1 ? "," : "").append('"').append(key.replace('-', '_')).append("\":").append(v);
+            }
+        }
+        return json.append('}').toString();
+    }
+
+    /** Weights stay as stored: {@code --dtype} may only name what the checkpoint holds. */
+    private static void checkDtype(String dtype, LoadedModel loaded) throws IOException {
+        String d = dtype.toLowerCase(Locale.ROOT);
+        if (d.equals("auto")) {
+            return;
+        }
+        String stored = dev.iris.runtime.config.JsonConfigView.read(loaded.directory().resolve("config.json"), false)
+                .string("torch_dtype").orElse("float32");
+        Map<String, String> canonical = Map.of("half", "float16", "float", "float32", "bf16", "bfloat16",
+                "fp16", "float16", "fp32", "float32");
+        if (!canonical.getOrDefault(d, d).equals(canonical.getOrDefault(stored, stored))) {
+            throw new UsageException("--dtype " + dtype + " is not supported by Iris for this checkpoint: its weights are"
+                    + " " + stored + " and are used as stored (activations are float32); use --dtype auto");
+        }
+    }
+
+    /** The named template, or the family's default (logged as SGLang does when it infers one). */
+    private static ChatTemplate chatTemplate(String name, PluginRegistry plugins, LoadedModel loaded) throws IOException {
+        if (name == null) {
+            String inferred = loaded.architecture().defaultChatTemplate();
+            LOG.log(System.Logger.Level.INFO, "Infer the chat template name from the model path and obtain the result: "
+                    + inferred + ".");
+            return plugins.find(ChatTemplate.class, inferred)
+                    .orElseThrow(() -> new IOException("the inferred chat template " + inferred + " is not installed"));
+        }
+        return plugins.find(ChatTemplate.class, name).orElseThrow(() -> new IOException("Chat template " + name
+                + " is not a built-in template name or a valid chat template file path."));
+    }
+
+    /** The demo model's K/V pool when none is named: sizing it from memory would take gigabytes it never uses. */
+    private static final int DEMO_MAX_TOTAL_TOKENS = 65536;
+
+    private static EngineOptions engineOptions(ServerArgs a, long seed, boolean demo) {
+        int chunked = a.integer("chunked-prefill-size", 8192);
+        int maxPrefill = a.integer("max-prefill-tokens", 16384);
+        int perStep = chunked > 0 ? Math.min(chunked, maxPrefill) : maxPrefill;
+        String policy = a.string("schedule-policy").toLowerCase(Locale.ROOT);
+        SchedulePolicy schedule = switch (policy) {
+            case "lpm" -> SchedulePolicy.LPM;
+            case "fcfs" -> SchedulePolicy.FCFS;
+            case "random", "dfs-weight" -> {
+                LOG.log(System.Logger.Level.WARNING, "--schedule-policy " + policy + " is not implemented in Iris;"
+                        + " using fcfs.");
+                yield SchedulePolicy.FCFS;
+            }
+            default -> throw new UsageException("argument --schedule-policy: invalid choice: '" + policy
+                    + "' (choose from 'lpm', 'random', 'fcfs', 'dfs-weight')");
+        };
+        int imageCacheMib = a.integer("image-cache-size", 512);
+        if (imageCacheMib < 0) {
+            throw new UsageException("argument --image-cache-size: must not be negative, got " + imageCacheMib);
+        }
+        return new EngineOptions(a.integer("page-size", 1), a.integer("max-total-tokens", demo ? DEMO_MAX_TOTAL_TOKENS : 0),
+                a.number("mem-fraction-static", 0.8), !a.bool("disable-radix-cache"),
+                a.integer("max-running-requests", 200), perStep, schedule, a.integer("decode-log-interval", 40),
+                (long) imageCacheMib << 20, a.integer("context-length", 0), seed);
+    }
+
+    private static MediaOptions mediaOptions(ServerArgs a) {
+        MediaOptions m = MediaOptions.defaults().withAllowPrivateUrls(a.bool("allow-private-media-urls"))
+                .withAllowedLocalPaths(a.list("allowed-local-media-path").stream().map(Path::of).toList());
+        if (a.string("allowed-media-domains") != null) {
+            m = m.withAllowedDomains(Set.copyOf(Arrays.stream(a.string("allowed-media-domains").split(","))
+                    .map(String::trim).filter(s -> !s.isEmpty()).toList()));
+        }
+        String limit = a.string("limit-mm-per-prompt").trim();
+        if (!limit.matches("image=\\d+")) {
+            throw new UsageException("argument --limit-mm-per-prompt: expected image=N, got '" + limit + "'");
+        }
+        return m.withMaxImages(Integer.parseInt(limit.substring("image=".length())));
+    }
+
+    /** SGLang's warm-up: {@code The capital city of France is}, greedy, 8 new tokens; failing it ends start-up. */
+    private static void warmUp(Engine engine, LoadedModel loaded) throws IOException {
+        int[] prompt = loaded.tokenizer().encode("The capital city of France is", true);
+        try {
+            GenerationResult r = engine.generate(new GenerationRequest(prompt, List.of(), SamplingParams.GREEDY,
+                    new StopConditions(List.of(), Set.of(), loaded.eosTokenIds(), false, false, 8, 0, Integer.MAX_VALUE)));
+            LOG.log(System.Logger.Level.INFO, "Warm-up done: " + r.outputIds().length + " tokens generated.");
+        } catch (RuntimeException e) {
+            throw new IOException("Initialization failed. warmup error: " + e.getMessage(), e);
+        }
+    }
+}
