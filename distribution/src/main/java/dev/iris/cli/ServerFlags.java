@@ -111,7 +111,7 @@ final class ServerFlags {
             n("num-continuous-decode-steps", Type.INT, "1", ""),
             n("delete-ckpt-after-loading", Type.BOOL, null, ""),
             n("enable-memory-saver", Type.BOOL, null, ""),
-            e("allow-auto-truncate", Type.BOOL, null, "cut prompts that do not fit instead of refusing them"),
+            n("allow-auto-truncate", Type.BOOL, null, "prompts that do not fit are refused (contract: MAY truncate)"),
             n("enable-custom-logit-processor", Type.BOOL, null, ""),
             n("tool-call-parser", Type.STRING, null, "qwen25|mistral|llama3"),
             n("enable-hierarchical-cache", Type.BOOL, null, ""),

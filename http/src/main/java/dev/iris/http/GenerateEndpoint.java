@@ -65,6 +65,11 @@ final class GenerateEndpoint implements Handler {
         List<ProcessedImage> images = this.images.prepare(imageReferences(body), "image_data");
         boolean returnLogprob = Json.bool(body, "return_logprob", false);
         int topLogprobs = Json.integer(body, "top_logprobs_num", 0);
+        int logprobStart = returnLogprob ? Json.integer(body, "logprob_start_len", -1) : -1;
+        if (logprobStart < -1) {
+            throw ApiError.badRequest("logprob_start_len must be -1 or more, got " + logprobStart + ".", "logprob_start_len");
+        }
+        boolean tokenTexts = Json.bool(body, "return_text_in_logprobs", false);
         ObjectNode params = Json.objectField(body, "sampling_params");
         GenerationSettings settings = GenerationSettings.nativeParams(params == null ? Json.newObject() : params,
                 returnLogprob, topLogprobs);
@@ -73,7 +78,8 @@ final class GenerateEndpoint implements Handler {
         List<GenerationRequest> requests = new ArrayList<>();
         for (int[] ids : prompts) {
             for (int i = 0; i < settings.n(); i++) {
-                requests.add(settings.request(ids, images, i, model.eosTokenIds(), List.of()));
+                requests.add(settings.request(ids, images, i, model.eosTokenIds(), List.of())
+                        .withLogprobStartLen(logprobStart));
             }
         }
         boolean many = batch || settings.n() > 1;
@@ -90,17 +96,17 @@ final class GenerateEndpoint implements Handler {
                 ArrayNode all = Json.newArray();
                 for (int i = 0; i < results.size(); i++) {
                     GenerationResult g = results.get(i);
-                    all.add(output(g.text(), g.tokens(), g, g.promptTokens(), ids(rid, i, many), settings, start));
+                    all.add(output(g.text(), g.tokens(), g, g.promptTokens(), ids(rid, i, many), settings, tokenTexts, start));
                 }
                 answer.send(Json.bytes(many ? all : all.get(0)));
                 return;
             }
-            stream(res, generations, requests.size(), rid, many, settings, start);
+            stream(res, generations, requests.size(), rid, many, settings, tokenTexts, start);
         }
     }
 
     private void stream(ServerResponse res, Generations generations, int count, String rid, boolean many,
-                        GenerationSettings settings, long start) throws InterruptedException {
+                        GenerationSettings settings, boolean tokenTexts, long start) throws InterruptedException {
         List<StringBuilder> texts = new ArrayList<>();
         List<List<SampledToken>> tokens = new ArrayList<>();
         List<GenerationResult> results = new ArrayList<>();
@@ -122,11 +128,11 @@ final class GenerateEndpoint implements Handler {
                     if (e.finished()) {
                         GenerationResult g = e.result();
                         results.set(i, g);
-                        out = output(g.text(), g.tokens(), g, g.promptTokens(), ids(rid, i, many), settings, start);
+                        out = output(g.text(), g.tokens(), g, g.promptTokens(), ids(rid, i, many), settings, tokenTexts, start);
                     } else {
                         texts.get(i).append(e.token().text());
                         tokens.get(i).add(e.token().token());
-                        out = output(texts.get(i).toString(), tokens.get(i), null, -1, ids(rid, i, many), settings, start);
+                        out = output(texts.get(i).toString(), tokens.get(i), null, -1, ids(rid, i, many), settings, tokenTexts, start);
                     }
                     if (many) {
                         out.put("index", i);
@@ -147,7 +153,7 @@ final class GenerateEndpoint implements Handler {
 
     /** One output object; {@code result} null while unfinished. */
     private ObjectNode output(String text, List<SampledToken> tokens, GenerationResult result, int promptTokens,
-                              String id, GenerationSettings settings, long start) {
+                              String id, GenerationSettings settings, boolean tokenTexts, long start) {
         ObjectNode o = Json.newObject();
         o.put("text", text);
         ArrayNode outputIds = o.putArray("output_ids");
@@ -171,16 +177,53 @@ final class GenerateEndpoint implements Handler {
         }
         meta.put("completion_tokens", tokens.size());
         if (settings.logprobs()) {
-            ArrayNode lps = meta.putArray("output_token_logprobs");
-            ArrayNode tops = settings.sampling().topLogprobs() > 0 ? meta.putArray("output_top_logprobs") : null;
-            for (SampledToken t : tokens) {
-                lps.addArray().add(t.logprob()).add(t.tokenId()).addNull();
-                if (tops != null) {
-                    ArrayNode alts = tops.addArray();
-                    t.topLogprobs().forEach(a -> alts.addArray().add(a.logprob()).add(a.tokenId()).addNull());
-                }
+            boolean top = settings.sampling().topLogprobs() > 0;
+            if (result != null) {
+                logprobs(meta, "input", result.promptLogprobs(), top, tokenTexts);
             }
+            logprobs(meta, "output", tokens, top, tokenTexts);
         }
         return o;
+    }
+
+    /**
+     * {@code <kind>_token_logprobs}: {@code [logprob, id, text or null]} per token ({@code [null, id,
+     * …]} for a prompt's first token), and with top logprobs {@code <kind>_top_logprobs}: per token
+     * its alternatives as such triples, or null.
+     */
+    private void logprobs(ObjectNode meta, String kind, List<SampledToken> tokens, boolean top, boolean tokenTexts) {
+        ArrayNode lps = meta.putArray(kind + "_token_logprobs");
+        ArrayNode tops = top ? meta.putArray(kind + "_top_logprobs") : null;
+        for (int i = 0; i < tokens.size(); i++) {
+            SampledToken t = tokens.get(i);
+            if (Float.isNaN(t.logprob())) { // the prompt's first token: nothing before it to score it
+                lps.add(triple(null, t.tokenId(), tokenTexts));
+                if (tops != null) {
+                    tops.addNull();
+                }
+                continue;
+            }
+            lps.add(triple(t.logprob(), t.tokenId(), tokenTexts));
+            if (tops != null) {
+                ArrayNode alts = tops.addArray();
+                t.topLogprobs().forEach(a -> alts.add(triple(a.logprob(), a.tokenId(), tokenTexts)));
+            }
+        }
+    }
+
+    private ArrayNode triple(Float logprob, int id, boolean tokenTexts) {
+        ArrayNode a = Json.newArray();
+        if (logprob == null) {
+            a.addNull();
+        } else {
+            a.add(logprob);
+        }
+        a.add(id);
+        if (tokenTexts) {
+            a.add(model.tokenizer().decode(new int[]{id}, false));
+        } else {
+            a.addNull();
+        }
+        return a;
     }
 }

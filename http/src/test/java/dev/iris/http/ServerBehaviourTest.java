@@ -70,6 +70,36 @@ class ServerBehaviourTest {
         }
     }
 
+    /** SGLang's {@code logprob_start_len}: prompt tokens scored from there, in its triple form. */
+    @Test
+    void generateScoresThePromptFromLogprobStartLen() throws Exception {
+        try (TestServer s = new TestServer()) {
+            String ids = s.golden.get("input_ids").toString();
+            JsonNode meta = TestServer.json(s.post("/generate", "{\"input_ids\":" + ids + ",\"return_logprob\":true,"
+                    + "\"logprob_start_len\":0,\"top_logprobs_num\":2,\"return_text_in_logprobs\":true,"
+                    + "\"sampling_params\":{\"temperature\":0,\"max_new_tokens\":2}}")).get("meta_info");
+            JsonNode input = meta.get("input_token_logprobs");
+            assertEquals(meta.get("prompt_tokens").asInt(), input.size());
+            assertTrue(input.get(0).get(0).isNull(), input.get(0).toString());
+            assertEquals(s.golden.get("input_ids").get(0).asInt(), input.get(0).get(1).asInt());
+            for (int i = 1; i < input.size(); i++) {
+                assertTrue(input.get(i).get(0).asDouble() <= 0, input.get(i).toString());
+                assertEquals(s.golden.get("input_ids").get(i).asInt(), input.get(i).get(1).asInt());
+                assertTrue(input.get(i).get(2).isTextual(), input.get(i).toString());
+            }
+            JsonNode tops = meta.get("input_top_logprobs");
+            assertTrue(tops.get(0).isNull());
+            assertEquals(2, tops.get(1).size());
+            assertEquals(2, meta.get("output_token_logprobs").size());
+
+            JsonNode outputOnly = TestServer.json(s.post("/generate", "{\"input_ids\":" + ids + ",\"return_logprob\":true,"
+                    + "\"sampling_params\":{\"max_new_tokens\":1}}")).get("meta_info");
+            assertEquals(0, outputOnly.get("input_token_logprobs").size());
+            assertEquals(400, s.post("/generate", "{\"input_ids\":" + ids + ",\"return_logprob\":true,"
+                    + "\"logprob_start_len\":-2}").statusCode());
+        }
+    }
+
     @Test
     void aClientThatLeavesMidStreamHoldsNoRequestAndNoPagesASecondLater() throws Exception {
         try (TestServer s = new TestServer()) {

@@ -24,8 +24,8 @@ public record ForwardBatch(List<SequenceInput> sequences, KvCache cache, KvCache
         return new AttentionBatch(sequences.stream().map(SequenceInput::attention).toList());
     }
 
-    /** Number of sequences whose last token needs logits (rows of the forward's result). */
+    /** Rows of the forward's result: every sequence's {@link SequenceInput#logitRows()}. */
     public int logitRows() {
-        return (int) sequences.stream().filter(SequenceInput::needsLogits).count();
+        return sequences.stream().mapToInt(SequenceInput::logitRows).sum();
     }
 }

@@ -12,18 +12,33 @@ import java.util.List;
  * @param attention    where they sit in the batch and in the K/V cache
  * @param splices      image features that replace the embeddings of some of these tokens
  * @param cross        cross-attention input (Mllama), or null for families without it
- * @param needsLogits  whether the step must return logits for this sequence's last token
+ * @param logitRows    how many of this step's last tokens need logits: 0, 1 (the next token is
+ *                     sampled), or more when the prompt's own tokens are scored (prompt logprobs)
  */
 public record SequenceInput(int[] tokenIds, Positions positions, AttentionSequence attention,
-                            List<EmbeddingSplice> splices, CrossAttentionInput cross, boolean needsLogits) {
+                            List<EmbeddingSplice> splices, CrossAttentionInput cross, int logitRows) {
+
+    /** A step that needs logits for its last token or for none. */
+    public SequenceInput(int[] tokenIds, Positions positions, AttentionSequence attention,
+                         List<EmbeddingSplice> splices, CrossAttentionInput cross, boolean needsLogits) {
+        this(tokenIds, positions, attention, splices, cross, needsLogits ? 1 : 0);
+    }
 
     public SequenceInput {
         tokenIds = tokenIds.clone();
         splices = List.copyOf(splices);
+        if (logitRows < 0 || logitRows > tokenIds.length) {
+            throw new IllegalArgumentException(logitRows + " logit rows for " + tokenIds.length + " tokens");
+        }
         if (positions.tokens() != tokenIds.length || attention.queryLength() != tokenIds.length) {
             throw new IllegalArgumentException("tokens, positions and attention rows disagree: "
                     + tokenIds.length + ", " + positions.tokens() + ", " + attention.queryLength());
         }
+    }
+
+    /** Whether the step returns any logits for this sequence. */
+    public boolean needsLogits() {
+        return logitRows > 0;
     }
 
     @Override

@@ -39,7 +39,8 @@ public interface VisionLanguageModel extends AutoCloseable {
     /**
      * One forward step over a mixed batch: embeds the tokens, splices image features, runs every
      * layer (writing the new tokens' K/V into the cache), and returns logits for the sequences
-     * with {@link SequenceInput#needsLogits()}, in batch order: {@code [logitRows, vocabSize]}.
+     * the {@link SequenceInput#logitRows()} last tokens of each sequence, in batch order:
+     * {@code [logitRows, vocabSize]}.
      */
     Tensor forward(ForwardBatch batch);
 

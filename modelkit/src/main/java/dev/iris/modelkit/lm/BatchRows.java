@@ -7,7 +7,7 @@ import dev.iris.api.model.SequenceInput;
 /**
  * A forward batch's sequences laid out as the decoder's rows: every token id and its position
  * (on the decoder's axes) in batch order, where each sequence starts, and which rows need logits
- * (each sequence's last row when it asks for them).
+ * (each sequence's last {@link SequenceInput#logitRows()} rows).
  *
  * @param ids        token ids, one per row
  * @param positions  positions on the decoder's axes (a 1-axis sequence is repeated on every axis)
@@ -23,7 +23,7 @@ public record BatchRows(int[] ids, Positions positions, int[] firstRow, int[] lo
         int[] first = new int[batch.sequences().size()];
         int logits = 0;
         for (SequenceInput s : batch.sequences()) {
-            logits += s.needsLogits() ? 1 : 0;
+            logits += s.logitRows();
         }
         int[] logitRows = new int[logits];
         int row = 0;
@@ -38,8 +38,8 @@ public record BatchRows(int[] ids, Positions positions, int[] firstRow, int[] lo
                     values[a * rows + row] = s.positions().at(Math.min(a, s.positions().axes() - 1), j);
                 }
             }
-            if (s.needsLogits()) {
-                logitRows[l++] = row - 1;
+            for (int k = s.logitRows(); k > 0; k--) {
+                logitRows[l++] = row - k;
             }
         }
         return new BatchRows(ids, new Positions(axes, values), first, logitRows);

@@ -2,26 +2,30 @@ package dev.iris.modelkit.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.iris.api.sampling.SampledToken;
 import dev.iris.api.sampling.SamplingParams;
 import dev.iris.backend.cpu.CpuAttentionBackend;
 import dev.iris.backend.cpu.CpuComputeBackend;
 import dev.iris.modelkit.lm.TextOnlyArchitecture;
 import dev.iris.runtime.engine.Engine;
-import dev.iris.runtime.model.LoadedModel;
 import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.engine.GenerationResult;
 import dev.iris.runtime.engine.TokenEvent;
+import dev.iris.runtime.model.LoadedModel;
 import dev.iris.runtime.sampling.DefaultSampler;
 import dev.iris.runtime.stop.StopConditions;
 import dev.iris.runtime.stop.StopMatcher;
 import dev.iris.runtime.tokenizer.Tokenizer;
 import dev.iris.runtime.weights.LoadProgress;
+import dev.iris.runtime.weights.SafetensorsFile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -288,6 +292,67 @@ class EngineGenerationTest {
         List<GenerationResult> twice = engine.generate(List.of(request(promptIds(), p, true, 6), request(promptIds(), p, true, 6)));
         assertArrayEquals(twice.get(0).outputIds(), twice.get(1).outputIds());
         twice.get(0).tokens().forEach(t -> assertTrue(t.logprob() <= 0 && t.topLogprobs().size() == 3));
+    }
+
+    /**
+     * {@code logprob_start_len}: each prompt token's log-probability is the log-softmax of
+     * transformers' logits at the position before it (golden text_only.safetensors holds the
+     * logits of every prompt position); the first token has none. The same whether the prompt is
+     * computed whole or in chunks, and a repeated request recomputes what the prefix cache holds.
+     */
+    @Test
+    void promptTokensAreScoredFromTransformersLogitsAtThePositionBefore() throws IOException {
+        int[] ids = promptIds();
+        float[] logits;
+        try (Arena arena = Arena.ofConfined()) {
+            logits = SafetensorsFile.open(GOLDEN.resolveSibling("text_only.safetensors"), arena).tensors().get("logits")
+                    .data().toArray(ValueLayout.JAVA_FLOAT);
+        }
+        int vocab = logits.length / ids.length;
+        SamplingParams p = new SamplingParams(0f, 1f, -1, 0f, 1f, 0f, 0f, null, 2);
+        GenerationRequest scored = request(ids, p, true, 2).withLogprobStartLen(0);
+        try (Engine chunked = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, true, 4, 16))) {
+            for (Engine e : List.of(engine, chunked, chunked)) {
+                List<SampledToken> scores = e.generate(scored).promptLogprobs();
+                assertEquals(ids.length, scores.size());
+                assertTrue(Float.isNaN(scores.getFirst().logprob()));
+                assertEquals(ids[0], scores.getFirst().tokenId());
+                for (int i = 1; i < ids.length; i++) {
+                    float[] before = Arrays.copyOfRange(logits, (i - 1) * vocab, i * vocab);
+                    double expected = logSoftmax(before, ids[i]);
+                    assertEquals(ids[i], scores.get(i).tokenId());
+                    assertEquals(expected, scores.get(i).logprob(), 1e-4, "prompt token " + i);
+                    assertEquals(2, scores.get(i).topLogprobs().size());
+                    assertEquals(argmax(before), scores.get(i).topLogprobs().getFirst().tokenId());
+                }
+            }
+            List<SampledToken> tail = chunked.generate(request(ids, p, true, 2).withLogprobStartLen(60)).promptLogprobs();
+            assertEquals(ids.length - 60, tail.size());
+            assertEquals(ids[60], tail.getFirst().tokenId());
+        }
+        assertTrue(engine.generate(request(ids, p, true, 2)).promptLogprobs().isEmpty());
+    }
+
+    private static double logSoftmax(float[] x, int token) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : x) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (float v : x) {
+            sum += Math.exp(v - max);
+        }
+        return x[token] - max - Math.log(sum);
+    }
+
+    private static int argmax(float[] x) {
+        int best = 0;
+        for (int i = 1; i < x.length; i++) {
+            if (x[i] > x[best]) {
+                best = i;
+            }
+        }
+        return best;
     }
 
     /** {@code --random-seed}: the same server seed gives the same answers to requests that give no seed. */

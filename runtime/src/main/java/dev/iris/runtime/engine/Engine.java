@@ -18,6 +18,7 @@ import dev.iris.api.tensor.Tensor;
 import dev.iris.runtime.kv.ImageKeys;
 import dev.iris.runtime.kv.KvPagePool;
 import dev.iris.runtime.kv.PrefixCache;
+import dev.iris.runtime.sampling.PromptScores;
 import dev.iris.runtime.stop.StopConditions;
 import dev.iris.runtime.stop.StopMatcher;
 import dev.iris.runtime.text.IncrementalDetokenizer;
@@ -326,6 +327,13 @@ public final class Engine implements AutoCloseable {
         s.digests = request.images().stream().map(ImageDigest::of).toArray(ImageDigest[]::new);
         s.keys = cacheKeys(s.ids, s.prompt, s.digests);
         s.images = new EncodedImageCache.Entry[s.digests.length];
+        if (request.logprobStartLen() >= 0) {
+            s.scoreFrom = Math.min(request.logprobStartLen(), s.ids.length);
+            s.promptScores = new ArrayList<>();
+            if (s.scoreFrom == 0) {
+                s.promptScores.add(new SampledToken(s.ids[0], Float.NaN, List.of())); // nothing before it to score it
+            }
+        }
     }
 
     /**
@@ -339,7 +347,7 @@ public final class Engine implements AutoCloseable {
                 && waiting.size() <= LPM_QUEUE_LIMIT) {
             Map<Sequence, Integer> matched = new HashMap<>();
             for (Sequence s : waiting) {
-                matched.put(s, prefixCache.probe(s.keys(s.known()), s.known() - 1).tokens());
+                matched.put(s, prefixCache.probe(s.keys(s.known()), s.prefixLimit()).tokens());
             }
             waiting.sort(Comparator.comparing((Sequence s) -> matched.get(s)).reversed());
         }
@@ -350,7 +358,7 @@ public final class Engine implements AutoCloseable {
         for (Iterator<Sequence> it = waiting.iterator(); it.hasNext() && running.size() < options.maxRunningRequests(); ) {
             Sequence s = it.next();
             PrefixCache.Probe hit = prefixCache == null ? new PrefixCache.Probe(0, 0)
-                    : prefixCache.probe(s.keys(s.known()), s.known() - 1);
+                    : prefixCache.probe(s.keys(s.known()), s.prefixLimit());
             // Its cached pages get pinned: those nobody pinned before stop being room.
             long needed = expectedPages(s, hit.tokens()) + hit.evictablePages();
             if (!running.isEmpty() && needed > room) {
@@ -371,7 +379,7 @@ public final class Engine implements AutoCloseable {
 
     /** Borrows a request's cached prefix; pages for the rest are taken step by step. */
     private void start(Sequence s) {
-        s.match = prefixCache == null ? null : prefixCache.lookup(s.keys(s.known()), s.known() - 1);
+        s.match = prefixCache == null ? null : prefixCache.lookup(s.keys(s.known()), s.prefixLimit());
         s.computed = s.match == null ? 0 : s.match.tokens(pool.pageSize());
         s.table = pool.newTable();
         if (s.match != null) {
@@ -429,7 +437,7 @@ public final class Engine implements AutoCloseable {
             }
             inputs.add(new SequenceInput(s.tokens(from, to), s.positions(from, to),
                     AttentionSequence.selfOnly(row, to - from, from, s.table.pages()), splices(s, from, to), null,
-                    to == s.known()));
+                    logitRows(s, from, to)));
             row += to - from;
         }
         publishLoad();
@@ -440,12 +448,20 @@ public final class Engine implements AutoCloseable {
         Tensor logits = model.forward(new ForwardBatch(inputs, cache, null));
         float[] all = compute.toFloats(logits);
         int vocab = logits.shape().dim(1);
-        // Logit row of each batch entry, -1 when it has none.
+        // The logit row each batch entry samples from, -1 when it samples nothing this step; rows
+        // before it score prompt tokens.
         int[] logitRow = new int[batch.size()];
         int logitRows = 0;
         for (int i = 0; i < batch.size(); i++) {
-            logitRow[i] = inputs.get(i).needsLogits() ? logitRows++ : -1;
-            batch.get(i).computed += inputs.get(i).tokenIds().length;
+            Sequence s = batch.get(i);
+            int n = inputs.get(i).logitRows();
+            int to = s.computed + inputs.get(i).tokenIds().length;
+            for (int k = 0; k < n; k++) {
+                scorePrompt(s, to - n + k, all, (logitRows + k) * vocab, vocab);
+            }
+            logitRow[i] = n > 0 && to == s.known() ? logitRows + n - 1 : -1;
+            logitRows += n;
+            s.computed = to;
         }
         // Each row's sampling (a log-softmax over the whole vocabulary) depends on that row and its
         // request alone, so the rows are sampled in parallel; the tokens are taken in batch order.
@@ -463,6 +479,31 @@ public final class Engine implements AutoCloseable {
         if (decodeTokens > 0) {
             newTokenRatio = Math.max(MIN_NEW_TOKEN_RATIO, newTokenRatio - NEW_TOKEN_RATIO_DECAY);
             stats.decodeStep(decodeTokens);
+        }
+    }
+
+    /**
+     * Logits wanted from this step's rows {@code [from, to)}: the last one when it samples the next
+     * token; while the request scores its prompt, also every row from the one before the next
+     * token to score (so those rows come in one trailing run).
+     */
+    private static int logitRows(Sequence s, int from, int to) {
+        if (s.decoding()) {
+            return 1;
+        }
+        int firstScoring = s.nextScored() - 1;
+        if (firstScoring < s.ids.length - 1 && firstScoring < to) {
+            return to - Math.max(from, firstScoring);
+        }
+        return to == s.known() ? 1 : 0;
+    }
+
+    /** Scores the prompt token after position {@code position} from that position's logits, when it is the next one due. */
+    private static void scorePrompt(Sequence s, int position, float[] logits, int offset, int vocab) {
+        int next = position + 1;
+        if (next < s.ids.length && next == s.nextScored()) {
+            s.promptScores.add(PromptScores.score(Arrays.copyOfRange(logits, offset, offset + vocab), s.ids[next],
+                    s.request.sampling().topLogprobs()));
         }
     }
 
@@ -571,7 +612,8 @@ public final class Engine implements AutoCloseable {
         running.remove(s);
         stats.finished(s.ids.length, s.cachedTokens, s.out.size());
         publishLoad(); // the gauges agree with the result when the caller sees it
-        s.future.complete(new GenerationResult(s.ids.length, s.cachedTokens, s.out, s.shown.toString(), reason, matched));
+        s.future.complete(new GenerationResult(s.ids.length, s.cachedTokens, s.out, s.shown.toString(), reason, matched,
+                s.promptScores == null ? List.of() : s.promptScores));
     }
 
     private void fail(Sequence s, Throwable e) {

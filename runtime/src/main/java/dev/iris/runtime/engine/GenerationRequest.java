@@ -15,9 +15,17 @@ import java.util.List;
  * @param sampling sampling parameters
  * @param stop     stop conditions; {@code contextRoom} is recomputed from the model's context
  * @param skipSpecialTokens leave special tokens out of the text (SGLang's {@code skip_special_tokens})
+ * @param logprobStartLen   score the prompt's tokens from this position on (SGLang's
+ *                          {@code logprob_start_len}, counted in the expanded prompt); −1 for none
  */
 public record GenerationRequest(int[] inputIds, List<ProcessedImage> images, SamplingParams sampling,
-                                StopConditions stop, boolean skipSpecialTokens) {
+                                StopConditions stop, boolean skipSpecialTokens, int logprobStartLen) {
+
+    /** A request that does not score its prompt. */
+    public GenerationRequest(int[] inputIds, List<ProcessedImage> images, SamplingParams sampling, StopConditions stop,
+                             boolean skipSpecialTokens) {
+        this(inputIds, images, sampling, stop, skipSpecialTokens, -1);
+    }
 
     public GenerationRequest {
         inputIds = inputIds.clone();
@@ -25,11 +33,19 @@ public record GenerationRequest(int[] inputIds, List<ProcessedImage> images, Sam
         if (inputIds.length == 0) {
             throw new IllegalArgumentException("the prompt is empty");
         }
+        if (logprobStartLen < -1) {
+            throw new IllegalArgumentException("logprob_start_len must be -1 or more, got " + logprobStartLen + ".");
+        }
     }
 
     /** A request whose text leaves special tokens out. */
     public GenerationRequest(int[] inputIds, List<ProcessedImage> images, SamplingParams sampling, StopConditions stop) {
         this(inputIds, images, sampling, stop, true);
+    }
+
+    /** This request, scoring its prompt from {@code position} on (−1: not at all). */
+    public GenerationRequest withLogprobStartLen(int position) {
+        return new GenerationRequest(inputIds, images, sampling, stop, skipSpecialTokens, position);
     }
 
     @Override

@@ -48,6 +48,11 @@ final class Sequence implements SamplingState {
     /** Each image's features, held from the first step that reaches the image until the request ends. */
     EncodedImageCache.Entry[] images;
 
+    /** The prompt position {@link #promptScores} start at ({@code logprob_start_len}, at most the prompt's length). */
+    int scoreFrom;
+    /** Scores of the prompt's tokens from {@link #scoreFrom} on, as far as computed; null when not asked for. */
+    List<SampledToken> promptScores;
+
     // Set while it runs; cleared when it is retracted or ends.
     PageTable table;
     PrefixCache.Match match;
@@ -74,6 +79,20 @@ final class Sequence implements SamplingState {
     /** Prompt and generated tokens so far. */
     int known() {
         return ids.length + out.size();
+    }
+
+    /** The prompt position whose score comes next; the prompt's length once every wanted score is in. */
+    int nextScored() {
+        return promptScores == null ? ids.length : Math.min(ids.length, scoreFrom + promptScores.size());
+    }
+
+    /**
+     * The most tokens the prefix cache may supply: all but the last known one (its logits are
+     * needed), and none from the row before the next prompt token still to be scored.
+     */
+    int prefixLimit() {
+        int next = nextScored();
+        return next < ids.length ? Math.max(0, Math.min(known() - 1, next - 1)) : known() - 1;
     }
 
     /** True while it decodes one token per step; false while (re)computing its prompt. */

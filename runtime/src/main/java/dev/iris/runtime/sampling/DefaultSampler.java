@@ -214,7 +214,7 @@ public final class DefaultSampler implements Sampler {
         return (float) Math.max(Math.min(logprob, 0), MIN_LOGPROB);
     }
 
-    private static SampledToken result(int chosen, float[] logprobs, int topN) {
+    static SampledToken result(int chosen, float[] logprobs, int topN) {
         List<TokenLogprob> top = new ArrayList<>(topN);
         if (topN > 0) {
             // Partial selection: topN passes are cheap for the small N clients ask for.
