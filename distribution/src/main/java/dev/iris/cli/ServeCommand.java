@@ -96,6 +96,16 @@ final class ServeCommand {
 
     private static int serve(ServerArgs a, PluginRegistry plugins, Path dir, String tokenizerPath, String servedName,
                              long seed, boolean demo, PrintStream err) throws IOException {
+        MediaOptions media = mediaOptions(a);
+        ServerOptions options;
+        try {
+            options = new ServerOptions(a.string("host"), a.integer("port", 30000), a.string("api-key"),
+                    a.bool("enable-metrics"), a.bool("enable-cache-report"), a.integer("max-queued-requests", 4096),
+                    a.longValue("max-request-bytes"), media, a.bool("log-requests"), a.integer("stream-interval", 1));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        EngineOptions engineOptions = engineOptions(a, seed, demo);
         LoadedModel.Overrides overrides = new LoadedModel.Overrides(a.string("json-model-override-args"),
                 pixelSettings(a), a.given("tokenizer-path") ? Path.of(tokenizerPath) : null);
         try (LoadedModel loaded = LoadedModel.load(dir, plugins, a.string("device"), overrides,
@@ -103,14 +113,13 @@ final class ServeCommand {
             checkDtype(a.string("dtype"), loaded);
             ChatTemplate template = chatTemplate(a.string("chat-template"), plugins, loaded);
             Sampler sampler = plugins.require(Sampler.class, "default");
-            EngineOptions engineOptions = engineOptions(a, seed, demo);
             try (Engine engine = loaded.newEngine(sampler, engineOptions)) {
+                watchdog(engine, a.number("watchdog-timeout", 300));
                 int context = engine.contextLength();
                 LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT, "max_total_num_tokens=%d, "
                                 + "chunked_prefill_size=%d, max_prefill_tokens=%d, max_running_requests=%d, context_len=%d",
                         engine.pages().tokenCapacity(), a.integer("chunked-prefill-size", 8192),
                         a.integer("max-prefill-tokens", 16384), engineOptions.maxRunningRequests(), context));
-                MediaOptions media = mediaOptions(a);
                 ImageProcessor images = loaded.model().imageProcessor();
                 if (images != null) {
                     LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT,
@@ -121,9 +130,6 @@ final class ServeCommand {
                 warmUp(engine, loaded);
                 ServedModel model = new ServedModel(servedName, dir.toString(), tokenizerPath, engine, loaded.tokenizer(),
                         template, images, loaded.eosTokenIds(), context);
-                ServerOptions options = new ServerOptions(a.string("host"), a.integer("port", 30000), a.string("api-key"),
-                        a.bool("enable-metrics"), a.bool("enable-cache-report"), a.integer("max-queued-requests", 4096),
-                        a.longValue("max-request-bytes"), media, a.bool("log-requests"));
                 CountDownLatch stop = new CountDownLatch(1);
                 for (String signal : List.of("TERM", "INT")) {
                     Signal.handle(new Signal(signal), s -> stop.countDown());
@@ -140,6 +146,33 @@ final class ServeCommand {
             }
         }
         return 0;
+    }
+
+    /**
+     * SGLang's watchdog: a forward step that runs past the timeout means a hung server, which is
+     * ended (non-zero) so a supervisor can restart it rather than leave clients waiting forever.
+     */
+    private static void watchdog(Engine engine, double timeoutSeconds) {
+        if (!(timeoutSeconds > 0)) {
+            throw new UsageException("argument --watchdog-timeout: must be positive, got " + timeoutSeconds);
+        }
+        java.time.Duration limit = java.time.Duration.ofMillis((long) (timeoutSeconds * 1000));
+        Thread.ofPlatform().name("iris-watchdog").daemon().start(() -> {
+            while (true) {
+                java.time.Duration running = engine.currentStepDuration();
+                if (running.compareTo(limit) > 0) {
+                    LOG.log(System.Logger.Level.ERROR, "Watchdog timeout: a batch has run for " + running.toSeconds()
+                            + " s (--watchdog-timeout " + timeoutSeconds + "). Exiting.");
+                    System.err.flush();
+                    Runtime.getRuntime().halt(1);
+                }
+                try {
+                    Thread.sleep(Math.min(1000, Math.max(10, limit.toMillis() / 4)));
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
     }
 
     private static void logPlugins(PluginRegistry plugins, PluginHostType host, Path dir) {
@@ -219,10 +252,14 @@ final class ServeCommand {
         if (imageCacheMib < 0) {
             throw new UsageException("argument --image-cache-size: must not be negative, got " + imageCacheMib);
         }
-        return new EngineOptions(a.integer("page-size", 1), a.integer("max-total-tokens", demo ? DEMO_MAX_TOTAL_TOKENS : 0),
-                a.number("mem-fraction-static", 0.8), !a.bool("disable-radix-cache"),
-                a.integer("max-running-requests", 200), perStep, schedule, a.integer("decode-log-interval", 40),
-                (long) imageCacheMib << 20, a.integer("context-length", 0), seed);
+        try {
+            return new EngineOptions(a.integer("page-size", 1), a.integer("max-total-tokens", demo ? DEMO_MAX_TOTAL_TOKENS : 0),
+                    a.number("mem-fraction-static", 0.8), !a.bool("disable-radix-cache"),
+                    a.integer("max-running-requests", 200), perStep, schedule, a.integer("decode-log-interval", 40),
+                    (long) imageCacheMib << 20, a.integer("context-length", 0), seed);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 
     private static MediaOptions mediaOptions(ServerArgs a) {

@@ -48,7 +48,7 @@ final class ServerFlags {
             n("stream-output", Type.BOOL, null, ""),
             e("random-seed", Type.INT, null, "seed of requests that give none (default: random)"),
             n("constrained-json-whitespace-pattern", Type.STRING, null, ""),
-            n("watchdog-timeout", Type.FLOAT, "300", "seconds one batch may take"),
+            e("watchdog-timeout", Type.FLOAT, "300", "seconds one batch may take before the server exits"),
             n("dist-timeout", Type.INT, null, ""),
             n("download-dir", Type.STRING, null, ""),
             n("base-gpu-id", Type.INT, "0", ""),

@@ -62,7 +62,8 @@ final class ChatCompletionsEndpoint implements Handler {
         String id = Responses.newId();
         long created = System.currentTimeMillis() / 1000;
         log.received(id, "/v1/chat/completions", body);
-        try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests())) {
+        try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests(),
+                options.streamInterval())) {
             if (stream) {
                 stream(res, generations, settings, id, created, modelName, includeUsage);
             } else {
@@ -142,11 +143,11 @@ final class ChatCompletionsEndpoint implements Handler {
                         c.putNull("logprobs");
                         c.put("finish_reason", Responses.finishReason(e.result()));
                         c.set("matched_stop", Responses.matchedStop(e.result().matchedStop()));
-                    } else if (!e.token().text().isEmpty() || settings.logprobs()) {
-                        delta(c, e.token().text());
+                    } else if (!e.text().isEmpty() || settings.logprobs()) {
+                        delta(c, e.text());
                         if (settings.logprobs()) {
-                            c.putObject("logprobs").putArray("content")
-                                    .add(Responses.chatLogprob(model.tokenizer(), e.token().token()));
+                            var content = c.putObject("logprobs").putArray("content");
+                            e.tokens().forEach(t -> content.add(Responses.chatLogprob(model.tokenizer(), t)));
                         } else {
                             c.putNull("logprobs");
                         }

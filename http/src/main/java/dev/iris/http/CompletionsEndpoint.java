@@ -50,7 +50,8 @@ final class CompletionsEndpoint implements Handler {
         String id = Responses.newId();
         long created = System.currentTimeMillis() / 1000;
         log.received(id, "/v1/completions", body);
-        try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests())) {
+        try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests(),
+                options.streamInterval())) {
             if (!stream) {
                 WholeAnswer answer = new WholeAnswer(res, true);
                 List<GenerationResult> results = answer.await(generations);
@@ -94,7 +95,7 @@ final class CompletionsEndpoint implements Handler {
                         events.done();
                         return;
                     }
-                    String text = e.finished() ? "" : e.token().text();
+                    String text = e.finished() ? "" : e.text();
                     if (echo && !started[e.choice()]) {
                         text = model.tokenizer().decode(prompts.get(e.choice() / settings.n()), true) + text;
                     }
@@ -112,7 +113,7 @@ final class CompletionsEndpoint implements Handler {
                         c.put("finish_reason", Responses.finishReason(e.result()));
                         c.set("matched_stop", Responses.matchedStop(e.result().matchedStop()));
                     } else {
-                        logprobs(c, settings, List.of(e.token().token()));
+                        logprobs(c, settings, e.tokens());
                         c.putNull("finish_reason");
                         c.putNull("matched_stop");
                     }

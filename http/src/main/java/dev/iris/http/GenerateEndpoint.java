@@ -85,7 +85,8 @@ final class GenerateEndpoint implements Handler {
         boolean many = batch || settings.n() > 1;
         log.received(rid, "/generate", body);
         long start = System.nanoTime();
-        try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests())) {
+        try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests(),
+                options.streamInterval())) {
             if (!stream) {
                 WholeAnswer answer = new WholeAnswer(res, false);
                 List<GenerationResult> results = answer.await(generations);
@@ -130,8 +131,8 @@ final class GenerateEndpoint implements Handler {
                         results.set(i, g);
                         out = output(g.text(), g.tokens(), g, g.promptTokens(), ids(rid, i, many), settings, tokenTexts, start);
                     } else {
-                        texts.get(i).append(e.token().text());
-                        tokens.get(i).add(e.token().token());
+                        texts.get(i).append(e.text());
+                        tokens.get(i).addAll(e.tokens());
                         out = output(texts.get(i).toString(), tokens.get(i), null, -1, ids(rid, i, many), settings, tokenTexts, start);
                     }
                     if (many) {

@@ -1,12 +1,15 @@
 package dev.iris.http;
 
+import dev.iris.api.sampling.SampledToken;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.engine.GenerationResult;
 import dev.iris.runtime.engine.TokenEvent;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -21,33 +24,54 @@ import java.util.concurrent.LinkedBlockingQueue;
  */
 final class Generations implements AutoCloseable {
 
-    /** A token of choice {@code choice}, or its end ({@code result} or {@code error} set). */
-    record Event(int choice, TokenEvent token, GenerationResult result, Throwable error) {
+    /**
+     * New tokens of choice {@code choice} and the text they add (which may be empty while a stop
+     * string could be forming), or its end ({@code result} or {@code error} set).
+     */
+    record Event(int choice, String text, List<SampledToken> tokens, GenerationResult result, Throwable error) {
         boolean finished() {
-            return token == null;
+            return tokens == null;
+        }
+
+        static Event token(int choice, TokenEvent t) {
+            return new Event(choice, t.text(), List.of(t.token()), null, null);
+        }
+
+        static Event end(int choice, GenerationResult result, Throwable error) {
+            return new Event(choice, null, null, result, error);
         }
     }
 
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    /** Tokens per streamed event ({@code --stream-interval}). */
+    private final int interval;
+    /** Per choice, the tokens not yet handed out while fewer than {@link #interval} arrived. */
+    private final Map<Integer, List<Event>> pending = new HashMap<>();
+    /** An end that arrived behind pending tokens: handed out right after them. */
+    private Event held;
     private final List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
     private final InFlight registry;
     private int open;
     private volatile String abortReason;
 
-    private Generations(InFlight registry) {
+    private Generations(InFlight registry, int interval) {
         this.registry = registry;
+        this.interval = Math.max(1, interval);
     }
 
     /**
      * Submits the requests, refusing all of them with a 400 if any cannot run and with a 503 when
      * the queue is full or the server is shutting down.
+     *
+     * @param interval tokens per event of a choice (its last event may have fewer)
      */
-    static Generations start(InFlight registry, Engine engine, List<GenerationRequest> requests, int maxQueued) {
+    static Generations start(InFlight registry, Engine engine, List<GenerationRequest> requests, int maxQueued,
+                             int interval) {
         if (engine.metrics().queuedRequests() + requests.size() > maxQueued) {
             throw new ApiError(503, "The server is overloaded: " + maxQueued + " requests are already waiting."
                     + " Retry later.", null);
         }
-        Generations g = new Generations(registry);
+        Generations g = new Generations(registry, interval);
         registry.add(g);
         try {
             long start = System.nanoTime();
@@ -58,13 +82,13 @@ final class Generations implements AutoCloseable {
                     if (first[0] == 0) {
                         first[0] = System.nanoTime();
                     }
-                    g.events.add(new Event(choice, token, null, null));
+                    g.events.add(Event.token(choice, token));
                 });
                 f.whenComplete((r, e) -> {
                     if (r != null) {
                         registry.metrics().finished(start, first[0], System.nanoTime(), r.tokens().size());
                     }
-                    g.events.add(new Event(choice, null, r, unwrap(e)));
+                    g.events.add(Event.end(choice, r, unwrap(e)));
                 });
                 g.futures.add(f);
             }
@@ -82,16 +106,55 @@ final class Generations implements AutoCloseable {
         return g;
     }
 
-    /** The next event, or null when every request has ended. */
+    /**
+     * The next event, or null when every request has ended: a choice's tokens come
+     * {@code interval} at a time, and what is left of them just before its end.
+     */
     Event next() throws InterruptedException {
-        if (open == 0) {
-            return null;
-        }
-        Event e = events.take();
-        if (e.finished()) {
+        if (held != null) {
+            Event e = held;
+            held = null;
             open--;
+            return e;
         }
-        return e;
+        while (open > 0) {
+            Event e = events.take();
+            if (e.choice() < 0) {
+                return e; // aborted: no choice of it goes on
+            }
+            List<Event> waiting = pending.computeIfAbsent(e.choice(), c -> new ArrayList<>());
+            if (e.finished()) {
+                if (!waiting.isEmpty()) {
+                    held = e;
+                    return merge(waiting);
+                }
+                open--;
+                return e;
+            }
+            waiting.add(e);
+            if (waiting.size() >= interval) {
+                return merge(waiting);
+            }
+        }
+        return null;
+    }
+
+    /** One event of a choice's pending tokens, which it empties. */
+    private static Event merge(List<Event> waiting) {
+        if (waiting.size() == 1) {
+            Event only = waiting.getFirst();
+            waiting.clear();
+            return only;
+        }
+        StringBuilder text = new StringBuilder();
+        List<SampledToken> tokens = new ArrayList<>();
+        for (Event e : waiting) {
+            text.append(e.text());
+            tokens.addAll(e.tokens());
+        }
+        int choice = waiting.getFirst().choice();
+        waiting.clear();
+        return new Event(choice, text.toString(), tokens, null, null);
     }
 
     /** Waits up to {@code millis} for every request to end; true when they all have. */
@@ -125,7 +188,7 @@ final class Generations implements AutoCloseable {
      */
     void abort(String reason) {
         abortReason = reason;
-        events.add(new Event(-1, null, null, new ApiError(503, reason, null)));
+        events.add(Event.end(-1, null, new ApiError(503, reason, null)));
         close();
     }
 

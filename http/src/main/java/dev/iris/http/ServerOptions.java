@@ -15,46 +15,62 @@ import dev.iris.runtime.media.MediaOptions;
  * @param maxRequestBytes   request bodies above this are refused with 413
  * @param media             where images may come from and the limits on them
  * @param logRequests       {@code --log-requests}: log each generation request received and finished
+ * @param streamInterval    {@code --stream-interval}: tokens per streamed event of a choice
  */
 public record ServerOptions(String host, int port, String apiKey, boolean enableMetrics, boolean enableCacheReport,
-                            int maxQueuedRequests, long maxRequestBytes, MediaOptions media, boolean logRequests) {
+                            int maxQueuedRequests, long maxRequestBytes, MediaOptions media, boolean logRequests,
+                            int streamInterval) {
 
     /** 127.0.0.1:30000, no key, no metrics, 4096 queued requests, 64 MiB bodies, safe media defaults. */
     public static final ServerOptions DEFAULTS = new ServerOptions("127.0.0.1", 30000, null, false, false, 4096,
-            64L << 20, MediaOptions.defaults(), false);
+            64L << 20, MediaOptions.defaults(), false, 1);
 
     public ServerOptions {
         if (maxQueuedRequests < 1) {
             throw new IllegalArgumentException("max queued requests must be positive, got " + maxQueuedRequests);
         }
+        if (streamInterval < 1) {
+            throw new IllegalArgumentException("the stream interval must be positive, got " + streamInterval);
+        }
     }
 
     public ServerOptions withPort(int p) {
-        return new ServerOptions(host, p, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests);
+        return new ServerOptions(host, p, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
+                streamInterval);
     }
 
     public ServerOptions withApiKey(String key) {
-        return new ServerOptions(host, port, key, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests);
+        return new ServerOptions(host, port, key, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
+                streamInterval);
     }
 
     public ServerOptions withMetrics(boolean on) {
-        return new ServerOptions(host, port, apiKey, on, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests);
+        return new ServerOptions(host, port, apiKey, on, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
+                streamInterval);
     }
 
     public ServerOptions withMedia(MediaOptions m) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, m, logRequests);
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, m, logRequests,
+                streamInterval);
     }
 
     public ServerOptions withMaxRequestBytes(long max) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, max, media, logRequests);
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, max, media, logRequests,
+                streamInterval);
     }
 
     public ServerOptions withLogRequests(boolean on) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, on);
+                media, on, streamInterval);
+    }
+
+    public ServerOptions withStreamInterval(int tokens) {
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
+                media, logRequests, tokens);
     }
 
     public ServerOptions withMaxQueuedRequests(int max) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes, media, logRequests);
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes, media, logRequests,
+                streamInterval);
     }
 }

@@ -70,6 +70,32 @@ class ServerBehaviourTest {
         }
     }
 
+    /** {@code --stream-interval 3}: a choice's tokens come three to an event, the rest before its end. */
+    @Test
+    void aStreamIntervalSendsThatManyTokensPerEvent() throws Exception {
+        try (TestServer s = new TestServer(ServerOptions.DEFAULTS.withStreamInterval(3),
+                new EngineOptions(4, 2048, 0, true, 16, 64))) {
+            String ids = s.golden.get("input_ids").toString();
+            String[] frames = s.post("/generate", "{\"input_ids\":" + ids + ",\"stream\":true,\"return_logprob\":true,"
+                    + "\"sampling_params\":{\"temperature\":0,\"max_new_tokens\":8,\"ignore_eos\":true}}").body().split("\n\n");
+            List<Integer> counts = new ArrayList<>();
+            for (int i = 0; i < frames.length - 1; i++) {
+                counts.add(TestServer.JSON.readTree(frames[i].substring(6)).get("meta_info").get("completion_tokens").asInt());
+            }
+            assertEquals(List.of(3, 6, 8, 8), counts, "tokens so far, event by event (the last one ends it)");
+            String chat = s.post("/v1/chat/completions", "{\"model\":\"m\",\"stream\":true,\"logprobs\":true,"
+                    + "\"max_tokens\":8,\"temperature\":0,\"ignore_eos\":true,\"messages\":" + s.goldenMessages() + "}").body();
+            List<Integer> perChunk = new ArrayList<>();
+            for (String frame : chat.split("\n\n")) {
+                JsonNode c = frame.equals("data: [DONE]") ? null : TestServer.JSON.readTree(frame.substring(6));
+                if (c != null && c.get("choices").get(0).path("logprobs").isObject()) {
+                    perChunk.add(c.get("choices").get(0).get("logprobs").get("content").size());
+                }
+            }
+            assertEquals(List.of(3, 3, 2), perChunk);
+        }
+    }
+
     /** SGLang's {@code logprob_start_len}: prompt tokens scored from there, in its triple form. */
     @Test
     void generateScoresThePromptFromLogprobStartLen() throws Exception {

@@ -98,6 +98,8 @@ public final class Engine implements AutoCloseable {
     private final List<Sequence> running = new ArrayList<>();
     private final Thread loop;
     private volatile boolean closed;
+    /** When the step now running began ({@link System#nanoTime()}), 0 between steps. */
+    private volatile long stepStarted;
     private double newTokenRatio = INIT_NEW_TOKEN_RATIO;
     /** Cached prompt tokens of the requests admitted since the last prefill log line. */
     private int admittedCachedTokens;
@@ -159,6 +161,12 @@ public final class Engine implements AutoCloseable {
             done.complete(idle);
         });
         return done;
+    }
+
+    /** How long the forward step now running has taken, 0 between steps (for a watchdog); safe from any thread. */
+    public java.time.Duration currentStepDuration() {
+        long started = stepStarted;
+        return started == 0 ? java.time.Duration.ZERO : java.time.Duration.ofNanos(System.nanoTime() - started);
     }
 
     /** Load and totals now; safe from any thread. */
@@ -266,7 +274,12 @@ public final class Engine implements AutoCloseable {
                 }
                 admit();
                 if (!running.isEmpty()) {
-                    step();
+                    stepStarted = System.nanoTime();
+                    try {
+                        step();
+                    } finally {
+                        stepStarted = 0;
+                    }
                 }
                 publishLoad();
             } catch (InterruptedException e) {
