@@ -182,6 +182,26 @@ class LauncherIT {
         }
     }
 
+    /** {@code --watchdog-timeout}: a step longer than the limit (here the cold warm-up's) ends the server with 1. */
+    @Test
+    void aStepPastTheWatchdogTimeoutEndsTheServer() throws Exception {
+        Path log = plugins.resolve("serve.log");
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/iris").toString(), "serve", "--port", "0",
+                "--watchdog-timeout", "0.001");
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.redirectErrorStream(true).redirectOutput(log.toFile());
+        Process p = pb.start();
+        try {
+            assertTrue(p.waitFor(90, TimeUnit.SECONDS), "the watchdog did not end the server");
+            assertEquals(1, p.exitValue());
+            String out = Files.readString(log);
+            assertTrue(out.contains("Watchdog timeout: a batch has run for"), out);
+            assertTrue(!out.contains("The server is fired up and ready to roll!"), out);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
     /** The README's shell block that starts with {@code firstLine}. */
     private static String readmeBlock(String firstLine) throws IOException {
         String readme = Files.readString(Path.of("../README.md"));
