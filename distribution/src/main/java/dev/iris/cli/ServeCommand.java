@@ -101,7 +101,8 @@ final class ServeCommand {
         try {
             options = new ServerOptions(a.string("host"), a.integer("port", 30000), a.string("api-key"),
                     a.bool("enable-metrics"), a.bool("enable-cache-report"), a.integer("max-queued-requests", 4096),
-                    a.longValue("max-request-bytes"), media, a.bool("log-requests"), a.integer("stream-interval", 1));
+                    a.longValue("max-request-bytes"), media, a.bool("log-requests"), a.integer("stream-interval", 1),
+                    a.string("tool-call-parser"));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

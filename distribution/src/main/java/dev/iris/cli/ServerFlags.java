@@ -113,7 +113,7 @@ final class ServerFlags {
             n("enable-memory-saver", Type.BOOL, null, ""),
             n("allow-auto-truncate", Type.BOOL, null, "prompts that do not fit are refused (contract: MAY truncate)"),
             n("enable-custom-logit-processor", Type.BOOL, null, ""),
-            n("tool-call-parser", Type.STRING, null, "qwen25|mistral|llama3"),
+            e("tool-call-parser", Type.STRING, null, "qwen25|mistral|llama3: return the calls a model writes as tool_calls"),
             n("enable-hierarchical-cache", Type.BOOL, null, ""),
             n("enable-flashinfer-mla", Type.BOOL, null, ""),
             n("flashinfer-mla-disable-ragged", Type.BOOL, null, ""),

@@ -1,5 +1,6 @@
 package dev.iris.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iris.api.chat.ChatMessage;
@@ -13,11 +14,14 @@ import io.helidon.webserver.http.ServerResponse;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * {@code POST /v1/chat/completions} (contract §4): messages rendered by the chat template and
  * tokenized, {@code n} choices generated together, answered as one object or as SSE chunks.
- * Every error that can be found before generation is a 4xx before the first byte.
+ * Every error that can be found before generation is a 4xx before the first byte. With
+ * {@code --tool-call-parser} and {@code tools} in the request, calls the model writes come back as
+ * {@code tool_calls} (§4.17).
  */
 final class ChatCompletionsEndpoint implements Handler {
 
@@ -44,6 +48,7 @@ final class ChatCompletionsEndpoint implements Handler {
         boolean stream = Json.bool(body, "stream", false);
         ObjectNode streamOptions = Json.objectField(body, "stream_options");
         boolean includeUsage = stream && streamOptions != null && Json.bool(streamOptions, "include_usage", false);
+        ToolCallParser tools = offersTools(body) ? options.parser() : null;
         if (model.chatTemplate() == null) {
             throw ApiError.badRequest("This server has no chat template: start it with --chat-template.", null);
         }
@@ -65,20 +70,26 @@ final class ChatCompletionsEndpoint implements Handler {
         try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests(),
                 options.streamInterval())) {
             if (stream) {
-                stream(res, generations, settings, id, created, modelName, includeUsage);
+                stream(res, generations, settings, id, created, modelName, includeUsage, tools);
             } else {
                 WholeAnswer answer = new WholeAnswer(res, true);
                 List<GenerationResult> results = answer.await(generations);
                 if (results != null) {
                     log.finished(id, results);
-                    answer.send(Json.bytes(response(results, settings, id, created, modelName)));
+                    answer.send(Json.bytes(response(results, settings, id, created, modelName, tools)));
                 }
             }
         }
     }
 
+    /** Whether calls are looked for: the request offers tools and does not say {@code tool_choice: "none"}. */
+    private static boolean offersTools(ObjectNode body) {
+        JsonNode tools = body.get("tools");
+        return tools != null && tools.isArray() && !tools.isEmpty() && !"none".equals(Json.string(body, "tool_choice", null));
+    }
+
     private ObjectNode response(List<GenerationResult> results, GenerationSettings settings, String id, long created,
-                                String modelName) {
+                                String modelName, ToolCallParser tools) {
         ObjectNode r = Json.newObject();
         r.put("id", id);
         r.put("object", "chat.completion");
@@ -91,24 +102,52 @@ final class ChatCompletionsEndpoint implements Handler {
             c.put("index", i);
             ObjectNode message = c.putObject("message");
             message.put("role", "assistant");
-            message.put("content", g.text());
+            Optional<ToolCallParser.Parsed> calls = tools == null ? Optional.empty() : tools.parse(g.text());
+            if (calls.isPresent()) {
+                message.putNull("content");
+            } else {
+                message.put("content", g.text());
+            }
             message.putNull("reasoning_content");
-            message.putNull("tool_calls");
+            if (calls.isPresent()) {
+                message.set("tool_calls", toolCalls(calls.get().calls(), false));
+            } else {
+                message.putNull("tool_calls");
+            }
             if (settings.logprobs()) {
                 ArrayNode content = c.putObject("logprobs").putArray("content");
                 g.tokens().forEach(t -> content.add(Responses.chatLogprob(model.tokenizer(), t)));
             } else {
                 c.putNull("logprobs");
             }
-            c.put("finish_reason", Responses.finishReason(g));
+            c.put("finish_reason", calls.isPresent() ? "tool_calls" : Responses.finishReason(g));
             c.set("matched_stop", Responses.matchedStop(g.matchedStop()));
         }
         r.set("usage", Responses.usage(results.getFirst().promptTokens(), results, options.enableCacheReport()));
         return r;
     }
 
+    /** OpenAI's {@code tool_calls}; in a stream's delta each call carries its {@code index}. */
+    private static ArrayNode toolCalls(List<ToolCallParser.ToolCall> calls, boolean indexed) {
+        ArrayNode out = Json.newArray();
+        for (int i = 0; i < calls.size(); i++) {
+            ToolCallParser.ToolCall call = calls.get(i);
+            ObjectNode o = out.addObject();
+            if (indexed) {
+                o.put("index", i);
+            }
+            o.put("id", call.id());
+            o.put("type", "function");
+            ObjectNode f = o.putObject("function");
+            f.put("name", call.name());
+            f.put("arguments", call.arguments());
+        }
+        return out;
+    }
+
     private void stream(ServerResponse res, Generations generations, GenerationSettings settings, String id,
-                        long created, String modelName, boolean includeUsage) throws InterruptedException {
+                        long created, String modelName, boolean includeUsage, ToolCallParser tools)
+            throws InterruptedException {
         try (EventStream events = new EventStream(res)) {
             try {
                 // Role chunks for every choice, in index order, before any content (the clients' stream helpers need it).
@@ -126,8 +165,10 @@ final class ChatCompletionsEndpoint implements Handler {
                     events.send(root);
                 }
                 List<GenerationResult> results = new ArrayList<>();
+                List<ToolCallParser.Gate> gates = new ArrayList<>();
                 for (int i = 0; i < settings.n(); i++) {
                     results.add(null);
+                    gates.add(tools == null ? null : tools.new Gate());
                 }
                 for (Generations.Event e; (e = generations.next()) != null; ) {
                     if (e.error() != null) {
@@ -137,14 +178,29 @@ final class ChatCompletionsEndpoint implements Handler {
                     }
                     ObjectNode root = chunk(id, created, modelName);
                     ObjectNode c = choice(root, e.choice());
+                    ToolCallParser.Gate gate = gates.get(e.choice());
+                    String text = e.finished() || gate == null ? e.text() : gate.accept(e.text());
                     if (e.finished()) {
                         results.set(e.choice(), e.result());
+                        Optional<ToolCallParser.Parsed> calls = gate == null ? Optional.empty()
+                                : tools.parse(e.result().text());
+                        if (calls.isPresent()) {
+                            sendToolCalls(events, id, created, modelName, e.choice(), calls.get().calls());
+                        } else if (gate != null && !gate.unsent().isEmpty()) {
+                            ObjectNode held = chunk(id, created, modelName);
+                            ObjectNode hc = choice(held, e.choice());
+                            delta(hc, gate.unsent()); // it was no call after all
+                            hc.putNull("logprobs");
+                            hc.putNull("finish_reason");
+                            hc.putNull("matched_stop");
+                            events.send(held);
+                        }
                         delta(c, "");
                         c.putNull("logprobs");
-                        c.put("finish_reason", Responses.finishReason(e.result()));
+                        c.put("finish_reason", calls.isPresent() ? "tool_calls" : Responses.finishReason(e.result()));
                         c.set("matched_stop", Responses.matchedStop(e.result().matchedStop()));
-                    } else if (!e.text().isEmpty() || settings.logprobs()) {
-                        delta(c, e.text());
+                    } else if (!text.isEmpty() || settings.logprobs()) {
+                        delta(c, text);
                         if (settings.logprobs()) {
                             var content = c.putObject("logprobs").putArray("content");
                             e.tokens().forEach(t -> content.add(Responses.chatLogprob(model.tokenizer(), t)));
@@ -170,6 +226,20 @@ final class ChatCompletionsEndpoint implements Handler {
                 generations.close(); // nothing more can be written: abort at once
             }
         }
+    }
+
+    private static void sendToolCalls(EventStream events, String id, long created, String modelName, int index,
+                                      List<ToolCallParser.ToolCall> calls) {
+        ObjectNode root = chunk(id, created, modelName);
+        ObjectNode c = choice(root, index);
+        ObjectNode delta = c.putObject("delta");
+        delta.putNull("role");
+        delta.putNull("content");
+        delta.set("tool_calls", toolCalls(calls, true));
+        c.putNull("logprobs");
+        c.putNull("finish_reason");
+        c.putNull("matched_stop");
+        events.send(root);
     }
 
     /** A chunk with no choice yet and no usage. */

@@ -16,18 +16,23 @@ import dev.iris.runtime.media.MediaOptions;
  * @param media             where images may come from and the limits on them
  * @param logRequests       {@code --log-requests}: log each generation request received and finished
  * @param streamInterval    {@code --stream-interval}: tokens per streamed event of a choice
+ * @param toolCallParser    {@code --tool-call-parser}: {@code qwen25}, {@code mistral}, {@code llama3}, or
+ *                          null to leave tool calls in the content (SGLang's default)
  */
 public record ServerOptions(String host, int port, String apiKey, boolean enableMetrics, boolean enableCacheReport,
                             int maxQueuedRequests, long maxRequestBytes, MediaOptions media, boolean logRequests,
-                            int streamInterval) {
+                            int streamInterval, String toolCallParser) {
 
     /** 127.0.0.1:30000, no key, no metrics, 4096 queued requests, 64 MiB bodies, safe media defaults. */
     public static final ServerOptions DEFAULTS = new ServerOptions("127.0.0.1", 30000, null, false, false, 4096,
-            64L << 20, MediaOptions.defaults(), false, 1);
+            64L << 20, MediaOptions.defaults(), false, 1, null);
 
     public ServerOptions {
         if (maxQueuedRequests < 1) {
             throw new IllegalArgumentException("max queued requests must be positive, got " + maxQueuedRequests);
+        }
+        if (toolCallParser != null) {
+            ToolCallParser.named(toolCallParser); // an unknown name fails here, at start-up
         }
         if (streamInterval < 1) {
             throw new IllegalArgumentException("the stream interval must be positive, got " + streamInterval);
@@ -36,41 +41,51 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
 
     public ServerOptions withPort(int p) {
         return new ServerOptions(host, p, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval);
+                streamInterval, toolCallParser);
     }
 
     public ServerOptions withApiKey(String key) {
         return new ServerOptions(host, port, key, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval);
+                streamInterval, toolCallParser);
     }
 
     public ServerOptions withMetrics(boolean on) {
         return new ServerOptions(host, port, apiKey, on, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval);
+                streamInterval, toolCallParser);
     }
 
     public ServerOptions withMedia(MediaOptions m) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, m, logRequests,
-                streamInterval);
+                streamInterval, toolCallParser);
     }
 
     public ServerOptions withMaxRequestBytes(long max) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, max, media, logRequests,
-                streamInterval);
+                streamInterval, toolCallParser);
     }
 
     public ServerOptions withLogRequests(boolean on) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, on, streamInterval);
+                media, on, streamInterval, toolCallParser);
     }
 
     public ServerOptions withStreamInterval(int tokens) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, tokens);
+                media, logRequests, tokens, toolCallParser);
+    }
+
+    public ServerOptions withToolCallParser(String name) {
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
+                media, logRequests, streamInterval, name);
+    }
+
+    /** The parser {@link #toolCallParser()} names, or null. */
+    ToolCallParser parser() {
+        return toolCallParser == null ? null : ToolCallParser.named(toolCallParser);
     }
 
     public ServerOptions withMaxQueuedRequests(int max) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes, media, logRequests,
-                streamInterval);
+                streamInterval, toolCallParser);
     }
 }

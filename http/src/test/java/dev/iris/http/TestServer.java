@@ -6,6 +6,7 @@ import dev.iris.api.attention.AttentionBackend;
 import dev.iris.api.chat.ChatTemplate;
 import dev.iris.api.compute.ComputeBackend;
 import dev.iris.api.model.ImageProcessor;
+import dev.iris.api.sampling.Sampler;
 import dev.iris.modelkit.lm.TextOnlyArchitecture;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.engine.EngineOptions;
@@ -53,11 +54,21 @@ final class TestServer implements AutoCloseable {
 
     /** The checkpoint served by the Qwen2-VL family found in the boot layer, with its own image processor. */
     static TestServer vision(ServerOptions options, EngineOptions engineOptions) throws IOException {
-        return new TestServer(options, engineOptions, null, true);
+        return new TestServer(options, engineOptions, null, true, new DefaultSampler());
+    }
+
+    /** The text model with another sampler (e.g. one that writes a scripted answer). */
+    static TestServer withSampler(ServerOptions options, Sampler sampler) throws IOException {
+        return new TestServer(options, new EngineOptions(4, 2048, 0, true, 16, 64), null, false, sampler);
     }
 
     private TestServer(ServerOptions options, EngineOptions engineOptions, ImageProcessor images, boolean family)
             throws IOException {
+        this(options, engineOptions, images, family, new DefaultSampler());
+    }
+
+    private TestServer(ServerOptions options, EngineOptions engineOptions, ImageProcessor images, boolean family,
+                       Sampler sampler) throws IOException {
         // Backends, templates and families come from the boot layer, as in the server (their packages are not exported).
         try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(Path.of("target/no-plugins"),
                 PluginHostType.JPMS))) {
@@ -70,7 +81,7 @@ final class TestServer implements AutoCloseable {
         if (family) {
             images = loaded.model().imageProcessor();
         }
-        engine = loaded.newEngine(new DefaultSampler(), engineOptions);
+        engine = loaded.newEngine(sampler, engineOptions);
         golden = JSON.readTree(Path.of("../testdata/golden/tiny-qwen2-vl/text_only.json").toFile());
         ServedModel model = new ServedModel("tiny-qwen2-vl", MODEL.toString(), MODEL.toString(), engine,
                 loaded.tokenizer(), template, images, loaded.eosTokenIds(), 32768);
