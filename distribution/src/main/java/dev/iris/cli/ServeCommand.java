@@ -108,7 +108,7 @@ final class ServeCommand {
         }
         EngineOptions engineOptions = engineOptions(a, seed, demo);
         LoadedModel.Overrides overrides = new LoadedModel.Overrides(a.string("json-model-override-args"),
-                pixelSettings(a), a.given("tokenizer-path") ? Path.of(tokenizerPath) : null);
+                pixelSettings(a), a.given("tokenizer-path") ? Path.of(tokenizerPath) : null, a.bool("skip-tokenizer-init"));
         try (LoadedModel loaded = LoadedModel.load(dir, plugins, a.string("device"), overrides,
                 new LoadBar(err, System.console() != null))) {
             checkDtype(a.string("dtype"), loaded);
@@ -279,7 +279,8 @@ final class ServeCommand {
 
     /** SGLang's warm-up: {@code The capital city of France is}, greedy, 8 new tokens; failing it ends start-up. */
     private static void warmUp(Engine engine, LoadedModel loaded) throws IOException {
-        int[] prompt = loaded.tokenizer().encode("The capital city of France is", true);
+        int[] prompt = loaded.tokenizer() == null ? new int[]{10, 11, 12} // SGLang's ids without a tokenizer
+                : loaded.tokenizer().encode("The capital city of France is", true);
         try {
             GenerationResult r = engine.generate(new GenerationRequest(prompt, List.of(), SamplingParams.GREEDY,
                     new StopConditions(List.of(), Set.of(), loaded.eosTokenIds(), false, false, 8, 0, Integer.MAX_VALUE)));

@@ -19,7 +19,7 @@ final class ServerFlags {
             e("model-path", Type.STRING, null, "local Hugging Face model directory (default: the bundled demo model)"),
             e("tokenizer-path", Type.STRING, null, "directory with tokenizer.json (default: the model path)"),
             n("tokenizer-mode", Type.STRING, "auto", "auto|slow"),
-            n("skip-tokenizer-init", Type.BOOL, null, "take and return token ids only"),
+            e("skip-tokenizer-init", Type.BOOL, null, "load no tokenizer: /generate takes input_ids and returns output_ids"),
             r("load-format", Type.STRING, "auto", "auto|safetensors"),
             n("trust-remote-code", Type.BOOL, null, "no remote code is ever run"),
             r("dtype", Type.STRING, "auto", "auto, or the checkpoint's own dtype (weights stay as stored)"),

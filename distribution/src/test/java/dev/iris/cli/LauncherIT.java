@@ -128,34 +128,12 @@ class LauncherIT {
      */
     @Test
     void serveRunsTheDemoModelAnswersAnImageChatAndExitsZeroOnSigterm() throws Exception {
-        int port;
-        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/iris").toString(), "serve", "--port", String.valueOf(port));
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        Process p = pb.start();
-        StringBuilder log = new StringBuilder();
-        try {
-            java.io.BufferedReader err = new java.io.BufferedReader(
-                    new java.io.InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            for (String line; !log.toString().contains("The server is fired up and ready to roll!")
-                    && (line = err.readLine()) != null && System.nanoTime() < deadline; ) {
-                log.append(line).append('\n');
-            }
-            assertTrue(log.toString().contains("The server is fired up and ready to roll!"), log.toString());
-            assertTrue(log.toString().contains("server_args=ServerArgs(model_path='"), log.toString());
-            assertTrue(log.toString().contains("max_total_num_tokens="), log.toString());
-            assertTrue(log.toString().contains("demo model"), log.toString());
-            Thread drain = Thread.ofVirtual().start(() -> {
-                try {
-                    err.transferTo(java.io.Writer.nullWriter());
-                } catch (IOException ignored) {
-                    // the process ended
-                }
-            });
+        try (RunningServer server = RunningServer.start()) {
+            int port = server.port;
+            Process p = server.process;
+            assertTrue(server.log.contains("server_args=ServerArgs(model_path='"), server.log);
+            assertTrue(server.log.contains("max_total_num_tokens="), server.log);
+            assertTrue(server.log.contains("demo model"), server.log);
             String image = java.util.Base64.getEncoder().encodeToString(
                     Files.readAllBytes(Path.of("../testdata/images/gradient_640x480.png")));
             String body = "{\"model\":\"" + ServeCommand.DEMO_NAME + "\",\"messages\":[{\"role\":\"user\",\"content\":["
@@ -176,9 +154,85 @@ class LauncherIT {
             p.destroy(); // SIGTERM
             assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the server did not stop on SIGTERM");
             assertEquals(0, p.exitValue());
-            drain.join();
-        } finally {
-            p.destroyForcibly();
+        }
+    }
+
+    /** {@code --skip-tokenizer-init}: token ids in and out through {@code /generate}; the text endpoints say why not. */
+    @Test
+    void withoutATokenizerGenerateTakesAndGivesTokenIds() throws Exception {
+        try (RunningServer server = RunningServer.start("--skip-tokenizer-init")) {
+            String[] out = http("POST", "http://127.0.0.1:" + server.port + "/generate",
+                    "{\"input_ids\":[10,11,12,13],\"sampling_params\":{\"max_new_tokens\":4,\"ignore_eos\":true}}");
+            assertEquals("200", out[0], out[1]);
+            assertTrue(out[1].matches(".*\"output_ids\":\\[\\d+,\\d+,\\d+,\\d+\\].*") && out[1].contains("\"text\":\"\""),
+                    out[1]);
+            String[] text = http("POST", "http://127.0.0.1:" + server.port + "/generate", "{\"text\":\"Hello\"}");
+            assertEquals("400", text[0]);
+            assertTrue(text[1].contains("--skip-tokenizer-init"), text[1]);
+            String[] chat = http("POST", "http://127.0.0.1:" + server.port + "/v1/chat/completions",
+                    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+            assertEquals("400", chat[0]);
+            assertTrue(chat[1].contains("use /generate with input_ids"), chat[1]);
+        }
+    }
+
+    /** {@code iris serve} on a free port, started and ready; closing it sends SIGTERM and waits. */
+    private static final class RunningServer implements AutoCloseable {
+        final Process process;
+        final int port;
+        final String log;
+        private final Thread drain;
+
+        private RunningServer(Process process, int port, String log, Thread drain) {
+            this.process = process;
+            this.port = port;
+            this.log = log;
+            this.drain = drain;
+        }
+
+        static RunningServer start(String... flags) throws IOException {
+            int port;
+            try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+                port = free.getLocalPort();
+            }
+            List<String> cmd = new ArrayList<>(List.of(home.resolve("bin/iris").toString(), "serve", "--port",
+                    String.valueOf(port)));
+            cmd.addAll(List.of(flags));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+            pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            Process p = pb.start();
+            StringBuilder log = new StringBuilder();
+            java.io.BufferedReader err = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            for (String line; !log.toString().contains("The server is fired up and ready to roll!")
+                    && System.nanoTime() < deadline && (line = err.readLine()) != null; ) {
+                log.append(line).append('\n');
+            }
+            if (!log.toString().contains("The server is fired up and ready to roll!")) {
+                p.destroyForcibly();
+                throw new AssertionError("the server did not get ready:\n" + log);
+            }
+            Thread drain = Thread.ofVirtual().start(() -> {
+                try {
+                    err.transferTo(java.io.Writer.nullWriter());
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+            });
+            return new RunningServer(p, port, log.toString(), drain);
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                process.destroy(); // SIGTERM
+                assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the server did not stop on SIGTERM");
+                drain.join();
+            } finally {
+                process.destroyForcibly();
+            }
         }
     }
 

@@ -42,6 +42,7 @@ final class ChatCompletionsEndpoint implements Handler {
     @Override
     public void handle(ServerRequest req, ServerResponse res) throws Exception {
         ObjectNode body = Json.object(Json.body(req, options.maxRequestBytes()));
+        model.requireTokenizer();
         String modelName = Json.string(body, "model", model.servedName());
         List<ChatMessage> messages = ChatMessages.parse(body);
         GenerationSettings settings = GenerationSettings.chat(body);

@@ -34,6 +34,7 @@ final class CompletionsEndpoint implements Handler {
     @Override
     public void handle(ServerRequest req, ServerResponse res) throws Exception {
         ObjectNode body = Json.object(Json.body(req, options.maxRequestBytes()));
+        model.requireTokenizer();
         String modelName = Json.string(body, "model", model.servedName());
         List<int[]> prompts = Prompts.read(body.get("prompt"), "prompt", model);
         GenerationSettings settings = GenerationSettings.completions(body);
@@ -157,10 +158,10 @@ final class CompletionsEndpoint implements Handler {
         for (SampledToken t : tokens) {
             offsets.add(-1);
             logprobs.add(t.logprob());
-            texts.add(model.tokenizer().decode(new int[]{t.tokenId()}, false));
+            texts.add(model.tokenText(t.tokenId()));
             ObjectNode alts = top.addObject();
             for (SampledToken.TokenLogprob alt : t.topLogprobs()) {
-                alts.put(model.tokenizer().decode(new int[]{alt.tokenId()}, false), alt.logprob());
+                alts.put(model.tokenText(alt.tokenId()), alt.logprob());
             }
         }
     }

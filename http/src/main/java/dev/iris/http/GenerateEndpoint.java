@@ -220,8 +220,8 @@ final class GenerateEndpoint implements Handler {
             a.add(logprob);
         }
         a.add(id);
-        if (tokenTexts) {
-            a.add(model.tokenizer().decode(new int[]{id}, false));
+        if (tokenTexts && model.tokenizer() != null) {
+            a.add(model.tokenText(id));
         } else {
             a.addNull();
         }

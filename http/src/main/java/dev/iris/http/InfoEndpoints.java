@@ -76,7 +76,8 @@ final class InfoEndpoints {
 
     /** 200 when one greedy token comes out of the engine within the timeout; 503 otherwise. */
     void healthGenerate(ServerRequest req, ServerResponse res) throws InterruptedException {
-        int[] prompt = model.encode("The capital city of France is");
+        // SGLang's probe: its warm-up text, or a few ids when there is no tokenizer.
+        int[] prompt = model.tokenizer() == null ? new int[]{10, 11, 12} : model.encode("The capital city of France is");
         GenerationRequest probe = new GenerationRequest(prompt.length == 0 ? new int[]{0} : prompt, List.of(),
                 SamplingParams.GREEDY, new StopConditions(List.of(), Set.of(), Set.of(), true, false, 1, 0,
                 Integer.MAX_VALUE));

@@ -14,6 +14,8 @@ import java.util.Set;
  * @param servedName    {@code --served-model-name}: the id {@code /v1/models} lists
  * @param modelPath     {@code --model-path}
  * @param tokenizerPath {@code --tokenizer-path}
+ * @param tokenizer     the model's tokenizer; null with {@code --skip-tokenizer-init} (then only token ids
+ *                      are taken and answers carry ids, no text)
  * @param chatTemplate  renders chat messages; null when the server has none (chat then answers 400)
  * @param images        the family's image preprocessing; null for a model that takes no images
  * @param eosTokenIds   ids that end generation unless {@code ignore_eos}
@@ -31,7 +33,24 @@ public record ServedModel(String servedName, String modelPath, String tokenizerP
      * Token ids of a prompt text, with the tokenizer's BOS added unless the text starts with it
      * already (a rendered Llama-3 prompt does; two BOS tokens would change the output).
      */
+    /** The OpenAI endpoints speak text: without a tokenizer they answer 400. */
+    void requireTokenizer() {
+        if (tokenizer == null) {
+            throw ApiError.badRequest("The OpenAI endpoints need the tokenizer, which --skip-tokenizer-init leaves out;"
+                    + " use /generate with input_ids.", null);
+        }
+    }
+
+    /** A token's text for logprob listings; null without a tokenizer. */
+    String tokenText(int id) {
+        return tokenizer == null ? null : tokenizer.decode(new int[]{id}, false);
+    }
+
     int[] encode(String text) {
+        if (tokenizer == null) {
+            throw ApiError.badRequest("The tokenizer is not initialized (--skip-tokenizer-init): send token ids"
+                    + " (input_ids to /generate).", null);
+        }
         int[] with = tokenizer.encode(text, true);
         int[] without = tokenizer.encode(text, false);
         if (with.length > without.length && without.length > 0 && with[0] == without[0]) {

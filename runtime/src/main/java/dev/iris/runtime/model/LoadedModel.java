@@ -36,7 +36,7 @@ import java.util.stream.Collectors;
  * @param model        the model
  * @param compute      the device's compute backend
  * @param attention    the device's attention backend
- * @param tokenizer    the directory's {@code tokenizer.json}
+ * @param tokenizer    the directory's {@code tokenizer.json}; null when loaded without one
  * @param eosTokenIds  ids that end generation: {@code generation_config.json}'s and {@code config.json}'s
  * @param weights      the mapped checkpoint
  */
@@ -61,9 +61,10 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
      * @param config       JSON object merged into config.json ({@code --json-model-override-args})
      * @param preprocessor JSON object merged into preprocessor_config.json (e.g. {@code --max-pixels})
      * @param tokenizer    the directory with tokenizer.json ({@code --tokenizer-path}); null for the model's
+     * @param skipTokenizer  load no tokenizer ({@code --skip-tokenizer-init}): token ids in and out only
      */
-    public record Overrides(String config, String preprocessor, Path tokenizer) {
-        public static final Overrides NONE = new Overrides("{}", "{}", null);
+    public record Overrides(String config, String preprocessor, Path tokenizer, boolean skipTokenizer) {
+        public static final Overrides NONE = new Overrides("{}", "{}", null, false);
     }
 
     /** Loads a model directory with operator overrides. */
@@ -108,7 +109,7 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
             throw new IOException("the " + compute.name() + " backend cannot run here: " + compute.unavailableReason());
         }
         Path tokenizerDir = overrides.tokenizer() == null ? directory : overrides.tokenizer();
-        Tokenizer tokenizer = Tokenizer.load(tokenizerDir.resolve("tokenizer.json"));
+        Tokenizer tokenizer = overrides.skipTokenizer() ? null : Tokenizer.load(tokenizerDir.resolve("tokenizer.json"));
         Set<Integer> eos = eosIds(directory, config);
         SafetensorsWeights weights = SafetensorsWeights.open(directory, progress);
         try {
@@ -142,7 +143,7 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
 
     /** An engine over this model, decoding text with its tokenizer (special tokens as each request wants). */
     public Engine newEngine(Sampler sampler, EngineOptions options) {
-        return new Engine(model, compute, attention, sampler, options, tokenizer::decode);
+        return new Engine(model, compute, attention, sampler, options, tokenizer == null ? null : tokenizer::decode);
     }
 
     @Override
