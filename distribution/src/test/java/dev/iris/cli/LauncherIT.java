@@ -157,10 +157,15 @@ class LauncherIT {
         }
     }
 
-    /** {@code --skip-tokenizer-init}: token ids in and out through {@code /generate}; the text endpoints say why not. */
+    /**
+     * {@code --skip-tokenizer-init}: token ids in and out through {@code /generate}; the text
+     * endpoints say why not. (The same start checks that {@code --max-pixels} reaches the family:
+     * 6272 pixels are 8 merged 28×28 windows.)
+     */
     @Test
     void withoutATokenizerGenerateTakesAndGivesTokenIds() throws Exception {
-        try (RunningServer server = RunningServer.start("--skip-tokenizer-init")) {
+        try (RunningServer server = RunningServer.start("--skip-tokenizer-init", "--max-pixels", "6272")) {
+            assertTrue(server.log.contains("Image tokens: at most 8 per image"), server.log);
             String[] out = http("POST", "http://127.0.0.1:" + server.port + "/generate",
                     "{\"input_ids\":[10,11,12,13],\"sampling_params\":{\"max_new_tokens\":4,\"ignore_eos\":true}}");
             assertEquals("200", out[0], out[1]);
