@@ -18,13 +18,16 @@ import java.util.List;
 public final class CpuAttentionBackend implements AttentionBackend {
 
     private final CpuThreads pool;
+    private final boolean blas;
 
+    /** The backend on the shared pool, with OpenBLAS for large attention blocks when it loads. */
     public CpuAttentionBackend() {
-        this(CpuThreads.SHARED);
+        this(CpuThreads.SHARED, BlasGemm.AVAILABLE && Boolean.parseBoolean(System.getProperty("iris.cpu.blas", "true")));
     }
 
-    CpuAttentionBackend(CpuThreads pool) {
+    CpuAttentionBackend(CpuThreads pool, boolean blas) {
         this.pool = pool;
+        this.blas = blas;
     }
 
     @Override
@@ -193,10 +196,28 @@ public final class CpuAttentionBackend implements AttentionBackend {
         float[] kd = contiguous(kt);
         float[] vd = contiguous(vt);
         CpuTensor out = CpuTensor.allocate(qt.shape);
+        // Large blocks as GEMMs (one task per block and key/value head), the rest row by row.
+        List<int[]> large = new java.util.ArrayList<>();
+        for (int b = 0; b < blockStarts.length; b++) {
+            int end = b + 1 < blockStarts.length ? blockStarts[b + 1] : rows;
+            if (blas && m == null && end - blockStarts[b] >= BlasAttention.MIN_ROWS) {
+                for (int g = 0; g < h.kvHeads(); g++) {
+                    large.add(new int[]{blockStarts[b], end - blockStarts[b], g});
+                }
+            }
+        }
+        pool.parallelFor(large.size(), t -> {
+            int[] task = large.get(t);
+            BlasAttention.attend(qt.data, qt.offset, h.heads(), h.kvHeads(), h.headDim(), kd, vd, task[0], task[1], task[2],
+                    scale, out.data);
+        });
         forGroups(h, (row, g) -> {
             int b = blockOf[row];
             int start = blockStarts[b];
             int end = b + 1 < blockStarts.length ? blockStarts[b + 1] : rows;
+            if (blas && m == null && end - start >= BlasAttention.MIN_ROWS) {
+                return; // done above
+            }
             int qo = (row * h.heads() + g * h.group()) * h.headDim();
             AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), kd, vd, base, start,
                     g * h.headDim(), end - start, scale,

@@ -175,6 +175,44 @@ class CpuAttentionBackendTest {
         assertClose(expected, cpu.toFloats(out), 1e-5f, 1e-6f);
     }
 
+    /**
+     * Blocks of 64 rows and more go through OpenBLAS as two GEMMs per head (GQA: 4 query heads
+     * over 2 key/value heads); smaller ones row by row. Both against the dense reference, and the
+     * same with OpenBLAS off.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void largeBlocksAsGemmsMatchDenseAttention(boolean blas) {
+        CpuAttentionBackend backend = new CpuAttentionBackend(CpuThreads.SHARED, blas && BlasGemm.AVAILABLE);
+        int rows = 230;
+        int[] starts = {0, 100, 130}; // 100 rows (GEMMs), 30 rows (row kernel), 100 rows (GEMMs)
+        float[] q = TestTensors.random(rnd, rows * HEADS * HEAD_DIM, 1f);
+        float[] k = TestTensors.random(rnd, rows * KV_HEADS * HEAD_DIM, 1f);
+        float[] v = TestTensors.random(rnd, rows * KV_HEADS * HEAD_DIM, 1f);
+        Tensor out = backend.blockDiagonalAttention(cpu.fromFloats(q, Shape.of(rows, HEADS, HEAD_DIM)),
+                cpu.fromFloats(k, Shape.of(rows, KV_HEADS, HEAD_DIM)), cpu.fromFloats(v, Shape.of(rows, KV_HEADS, HEAD_DIM)),
+                starts, null, 0.3f);
+        float[] expected = new float[rows * HEADS * HEAD_DIM];
+        int group = HEADS / KV_HEADS;
+        for (int r = 0; r < rows; r++) {
+            int b = r >= 130 ? 2 : r >= 100 ? 1 : 0;
+            int start = starts[b];
+            int end = b == 2 ? rows : starts[b + 1];
+            for (int head = 0; head < HEADS; head++) {
+                float[][] ks = new float[end - start][];
+                float[][] vs = new float[end - start][];
+                for (int t = start; t < end; t++) {
+                    ks[t - start] = slice(k, (t * KV_HEADS + head / group) * HEAD_DIM, HEAD_DIM);
+                    vs[t - start] = slice(v, (t * KV_HEADS + head / group) * HEAD_DIM, HEAD_DIM);
+                }
+                float[] o = ScalarReference.attend(slice(q, (r * HEADS + head) * HEAD_DIM, HEAD_DIM), ks, vs, end - start,
+                        0.3f, new float[end - start]);
+                System.arraycopy(o, 0, expected, (r * HEADS + head) * HEAD_DIM, HEAD_DIM);
+            }
+        }
+        assertClose(expected, cpu.toFloats(out), 1e-5f, 1e-6f);
+    }
+
     private static int[] take(List<Integer> free, int n) {
         int[] pages = new int[n];
         for (int i = 0; i < n; i++) {
