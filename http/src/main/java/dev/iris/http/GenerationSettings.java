@@ -85,7 +85,11 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
                 max == null ? Engine.UNLIMITED : max, min, n, logprobs, Json.bool(o, "skip_special_tokens", true));
     }
 
-    /** Output constraints are not implemented: refusing beats returning text the caller cannot parse. */
+    /**
+     * Grammar constraints (a JSON schema, a regex, an EBNF) are not implemented: refusing beats
+     * returning text the caller will fail to parse. {@code json_object} is accepted without being
+     * enforced, as SGLang 0.4.4 does (contract §4.16: MUST accept).
+     */
     private static void checkGrammar(JsonNode o) {
         int grammars = 0;
         for (String f : List.of("regex", "ebnf", "json_schema")) {
@@ -106,7 +110,7 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
             if (type.equals("json_schema") && (schema == null || Json.absent(schema, "name"))) {
                 throw ApiError.badRequest("response_format.json_schema.name is required.", "response_format");
             }
-            if (!type.equals("text")) {
+            if (!type.equals("text") && !type.equals("json_object")) {
                 grammars++;
             }
         }

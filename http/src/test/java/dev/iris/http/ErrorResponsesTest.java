@@ -99,9 +99,14 @@ class ErrorResponsesTest {
     }
 
     @Test
-    void unconstrainedOutputIsNeverReturnedForAJsonSchema() throws Exception {
-        assertTrue(badRequest(s.post("/v1/chat/completions", chat(",\"response_format\":{\"type\":\"json_object\"}")),
-                "response_format").contains("not supported"));
+    void unconstrainedOutputIsNeverReturnedForAJsonSchemaOrARegex() throws Exception {
+        assertTrue(badRequest(s.post("/v1/chat/completions", chat(",\"response_format\":{\"type\":\"json_schema\","
+                + "\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"object\"}}}")), "response_format")
+                .contains("not supported"));
+        assertTrue(badRequest(s.post("/v1/chat/completions", chat(",\"regex\":\"[0-9]+\"")), "response_format")
+                .contains("not supported"));
+        assertEquals(200, s.post("/v1/chat/completions", chat(",\"max_tokens\":2,\"response_format\":{\"type\":"
+                + "\"json_object\"}")).statusCode(), "json_object: MUST accept (not enforced, as SGLang 0.4.4)");
     }
 
     @Test
