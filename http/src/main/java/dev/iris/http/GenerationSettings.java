@@ -8,8 +8,10 @@ import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.stop.StopConditions;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -75,7 +77,7 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
             sampling = new SamplingParams(Json.number(o, "temperature", defaultTemperature), Json.number(o, "top_p", 1f),
                     Json.integer(o, "top_k", -1), Json.number(o, "min_p", 0f), Json.number(o, "repetition_penalty", 1f),
                     Json.number(o, "frequency_penalty", 0f), Json.number(o, "presence_penalty", 0f),
-                    Json.longInteger(o, "seed"), topLogprobs);
+                    Json.longInteger(o, "seed"), topLogprobs, logitBias(o));
         } catch (IllegalArgumentException e) {
             String message = e.getMessage();
             throw ApiError.badRequest(message, message.substring(0, Math.max(0, message.indexOf(' '))));
@@ -123,6 +125,31 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
         }
     }
 
+    /** OpenAI's {@code logit_bias}: token ids (as strings) to a bias in [-100, 100]. */
+    private static Map<Integer, Float> logitBias(JsonNode o) {
+        JsonNode bias = o.get("logit_bias");
+        if (bias == null || bias.isNull()) {
+            return Map.of();
+        }
+        if (!bias.isObject()) {
+            throw Json.wrongType("logit_bias", "an object of token ids to numbers");
+        }
+        Map<Integer, Float> out = new HashMap<>();
+        for (Map.Entry<String, JsonNode> e : bias.properties()) {
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey().trim());
+            } catch (NumberFormatException x) {
+                throw ApiError.badRequest("logit_bias keys must be token ids, got '" + e.getKey() + "'.", "logit_bias");
+            }
+            if (!e.getValue().isNumber()) {
+                throw Json.wrongType("logit_bias." + e.getKey(), "a number");
+            }
+            out.put(id, e.getValue().floatValue());
+        }
+        return out;
+    }
+
     /**
      * Sampling for choice {@code i}: choice 0 uses the request's seed, the others seeds derived
      * from (seed, i), so {@code n} seeded choices are reproducible and differ from one another.
@@ -134,7 +161,7 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
         }
         long seed = p.seed() ^ (0x9E3779B97F4A7C15L * i);
         return new SamplingParams(p.temperature(), p.topP(), p.topK(), p.minP(), p.repetitionPenalty(),
-                p.frequencyPenalty(), p.presencePenalty(), seed, p.topLogprobs());
+                p.frequencyPenalty(), p.presencePenalty(), seed, p.topLogprobs(), p.logitBias());
     }
 
     /** The engine request for choice {@code i} of a prompt. */

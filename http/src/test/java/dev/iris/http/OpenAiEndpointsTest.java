@@ -97,6 +97,22 @@ class OpenAiEndpointsTest {
         assertEquals(16, usage.get("usage").get("completion_tokens").asInt());
     }
 
+    /** {@code logit_bias}: -100 bans the reference's first token, +100 on one token makes it every token. */
+    @Test
+    void logitBiasBansOrForcesTokens() throws Exception {
+        int first = s.goldenTokens()[0];
+        JsonNode banned = TestServer.json(s.post("/v1/chat/completions", chat(",\"logprobs\":true,\"logit_bias\":{\""
+                + first + "\":-100}")));
+        JsonNode firstToken = banned.get("choices").get(0).get("logprobs").get("content").get(0);
+        String bannedText = s.loaded.tokenizer().decode(new int[]{first}, false);
+        assertTrue(!firstToken.get("token").asText().equals(bannedText), firstToken.toString());
+        JsonNode forced = TestServer.json(s.post("/generate", "{\"input_ids\":" + s.golden.get("input_ids")
+                + ",\"sampling_params\":{\"temperature\":0,\"max_new_tokens\":4,\"ignore_eos\":true,"
+                + "\"logit_bias\":{\"42\":100}}}"));
+        assertEquals("[42,42,42,42]", forced.get("output_ids").toString());
+        assertEquals(400, s.post("/v1/chat/completions", chat(",\"logit_bias\":{\"42\":101}")).statusCode());
+    }
+
     @Test
     void logprobsCoverEveryGeneratedTokenWithTheAskedAlternatives() throws Exception {
         JsonNode body = TestServer.json(s.post("/v1/chat/completions", chat(",\"logprobs\":true,\"top_logprobs\":3")));

@@ -1,5 +1,7 @@
 package dev.iris.api.sampling;
 
+import java.util.Map;
+
 /**
  * How to pick the next token, with the OpenAI/SGLang meanings and defaults.
  *
@@ -12,9 +14,19 @@ package dev.iris.api.sampling;
  * @param presencePenalty   subtract this from logits of tokens generated at least once (0 = off)
  * @param seed              seed of the request's random stream; null for a fresh random seed
  * @param topLogprobs       alternatives to report with each token's logprob (0 = only the chosen one)
+ * @param logitBias         added to the logits of these token ids before anything else (OpenAI's
+ *                          {@code logit_bias}, each in [-100, 100]); empty for none
  */
 public record SamplingParams(float temperature, float topP, int topK, float minP, float repetitionPenalty,
-                             float frequencyPenalty, float presencePenalty, Long seed, int topLogprobs) {
+                             float frequencyPenalty, float presencePenalty, Long seed, int topLogprobs,
+                             Map<Integer, Float> logitBias) {
+
+    /** Parameters without a logit bias. */
+    public SamplingParams(float temperature, float topP, int topK, float minP, float repetitionPenalty,
+                          float frequencyPenalty, float presencePenalty, Long seed, int topLogprobs) {
+        this(temperature, topP, topK, minP, repetitionPenalty, frequencyPenalty, presencePenalty, seed, topLogprobs,
+                Map.of());
+    }
 
     /** SGLang's defaults: temperature 1, no truncation, no penalties. */
     public static final SamplingParams DEFAULTS = new SamplingParams(1f, 1f, -1, 0f, 1f, 0f, 0f, null, 0);
@@ -50,6 +62,13 @@ public record SamplingParams(float temperature, float topP, int topK, float minP
         }
         if (topLogprobs < 0) {
             throw new IllegalArgumentException("top_logprobs must be at least 0, got " + topLogprobs + ".");
+        }
+        logitBias = Map.copyOf(logitBias);
+        for (Map.Entry<Integer, Float> e : logitBias.entrySet()) {
+            if (!(e.getValue() >= -100 && e.getValue() <= 100)) {
+                throw new IllegalArgumentException("logit_bias values must be in [-100, 100], got " + e.getValue()
+                        + " for token " + e.getKey() + ".");
+            }
         }
     }
 

@@ -9,9 +9,10 @@ import dev.iris.api.sampling.SamplingState;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The built-in sampler ({@code "default"}), with SGLang's semantics: penalties first
+ * The built-in sampler ({@code "default"}), with SGLang's semantics: the logit bias, then penalties
  * (repetition over prompt and output, frequency and presence over the output), then greedy
  * arg-max, or temperature, top-k, top-p, min-p and a draw from the request's own random stream.
  * Log-probabilities follow {@link SampledToken}'s definition.
@@ -33,6 +34,11 @@ public final class DefaultSampler implements Sampler {
 
     @Override
     public SampledToken sample(float[] logits, SamplingParams p, SamplingState state) {
+        for (Map.Entry<Integer, Float> bias : p.logitBias().entrySet()) {
+            if (bias.getKey() >= 0 && bias.getKey() < logits.length) {
+                logits[bias.getKey()] += bias.getValue();
+            }
+        }
         applyPenalties(logits, p, state);
         if (p.isGreedy()) {
             int best = argmax(logits);
