@@ -106,6 +106,16 @@ class VisionChatTest {
         return s.loaded.tokenizer().decode(ids, true);
     }
 
+    /** The qwen2-vl template renders each golden conversation to transformers' chat-template output, byte for byte. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"text_only", "one_image", "two_images"})
+    void theTemplateRendersTheGoldenConversationAsTransformersDoes(String name) throws IOException {
+        JsonNode golden = golden(name);
+        JsonNode body = TestServer.JSON.createObjectNode().set("messages", golden.get("messages_openai"));
+        String rendered = s.template.render(ChatMessages.parse(body), true).text();
+        assertEquals(golden.get("rendered_prompt").asText(), rendered);
+    }
+
     @Test
     void anImageAsADataUrlGivesTransformersTokens() throws IOException {
         JsonNode golden = golden("one_image");
