@@ -4,8 +4,9 @@ import dev.iris.api.config.ConfigView;
 import dev.iris.api.model.ImageProcessor;
 import dev.iris.api.model.RgbaImage;
 import dev.iris.modelkit.image.PilResize;
+import dev.iris.modelkit.image.PixelNormalizer;
+import dev.iris.modelkit.image.RgbConversion;
 
-import java.util.List;
 
 /**
  * Qwen2VLImageProcessor (transformers 4.46, the PIL path), value for value: RGB with alpha
@@ -21,8 +22,7 @@ public final class Qwen2VlImageProcessor implements ImageProcessor {
     private final int temporal;
     private final long minPixels;
     private final long maxPixels;
-    private final float[] mean = new float[3];
-    private final float[] std = new float[3];
+    private final PixelNormalizer normalizer;
 
     /** @param config the checkpoint's {@code preprocessor_config.json} */
     public Qwen2VlImageProcessor(ConfigView config) {
@@ -32,12 +32,7 @@ public final class Qwen2VlImageProcessor implements ImageProcessor {
         ConfigView size = config.object("size").orElse(config);
         this.minPixels = config.integer("min_pixels").or(() -> size.integer("min_pixels")).orElse(56L * 56);
         this.maxPixels = config.integer("max_pixels").or(() -> size.integer("max_pixels")).orElse(28L * 28 * 1280);
-        List<Double> m = config.numbers("image_mean").orElse(List.of(0.48145466, 0.4578275, 0.40821073));
-        List<Double> s = config.numbers("image_std").orElse(List.of(0.26862954, 0.26130258, 0.27577711));
-        for (int c = 0; c < 3; c++) {
-            mean[c] = m.get(c).floatValue();
-            std[c] = s.get(c).floatValue();
-        }
+        this.normalizer = new PixelNormalizer(config);
     }
 
     /**
@@ -61,7 +56,7 @@ public final class Qwen2VlImageProcessor implements ImageProcessor {
         int[] hw = smartResize(image.height(), image.width(), patch * merge, min, max);
         int h = hw[0];
         int w = hw[1];
-        byte[] rgb = rgb(image);
+        byte[] rgb = RgbConversion.dropAlpha(image); // PIL convert("RGB")
         if (h != image.height() || w != image.width()) {
             rgb = PilResize.resize(rgb, image.width(), image.height(), 3, w, h, PilResize.Filter.BICUBIC);
         }
@@ -105,17 +100,6 @@ public final class Qwen2VlImageProcessor implements ImageProcessor {
     }
 
     /** RGB bytes with alpha dropped, as PIL's {@code convert("RGB")} does (no compositing). */
-    private static byte[] rgb(RgbaImage image) {
-        byte[] rgba = image.rgba();
-        byte[] out = new byte[rgba.length / 4 * 3];
-        for (int i = 0, o = 0; i < rgba.length; i += 4, o += 3) {
-            out[o] = rgba[i];
-            out[o + 1] = rgba[i + 1];
-            out[o + 2] = rgba[i + 2];
-        }
-        return out;
-    }
-
     /**
      * Normalised patches: row {@code ((by/2)·GW + bx/2)·4 + (by%2)·2 + bx%2} for the patch at (by, bx),
      * columns channel, frame, patch row, patch column (spec §4.6); the one frame is repeated.
@@ -135,8 +119,7 @@ public final class Qwen2VlImageProcessor implements ImageProcessor {
                             int col = ((c * temporal + t) * patch + i) * patch;
                             int px = ((by * patch + i) * w + bx * patch) * 3 + c;
                             for (int j = 0; j < patch; j++, px += 3) {
-                                float v = (float) ((rgb[px] & 0xff) * (1.0 / 255.0));
-                                values[row * cols + col + j] = (v - mean[c]) / std[c];
+                                values[row * cols + col + j] = normalizer.value(c, rgb[px] & 0xff);
                             }
                         }
                     }
