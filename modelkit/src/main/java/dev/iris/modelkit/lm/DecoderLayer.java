@@ -14,14 +14,15 @@ import dev.iris.api.tensor.Tensor;
  * {@code h += o(attention(rope(q(n(h))), rope(k(n(h))), v(n(h))))}, then
  * {@code h += down(silu(gate(n'(h))) ⊙ up(n'(h)))}.
  */
-final class DecoderLayer {
+public final class DecoderLayer {
 
     private final DecoderConfig c;
     private final DecoderWeights.Layer w;
     private final int index;
     private final float scale;
 
-    DecoderLayer(DecoderConfig c, DecoderWeights.Layer w, int index) {
+    /** @param index the layer's index in the self-attention K/V cache */
+    public DecoderLayer(DecoderConfig c, DecoderWeights.Layer w, int index) {
         this.c = c;
         this.w = w;
         this.index = index;
@@ -29,8 +30,8 @@ final class DecoderLayer {
     }
 
     /** Updates {@code h} ([tokens, hidden]) in place; {@code cos}/{@code sin} are the tokens' rotary tables. */
-    void forward(ComputeBackend b, AttentionBackend attention, Tensor h, Tensor cos, Tensor sin, AttentionBatch batch,
-                 KvCache cache) {
+    public void forward(ComputeBackend b, AttentionBackend attention, Tensor h, Tensor cos, Tensor sin,
+                        AttentionBatch batch, KvCache cache) {
         int tokens = h.shape().dim(0);
         Tensor x = b.rmsNorm(h, w.inputNorm(), (float) c.rmsEps());
         Tensor q = b.rotary(b.reshape(b.linear(x, w.q(), w.qBias()), Shape.of(tokens, c.heads(), c.headDim())),

@@ -34,29 +34,40 @@ public record DecoderWeights(Tensor embed, List<Layer> layers, Tensor finalNorm,
     public static DecoderWeights load(WeightSource source, ComputeBackend backend, String prefix, DecoderConfig c)
             throws IOException {
         Loader l = new Loader(source, backend, prefix);
-        int q = c.heads() * c.headDim();
-        int kv = c.kvHeads() * c.headDim();
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < c.layers(); i++) {
-            String p = "model.layers." + i + ".";
-            layers.add(new Layer(
-                    l.get(p + "input_layernorm.weight", c.hidden()),
-                    l.get(p + "self_attn.q_proj.weight", q, c.hidden()),
-                    c.qkvBias() ? l.get(p + "self_attn.q_proj.bias", q) : null,
-                    l.get(p + "self_attn.k_proj.weight", kv, c.hidden()),
-                    c.qkvBias() ? l.get(p + "self_attn.k_proj.bias", kv) : null,
-                    l.get(p + "self_attn.v_proj.weight", kv, c.hidden()),
-                    c.qkvBias() ? l.get(p + "self_attn.v_proj.bias", kv) : null,
-                    l.get(p + "self_attn.o_proj.weight", c.hidden(), q),
-                    c.outputBias() ? l.get(p + "self_attn.o_proj.bias", c.hidden()) : null,
-                    l.get(p + "post_attention_layernorm.weight", c.hidden()),
-                    l.get(p + "mlp.gate_proj.weight", c.intermediate(), c.hidden()),
-                    l.get(p + "mlp.up_proj.weight", c.intermediate(), c.hidden()),
-                    l.get(p + "mlp.down_proj.weight", c.hidden(), c.intermediate())));
+            layers.add(layer(source, backend, prefix + "model.layers." + i + ".", c));
         }
         Tensor embed = l.get("model.embed_tokens.weight", c.vocab(), c.hidden());
         Tensor head = c.tiedEmbeddings() ? embed : l.get("lm_head.weight", c.vocab(), c.hidden());
         return new DecoderWeights(embed, List.copyOf(layers), l.get("model.norm.weight", c.hidden()), head);
+    }
+
+    /**
+     * One self-attention layer's tensors under {@code prefix} (e.g. {@code "model.layers.3."}), for
+     * families that stack these layers with their own (Mllama's cross-attention layers).
+     *
+     * @throws IOException naming the tensor when one is missing or has another shape
+     */
+    public static Layer layer(WeightSource source, ComputeBackend backend, String prefix, DecoderConfig c)
+            throws IOException {
+        Loader l = new Loader(source, backend, prefix);
+        int q = c.heads() * c.headDim();
+        int kv = c.kvHeads() * c.headDim();
+        return new Layer(
+                l.get("input_layernorm.weight", c.hidden()),
+                l.get("self_attn.q_proj.weight", q, c.hidden()),
+                c.qkvBias() ? l.get("self_attn.q_proj.bias", q) : null,
+                l.get("self_attn.k_proj.weight", kv, c.hidden()),
+                c.qkvBias() ? l.get("self_attn.k_proj.bias", kv) : null,
+                l.get("self_attn.v_proj.weight", kv, c.hidden()),
+                c.qkvBias() ? l.get("self_attn.v_proj.bias", kv) : null,
+                l.get("self_attn.o_proj.weight", c.hidden(), q),
+                c.outputBias() ? l.get("self_attn.o_proj.bias", c.hidden()) : null,
+                l.get("post_attention_layernorm.weight", c.hidden()),
+                l.get("mlp.gate_proj.weight", c.intermediate(), c.hidden()),
+                l.get("mlp.up_proj.weight", c.intermediate(), c.hidden()),
+                l.get("mlp.down_proj.weight", c.hidden(), c.intermediate()));
     }
 
     private record Loader(WeightSource source, ComputeBackend backend, String prefix) {
