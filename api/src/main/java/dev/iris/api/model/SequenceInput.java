@@ -55,21 +55,29 @@ public record SequenceInput(int[] tokenIds, Positions positions, AttentionSequen
     }
 
     /**
-     * What a sequence's cross-attention layers read.
+     * What a sequence's cross-attention layers read (Mllama).
      *
-     * @param newStates    encoded images whose states must be written to the sequence's encoder
-     *                     pages in this step (their rows follow each other in image order);
-     *                     empty once written
-     * @param visibleFrom  for each token of this step, the first encoder row it may read
-     * @param visibleTo    for each token, one past the last encoder row it may read (equal to
-     *                     {@code visibleFrom} when it reads none)
+     * @param newStates encoded images whose states must be written to the sequence's encoder pages
+     *                  in this step (their rows follow each other in image order); empty once written
+     * @param visible   for each token of this step, the encoder rows it may read as {@code [from, to)}
+     *                  pairs in one array ({@code {f0, t0, f1, t1, …}}); empty for a token that reads
+     *                  no image (what the family does with such a token is its own rule)
      */
-    public record CrossAttentionInput(List<EncodedImage> newStates, int[] visibleFrom, int[] visibleTo) {
+    public record CrossAttentionInput(List<EncodedImage> newStates, int[][] visible) {
 
         public CrossAttentionInput {
             newStates = List.copyOf(newStates);
-            visibleFrom = visibleFrom.clone();
-            visibleTo = visibleTo.clone();
+            visible = visible.clone();
+            for (int[] ranges : visible) {
+                if (ranges.length % 2 != 0) {
+                    throw new IllegalArgumentException("visible rows must come as [from, to) pairs");
+                }
+            }
+        }
+
+        @Override
+        public int[][] visible() {
+            return visible.clone();
         }
     }
 }
