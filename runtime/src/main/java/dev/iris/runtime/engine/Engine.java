@@ -89,6 +89,13 @@ public final class Engine implements AutoCloseable {
     /** Splits off the generator of each request without a seed ({@code --random-seed} makes them repeatable). */
     private final SplittableRandom seeds;
     private final KvCache cache;
+    /**
+     * Cross-attention states (Mllama): their own pages, as many rows as the self-attention pool has
+     * tokens and paid from the same memory budget; a request holds its rows for its whole life.
+     * Null for families without cross-attention.
+     */
+    private final KvPagePool encoderPool;
+    private final KvCache encoderCache;
     private final SchedulerStats stats;
     private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
     /** Work for the engine thread from other threads (cache flushes). */
@@ -116,7 +123,7 @@ public final class Engine implements AutoCloseable {
         this.detokenize = detokenize;
         this.options = options;
         ModelSpec spec = model.spec();
-        long bytesPerToken = 2L * spec.layers() * spec.kvHeads() * spec.headDim() * Float.BYTES;
+        long bytesPerToken = 2L * (spec.layers() + spec.crossLayers()) * spec.kvHeads() * spec.headDim() * Float.BYTES;
         Runtime rt = Runtime.getRuntime();
         long freeHeap = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         int pages = KvPagePool.pagesFor(options.pageSize(), bytesPerToken, options.maxTotalTokens(), options.memFraction(),
@@ -125,6 +132,9 @@ public final class Engine implements AutoCloseable {
         this.prefixCache = options.prefixCache() ? new PrefixCache(pool) : null;
         this.cache = attention.createCache(new KvCacheSpec(spec.layers(), spec.kvHeads(), spec.headDim(),
                 options.pageSize(), pages));
+        this.encoderPool = spec.crossLayers() > 0 ? new KvPagePool(options.pageSize(), pages) : null;
+        this.encoderCache = spec.crossLayers() > 0 ? attention.createCache(new KvCacheSpec(spec.crossLayers(),
+                spec.kvHeads(), spec.headDim(), options.pageSize(), pages)) : null;
         this.stats = new SchedulerStats(options.decodeLogInterval());
         this.imageCache = new EncodedImageCache(options.imageCacheBytes());
         this.seeds = options.randomSeed() == null ? new SplittableRandom() : new SplittableRandom(options.randomSeed());
@@ -338,7 +348,13 @@ public final class Engine implements AutoCloseable {
         boolean skipSpecial = request.skipSpecialTokens();
         s.text = detokenize == null ? null : new IncrementalDetokenizer(ids -> detokenize.apply(ids, skipSpecial));
         s.digests = request.images().stream().map(ImageDigest::of).toArray(ImageDigest[]::new);
-        s.keys = cacheKeys(s.ids, s.prompt, s.digests);
+        int encoderRows = s.prompt.encoderRows();
+        if (encoderRows > 0 && (encoderPool == null || encoderRows > encoderPool.tokenCapacity())) {
+            throw new IllegalArgumentException("The images need " + encoderRows + " cross-attention rows; the cache"
+                    + " holds " + (encoderPool == null ? 0 : encoderPool.tokenCapacity()) + ". Send fewer images or"
+                    + " raise --max-total-tokens.");
+        }
+        s.keys = encoderRows > 0 ? crossKeys(s.ids, s.digests) : cacheKeys(s.ids, s.prompt, s.digests);
         s.images = new EncodedImageCache.Entry[s.digests.length];
         if (request.logprobStartLen() >= 0) {
             s.scoreFrom = Math.min(request.logprobStartLen(), s.ids.length);
@@ -374,7 +390,7 @@ public final class Engine implements AutoCloseable {
                     : prefixCache.probe(s.keys(s.known()), s.prefixLimit());
             // Its cached pages get pinned: those nobody pinned before stop being room.
             long needed = expectedPages(s, hit.tokens()) + hit.evictablePages();
-            if (!running.isEmpty() && needed > room) {
+            if (!running.isEmpty() && (needed > room || !encoderRoom(s))) {
                 return; // no room yet: it waits for running requests to finish, and so do the ones behind it
             }
             room -= needed;
@@ -390,8 +406,20 @@ public final class Engine implements AutoCloseable {
         return pool.pagesFor(s.known() - computed + estimate);
     }
 
+    /** Whether a request's cross-attention rows fit now (they are held from its start to its end). */
+    private boolean encoderRoom(Sequence s) {
+        return s.encoderTable != null || s.prompt.encoderRows() == 0
+                || encoderPool.pagesFor(s.prompt.encoderRows()) <= encoderPool.freePages();
+    }
+
     /** Borrows a request's cached prefix; pages for the rest are taken step by step. */
     private void start(Sequence s) {
+        if (s.encoderTable == null && s.prompt.encoderRows() > 0) {
+            s.encoderTable = encoderPool.newTable();
+            if (!s.encoderTable.ensureCapacity(s.prompt.encoderRows())) {
+                throw new IllegalStateException("cross-attention pages ran out although admission checked them");
+            }
+        }
         s.match = prefixCache == null ? null : prefixCache.lookup(s.keys(s.known()), s.prefixLimit());
         s.computed = s.match == null ? 0 : s.match.tokens(pool.pageSize());
         s.table = pool.newTable();
@@ -448,9 +476,8 @@ public final class Engine implements AutoCloseable {
                 prefillSeqs++;
                 prefillTokens += to - from;
             }
-            inputs.add(new SequenceInput(s.tokens(from, to), s.positions(from, to),
-                    AttentionSequence.selfOnly(row, to - from, from, s.table.pages()), splices(s, from, to), null,
-                    logitRows(s, from, to)));
+            inputs.add(new SequenceInput(s.tokens(from, to), s.positions(from, to), attentionOf(s, row, from, to),
+                    splices(s, from, to), crossInput(s, from, to), logitRows(s, from, to)));
             row += to - from;
         }
         publishLoad();
@@ -458,7 +485,10 @@ public final class Engine implements AutoCloseable {
             stats.prefillBatch(prefillSeqs, prefillTokens, admittedCachedTokens);
             admittedCachedTokens = 0;
         }
-        Tensor logits = model.forward(new ForwardBatch(inputs, cache, null));
+        Tensor logits = model.forward(new ForwardBatch(inputs, cache, encoderCache));
+        for (Sequence s : batch) {
+            s.encoderWritten |= s.encoderTable != null; // the first step wrote the images' states
+        }
         float[] all = compute.toFloats(logits);
         int vocab = logits.shape().dim(1);
         // The logit row each batch entry samples from, -1 when it samples nothing this step; rows
@@ -493,6 +523,36 @@ public final class Engine implements AutoCloseable {
             newTokenRatio = Math.max(MIN_NEW_TOKEN_RATIO, newTokenRatio - NEW_TOKEN_RATIO_DECAY);
             stats.decodeStep(decodeTokens);
         }
+    }
+
+    /** Where a request's rows of this step sit: its pages, and its cross-attention rows when it has images. */
+    private static AttentionSequence attentionOf(Sequence s, int row, int from, int to) {
+        if (s.encoderTable == null) {
+            return AttentionSequence.selfOnly(row, to - from, from, s.table.pages());
+        }
+        return new AttentionSequence(row, to - from, from, s.table.pages(), s.prompt.encoderRows(),
+                s.encoderTable.pages());
+    }
+
+    /**
+     * What a request's cross-attention layers read this step: its images' states the first time
+     * (they are written to its encoder pages then), and per row the encoder rows it may read.
+     */
+    private static SequenceInput.CrossAttentionInput crossInput(Sequence s, int from, int to) {
+        if (s.encoderTable == null) {
+            return null;
+        }
+        List<EncodedImage> fresh = new ArrayList<>();
+        if (!s.encoderWritten) {
+            for (EncodedImageCache.Entry e : s.images) {
+                fresh.add(e.image);
+            }
+        }
+        int[][] visible = new int[to - from][];
+        for (int t = from; t < to; t++) {
+            visible[t - from] = s.prompt.visibilityAt(t);
+        }
+        return new SequenceInput.CrossAttentionInput(fresh, visible);
     }
 
     /**
@@ -648,6 +708,20 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Keys of a request whose every token reads its images through cross-attention: each token id
+     * keyed together with the digest of all its images, so a cached prefix is only reused by a
+     * request with the same images.
+     */
+    private long[] crossKeys(int[] ids, ImageDigest[] digests) {
+        byte[] all = ImageDigest.combined(digests);
+        long[] keys = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            keys[i] = imageKeys.tokenKey(all, ids[i]);
+        }
+        return keys;
+    }
+
     /** Token ids, with each image position keyed by the image's content digest and the offset in it. */
     private long[] cacheKeys(int[] ids, PreparedPrompt prompt, ImageDigest[] digests) {
         long[] keys = new long[ids.length];
@@ -675,9 +749,8 @@ public final class Engine implements AutoCloseable {
             Sequence s = r.getKey();
             int from = s.computed;
             int to = from + r.getValue();
-            for (PreparedPrompt.ImageSpan span : s.prompt.imageSpans()) {
-                int i = span.image();
-                if (s.images[i] != null || span.start() >= to || span.start() + span.length() <= from) {
+            for (int i = 0; i < s.images.length; i++) {
+                if (s.images[i] != null || !neededNow(s, i, from, to)) {
                     continue;
                 }
                 s.images[i] = imageCache.acquire(s.digests[i]);
@@ -704,12 +777,33 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether image {@code i} must be at hand for rows {@code [from, to)}: when the rows reach its
+     * span (spliced families), or before the first step at all (cross-attention reads every image
+     * from the first token on).
+     */
+    private static boolean neededNow(Sequence s, int i, int from, int to) {
+        if (s.prompt.encoderRows() > 0) {
+            return !s.encoderWritten;
+        }
+        for (PreparedPrompt.ImageSpan span : s.prompt.imageSpans()) {
+            if (span.image() == i && span.start() < to && span.start() + span.length() > from) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Image {@code image} of request {@code s}. */
     private record ImageSlot(Sequence s, int image) {
     }
 
-    /** Lets go of the image features a request held. */
+    /** Lets go of the image features and cross-attention rows a request held. */
     private void dropImages(Sequence s) {
+        if (s.encoderTable != null) {
+            s.encoderTable.close();
+            s.encoderTable = null;
+        }
         for (int i = 0; i < s.images.length; i++) {
             if (s.images[i] != null) {
                 imageCache.release(s.images[i]);

@@ -33,6 +33,15 @@ record ImageDigest(byte[] sha256) {
         return new ImageDigest(sha.digest());
     }
 
+    /** One digest of several images in order (what a cross-attention request's tokens depend on). */
+    static byte[] combined(ImageDigest[] images) {
+        MessageDigest sha = newSha256();
+        for (ImageDigest d : images) {
+            sha.update(d.sha256);
+        }
+        return sha.digest();
+    }
+
     private static MessageDigest newSha256() {
         try {
             return MessageDigest.getInstance("SHA-256");

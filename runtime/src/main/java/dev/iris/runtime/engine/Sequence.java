@@ -47,6 +47,10 @@ final class Sequence implements SamplingState {
     ImageDigest[] digests;
     /** Each image's features, held from the first step that reaches the image until the request ends. */
     EncodedImageCache.Entry[] images;
+    /** Its cross-attention rows (families with cross-attention and a request with images), held until it ends. */
+    PageTable encoderTable;
+    /** Whether its images' states are in its cross-attention rows (written by its first step). */
+    boolean encoderWritten;
 
     /** The prompt position {@link #promptScores} start at ({@code logprob_start_len}, at most the prompt's length). */
     int scoreFrom;

@@ -7,7 +7,9 @@ import java.util.Map;
 /**
  * Cache keys for image positions. Each distinct image content hash (full width, compared in
  * whole) gets a serial number; position {@code offset} of that image gets the key
- * {@code −(serial << 24 | offset) − 1}, negative so it can never equal a token id.
+ * {@code −(serial << 24 | offset) − 1}, negative so it can never equal a token id. A token that
+ * reads images through cross-attention gets {@code Long.MIN_VALUE + (serial << 32 | tokenId)}, a
+ * range below every image-position key.
  */
 public final class ImageKeys {
 
@@ -22,5 +24,14 @@ public final class ImageKeys {
         }
         long serial = serials.computeIfAbsent(ByteBuffer.wrap(contentHash.clone()), h -> (long) serials.size());
         return -((serial << OFFSET_BITS) | offset) - 1;
+    }
+
+    /** The key of token {@code tokenId} in a request whose images (together) have this content hash. */
+    public synchronized long tokenKey(byte[] imagesHash, int tokenId) {
+        if (tokenId < 0) {
+            throw new IllegalArgumentException("token id " + tokenId + " is negative");
+        }
+        long serial = serials.computeIfAbsent(ByteBuffer.wrap(imagesHash.clone()), h -> (long) serials.size());
+        return Long.MIN_VALUE + ((serial << 32) | tokenId);
     }
 }

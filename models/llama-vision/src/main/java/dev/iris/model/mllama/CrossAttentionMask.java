@@ -31,8 +31,8 @@ final class CrossAttentionMask {
             }
         }
         if (at.size() != numTiles.length) {
-            throw new IllegalArgumentException("The prompt has " + at.size() + " image token(s) for " + numTiles.length
-                    + " image(s).");
+            throw new IllegalArgumentException("The prompt has " + at.size() + " image placeholder(s) for "
+                    + numTiles.length + " image(s).");
         }
         int n = at.size();
         int[] end = new int[n];

@@ -45,24 +45,26 @@ final class MllamaModel implements VisionLanguageModel {
         return processor;
     }
 
-    /** Nothing to expand: one token per image, positions 0, 1, 2, … */
+    /**
+     * Nothing to expand: one token per image, positions 0, 1, 2, …; the images' states take
+     * {@link #encoderRowsPerImage()} encoder rows each, read as {@link CrossAttentionMask} says.
+     */
     @Override
     public PreparedPrompt preparePrompt(int[] tokenIds, List<ProcessedImage> images) {
-        List<PreparedPrompt.ImageSpan> spans = new ArrayList<>();
-        for (int i = 0; i < tokenIds.length; i++) {
-            if (tokenIds[i] == spec.imageTokenId()) {
-                spans.add(new PreparedPrompt.ImageSpan(spans.size(), i, 1));
+        List<MllamaImage> own = new ArrayList<>();
+        for (ProcessedImage image : images) {
+            if (!(image instanceof MllamaImage m)) {
+                throw new IllegalArgumentException("not an image from the Mllama processor: " + image.getClass().getName());
             }
-        }
-        if (spans.size() != images.size()) {
-            throw new IllegalArgumentException("The prompt has " + spans.size() + " image placeholder(s) for "
-                    + images.size() + " image(s).");
+            own.add(m);
         }
         int[] positions = new int[tokenIds.length];
         for (int i = 0; i < positions.length; i++) {
             positions[i] = i;
         }
-        return new PreparedPrompt(tokenIds, new Positions(1, positions), 0, spans);
+        int[][] visibility = visibility(tokenIds, own); // also checks the placeholder count
+        return new PreparedPrompt(tokenIds, new Positions(1, positions), 0, List.of(),
+                own.size() * encoderRowsPerImage(), own.isEmpty() ? new int[0][] : visibility);
     }
 
     /** Encoder rows one image takes: every tile the encoder runs, class token included. */

@@ -87,9 +87,10 @@ class MllamaModelTest {
         List<MllamaImage> images = images(golden);
         PreparedPrompt prompt = model.preparePrompt(ids, List.copyOf(images));
         assertArrayEquals(ids, prompt.tokenIds());
-        int[][] visible = model.visibility(ids, images);
+        int[][] visible = prompt.encoderVisibility();
         int rowsPerImage = model.encoderRowsPerImage();
-        int encoderRows = images.size() * rowsPerImage;
+        int encoderRows = prompt.encoderRows();
+        assertEquals(images.size() * rowsPerImage, encoderRows);
         try (Arena arena = Arena.ofConfined()) {
             var tensors = SafetensorsFile.open(GOLDENS.resolve(name + ".safetensors"), arena).tensors();
             if (!images.isEmpty()) {
