@@ -61,6 +61,11 @@ final class Images {
         if (model.images() == null) {
             throw ApiError.badRequest("The served model takes no images.", param);
         }
+        int limit = model.images().maxImagesPerPrompt();
+        if (references.size() > limit) {
+            throw ApiError.badRequest("The served model takes at most " + limit + " image(s) per request, got "
+                    + references.size() + ".", param);
+        }
         long start = System.nanoTime();
         List<RgbaImage> decoded;
         try {

@@ -25,4 +25,12 @@ public interface ImageProcessor {
      * the server reports at start-up and sizes its limits by).
      */
     int maxPromptTokens();
+
+    /**
+     * The most images one request may carry for this family (the server refuses more with a 400,
+     * before fetching any); no family limit by default.
+     */
+    default int maxImagesPerPrompt() {
+        return Integer.MAX_VALUE;
+    }
 }

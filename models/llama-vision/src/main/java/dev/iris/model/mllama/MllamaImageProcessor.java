@@ -63,6 +63,16 @@ public final class MllamaImageProcessor implements ImageProcessor {
         return new MllamaImage(tiles(rgb, resized[0], resized[1], rows, cols), tile, rows, cols, id);
     }
 
+    /**
+     * Eight images: each costs every tile of the encoder (18.6 TFLOP at the 11B's size) and
+     * {@code maxTiles × 1601} rows of cross-attention state in every cross layer, and the model
+     * reads only the most recent group of images from any point of the text.
+     */
+    @Override
+    public int maxImagesPerPrompt() {
+        return 8;
+    }
+
     /** One token per image, whatever its size. */
     @Override
     public int maxPromptTokens() {

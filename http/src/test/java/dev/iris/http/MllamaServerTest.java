@@ -1,0 +1,115 @@
+package dev.iris.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.iris.api.chat.ChatTemplate;
+import dev.iris.runtime.engine.Engine;
+import dev.iris.runtime.engine.EngineOptions;
+import dev.iris.runtime.model.LoadedModel;
+import dev.iris.runtime.plugin.PluginHostType;
+import dev.iris.runtime.plugin.PluginRegistry;
+import dev.iris.runtime.plugin.PluginSettings;
+import dev.iris.runtime.sampling.DefaultSampler;
+import dev.iris.runtime.weights.LoadProgress;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * tiny-mllama served by the Mllama family found in the boot layer, with the {@code llama_3_vision}
+ * template: the golden prompt text and image through {@code /generate} give transformers' tokens
+ * (testdata/golden/tiny-mllama/one_image.json), a chat with an image renders one BOS, and more
+ * images than the family takes are refused before any is fetched.
+ */
+class MllamaServerTest {
+
+    private static final Path MODEL = Path.of("../testdata/models/tiny-mllama");
+
+    private static LoadedModel loaded;
+    private static Engine engine;
+    private static IrisServer server;
+    private static ServedModel model;
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void start() throws IOException {
+        ChatTemplate template;
+        try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(Path.of("target/no-plugins"),
+                PluginHostType.JPMS))) {
+            loaded = LoadedModel.load(MODEL, plugins, "cpu", LoadProgress.NONE);
+            template = plugins.require(ChatTemplate.class, "llama_3_vision");
+        }
+        engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 2048, 0, true, 8, 64));
+        model = new ServedModel("tiny-mllama", MODEL.toString(), MODEL.toString(), engine, loaded.tokenizer(), template,
+                loaded.model().imageProcessor(), loaded.eosTokenIds(), loaded.model().spec().contextLength());
+        server = IrisServer.start(model, ServerOptions.DEFAULTS.withPort(0));
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        server.close();
+        engine.close();
+        loaded.close();
+    }
+
+    private static HttpResponse<String> post(String path, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String dataUrl(String image) throws IOException {
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(
+                Files.readAllBytes(Path.of("../testdata/images").resolve(image)));
+    }
+
+    @Test
+    void generateWithTheGoldenPromptTextAndImageReturnsTheGoldenIds() throws Exception {
+        JsonNode golden = TestServer.JSON.readTree(Path.of("../testdata/golden/tiny-mllama/one_image.json").toFile());
+        String body = "{\"text\":" + TestServer.JSON.writeValueAsString(golden.get("rendered_prompt").asText())
+                + ",\"image_data\":\"" + dataUrl("gradient_640x480.png") + "\",\"sampling_params\":{\"temperature\":0,"
+                + "\"max_new_tokens\":8,\"ignore_eos\":true}}";
+        HttpResponse<String> r = post("/generate", body);
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode out = TestServer.json(r);
+        assertEquals(golden.get("greedy").get("new_tokens_ignore_eos"), out.get("output_ids"));
+        assertEquals(golden.get("seq_len").asInt(), out.get("meta_info").get("prompt_tokens").asInt());
+    }
+
+    @Test
+    void aChatWithAnImageIsRenderedWithOneBos() throws Exception {
+        String chat = "{\"model\":\"m\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":"
+                + "\"image_url\",\"image_url\":{\"url\":\"" + dataUrl("tall_300x1000.png") + "\"}},{\"type\":\"text\","
+                + "\"text\":\"What is it?\"}]}]}";
+        HttpResponse<String> r = post("/v1/chat/completions", chat);
+        assertEquals(200, r.statusCode(), r.body());
+        int bos = loaded.tokenizer().tokenId("<|begin_of_text|>").orElseThrow();
+        int[] ids = model.encode(model.chatTemplate().render(ChatMessages.parse(TestServer.JSON.readTree(chat)), true).text());
+        assertEquals(1, java.util.Arrays.stream(ids).filter(id -> id == bos).count());
+        assertEquals(ids.length, TestServer.json(r).get("usage").get("prompt_tokens").asInt());
+    }
+
+    @Test
+    void moreImagesThanTheFamilyTakesAreRefused() throws Exception {
+        int limit = loaded.model().imageProcessor().maxImagesPerPrompt();
+        StringBuilder parts = new StringBuilder();
+        for (int i = 0; i <= limit; i++) {
+            parts.append("{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://192.0.2.1/").append(i).append(".png\"}},");
+        }
+        HttpResponse<String> r = post("/v1/chat/completions", "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":[" + parts + "{\"type\":\"text\",\"text\":\"Compare.\"}]}]}");
+        assertEquals(400, r.statusCode());
+        assertTrue(r.body().contains("The served model takes at most " + limit + " image(s) per request, got "
+                + (limit + 1) + "."), r.body());
+    }
+}
