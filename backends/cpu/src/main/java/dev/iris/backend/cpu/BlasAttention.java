@@ -74,10 +74,11 @@ final class BlasAttention {
      * @param v      values, as {@code k}
      * @param start  the block's first row
      * @param n      the block's rows
+     * @param mask   additive {@code [rows, rows]} scores over all rows of the call (from {@code mo}), or null
      * @param out    output, as {@code q} (from 0)
      */
     static void attend(float[] q, int qo, int heads, int kvHeads, int d, float[] k, float[] v, int start, int n,
-                       int kvHead, float scale, float[] out) {
+                       int kvHead, float scale, float[] mask, int mo, int maskStride, float[] out) {
         int group = heads / kvHeads;
         int chunk = Math.max(16, Math.min(n, SCORE_FLOATS / n));
         Buffers b = BUFFERS.get();
@@ -96,6 +97,9 @@ final class BlasAttention {
                         scale, b.q, d, b.k, d, 0f, b.s, n);
                 b.s.position(0).get(b.heapS, 0, rows * n);
                 for (int r = 0; r < rows; r++) {
+                    if (mask != null) {
+                        addRow(mask, mo + (start + c0 + r) * maskStride + start, b.heapS, r * n, n);
+                    }
                     softmax(b.heapS, r * n, n);
                 }
                 b.s.position(0).put(b.heapS, 0, rows * n);
@@ -117,7 +121,19 @@ final class BlasAttention {
         }
     }
 
-    /** Softmax of one score row of {@code n} in place, with the lane-wise exp. */
+    /** {@code s[so..so+n) += m[mo..mo+n)}. */
+    private static void addRow(float[] m, int mo, float[] s, int so, int n) {
+        int upper = F.loopBound(n);
+        int i = 0;
+        for (; i < upper; i += F.length()) {
+            FloatVector.fromArray(F, s, so + i).add(FloatVector.fromArray(F, m, mo + i)).intoArray(s, so + i);
+        }
+        for (; i < n; i++) {
+            s[so + i] += m[mo + i];
+        }
+    }
+
+    /** Softmax of one score row of {@code n} in place, with the lane-wise exp; a row of −∞ becomes zeros. */
     private static void softmax(float[] s, int so, int n) {
         int upper = F.loopBound(n);
         FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
@@ -128,6 +144,10 @@ final class BlasAttention {
         float max = mv.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             max = Math.max(max, s[so + i]);
+        }
+        if (max == Float.NEGATIVE_INFINITY) {
+            java.util.Arrays.fill(s, so, so + n, 0f);
+            return;
         }
         FloatVector acc = FloatVector.zero(F);
         i = 0;

@@ -200,7 +200,7 @@ public final class CpuAttentionBackend implements AttentionBackend {
         List<int[]> large = new java.util.ArrayList<>();
         for (int b = 0; b < blockStarts.length; b++) {
             int end = b + 1 < blockStarts.length ? blockStarts[b + 1] : rows;
-            if (blas && m == null && end - blockStarts[b] >= BlasAttention.MIN_ROWS) {
+            if (blas && end - blockStarts[b] >= BlasAttention.MIN_ROWS) {
                 for (int g = 0; g < h.kvHeads(); g++) {
                     large.add(new int[]{blockStarts[b], end - blockStarts[b], g});
                 }
@@ -209,13 +209,13 @@ public final class CpuAttentionBackend implements AttentionBackend {
         pool.parallelFor(large.size(), t -> {
             int[] task = large.get(t);
             BlasAttention.attend(qt.data, qt.offset, h.heads(), h.kvHeads(), h.headDim(), kd, vd, task[0], task[1], task[2],
-                    scale, out.data);
+                    scale, m == null ? null : m.floats(), m == null ? 0 : m.floatsOffset(), rows, out.data);
         });
         forGroups(h, (row, g) -> {
             int b = blockOf[row];
             int start = blockStarts[b];
             int end = b + 1 < blockStarts.length ? blockStarts[b + 1] : rows;
-            if (blas && m == null && end - start >= BlasAttention.MIN_ROWS) {
+            if (blas && end - start >= BlasAttention.MIN_ROWS) {
                 return; // done above
             }
             int qo = (row * h.heads() + g * h.group()) * h.headDim();

@@ -183,15 +183,36 @@ class CpuAttentionBackendTest {
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
     void largeBlocksAsGemmsMatchDenseAttention(boolean blas) {
+        largeBlocks(blas, false);
+    }
+
+    /** The same with Mllama's padding mask: the last rows of each block never see each other. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void largeMaskedBlocksAsGemmsMatchDenseAttention(boolean blas) {
+        largeBlocks(blas, true);
+    }
+
+    private void largeBlocks(boolean blas, boolean masked) {
         CpuAttentionBackend backend = new CpuAttentionBackend(CpuThreads.SHARED, blas && BlasGemm.AVAILABLE);
         int rows = 230;
         int[] starts = {0, 100, 130}; // 100 rows (GEMMs), 30 rows (row kernel), 100 rows (GEMMs)
         float[] q = TestTensors.random(rnd, rows * HEADS * HEAD_DIM, 1f);
         float[] k = TestTensors.random(rnd, rows * KV_HEADS * HEAD_DIM, 1f);
         float[] v = TestTensors.random(rnd, rows * KV_HEADS * HEAD_DIM, 1f);
+        float[] mask = new float[rows * rows];
+        if (masked) {
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < rows; j++) {
+                    boolean padI = i % 100 >= 90 || i >= 220;
+                    boolean padJ = j % 100 >= 90 || j >= 220;
+                    mask[i * rows + j] = padI && padJ ? Float.NEGATIVE_INFINITY : 0f;
+                }
+            }
+        }
         Tensor out = backend.blockDiagonalAttention(cpu.fromFloats(q, Shape.of(rows, HEADS, HEAD_DIM)),
                 cpu.fromFloats(k, Shape.of(rows, KV_HEADS, HEAD_DIM)), cpu.fromFloats(v, Shape.of(rows, KV_HEADS, HEAD_DIM)),
-                starts, null, 0.3f);
+                starts, masked ? cpu.fromFloats(mask, Shape.of(rows, rows)) : null, 0.3f);
         float[] expected = new float[rows * HEADS * HEAD_DIM];
         int group = HEADS / KV_HEADS;
         for (int r = 0; r < rows; r++) {
@@ -206,7 +227,7 @@ class CpuAttentionBackendTest {
                     vs[t - start] = slice(v, (t * KV_HEADS + head / group) * HEAD_DIM, HEAD_DIM);
                 }
                 float[] o = ScalarReference.attend(slice(q, (r * HEADS + head) * HEAD_DIM, HEAD_DIM), ks, vs, end - start,
-                        0.3f, new float[end - start]);
+                        0.3f, slice(mask, r * rows + start, end - start));
                 System.arraycopy(o, 0, expected, (r * HEADS + head) * HEAD_DIM, HEAD_DIM);
             }
         }
