@@ -23,6 +23,7 @@ module dev.iris.runtime {
 
     uses dev.iris.api.model.ModelArchitecture;
     uses dev.iris.api.chat.ChatTemplate;
+    uses dev.iris.api.chat.ChatTemplateSource;
     uses dev.iris.api.compute.ComputeBackend;
     uses dev.iris.api.attention.AttentionBackend;
     uses dev.iris.api.sampling.Sampler;

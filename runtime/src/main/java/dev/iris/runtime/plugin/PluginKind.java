@@ -3,6 +3,7 @@ package dev.iris.runtime.plugin;
 import dev.iris.api.IrisPlugin;
 import dev.iris.api.attention.AttentionBackend;
 import dev.iris.api.chat.ChatTemplate;
+import dev.iris.api.chat.ChatTemplateSource;
 import dev.iris.api.compute.ComputeBackend;
 import dev.iris.api.model.ModelArchitecture;
 import dev.iris.api.sampling.Sampler;
@@ -11,6 +12,7 @@ import dev.iris.api.sampling.Sampler;
 public enum PluginKind {
     MODEL("model", ModelArchitecture.class),
     CHAT_TEMPLATE("chat-template", ChatTemplate.class),
+    TEMPLATE_SOURCE("template-source", ChatTemplateSource.class),
     COMPUTE_BACKEND("compute-backend", ComputeBackend.class),
     ATTENTION_BACKEND("attention-backend", AttentionBackend.class),
     SAMPLER("sampler", Sampler.class);
