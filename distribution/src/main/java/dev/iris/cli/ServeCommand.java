@@ -1,6 +1,8 @@
 package dev.iris.cli;
 
 import dev.iris.api.chat.ChatTemplate;
+import dev.iris.api.chat.ChatTemplateSource;
+import dev.iris.api.config.ConfigView;
 import dev.iris.api.model.ImageProcessor;
 import dev.iris.api.sampling.Sampler;
 import dev.iris.api.sampling.SamplingParams;
@@ -15,7 +17,9 @@ import dev.iris.runtime.engine.SchedulePolicy;
 import dev.iris.runtime.media.MediaOptions;
 import dev.iris.runtime.model.LoadedModel;
 import dev.iris.runtime.plugin.PluginHostType;
+import dev.iris.runtime.config.JsonConfigView;
 import dev.iris.runtime.plugin.PluginInfo;
+import dev.iris.runtime.plugin.PluginKind;
 import dev.iris.runtime.plugin.PluginRegistry;
 import dev.iris.runtime.plugin.PluginSettings;
 import dev.iris.runtime.stop.StopConditions;
@@ -30,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
@@ -112,7 +117,7 @@ final class ServeCommand {
         try (LoadedModel loaded = LoadedModel.load(dir, plugins, a.string("device"), overrides,
                 new LoadBar(err, System.console() != null))) {
             checkDtype(a.string("dtype"), loaded);
-            ChatTemplate template = chatTemplate(a.string("chat-template"), plugins, loaded);
+            ChatTemplate template = chatTemplate(a.string("chat-template"), plugins, loaded, Path.of(tokenizerPath));
             Sampler sampler = plugins.require(Sampler.class, "default");
             try (Engine engine = loaded.newEngine(sampler, engineOptions)) {
                 watchdog(engine, a.number("watchdog-timeout", 300));
@@ -217,17 +222,47 @@ final class ServeCommand {
         }
     }
 
-    /** The named template, or the family's default (logged as SGLang does when it infers one). */
-    private static ChatTemplate chatTemplate(String name, PluginRegistry plugins, LoadedModel loaded) throws IOException {
+    /**
+     * {@code --chat-template}: a plugin's template by name, else a template file a template source
+     * reads. Without it: the checkpoint's own Jinja template, else the family's default (logged as
+     * SGLang does when it infers one).
+     */
+    private static ChatTemplate chatTemplate(String name, PluginRegistry plugins, LoadedModel loaded, Path tokenizerDir)
+            throws IOException {
+        ConfigView tokenizerConfig = JsonConfigView.read(tokenizerDir.resolve("tokenizer_config.json"), true);
+        List<ChatTemplateSource> sources = plugins.ofKind(PluginKind.TEMPLATE_SOURCE).stream()
+                .map(p -> (ChatTemplateSource) p.provider()).toList();
         if (name == null) {
+            ConfigView own = JsonConfigView.read(loaded.directory().resolve("chat_template.json"), true);
+            for (ChatTemplateSource source : sources) {
+                Optional<ChatTemplate> t = source.fromModel(loaded.directory().getFileName().toString(), tokenizerConfig, own);
+                if (t.isPresent()) {
+                    LOG.log(System.Logger.Level.INFO, "Using the model's own chat template: " + t.get().name() + ".");
+                    return t.get();
+                }
+            }
             String inferred = loaded.architecture().defaultChatTemplate();
             LOG.log(System.Logger.Level.INFO, "Infer the chat template name from the model path and obtain the result: "
                     + inferred + ".");
             return plugins.find(ChatTemplate.class, inferred)
                     .orElseThrow(() -> new IOException("the inferred chat template " + inferred + " is not installed"));
         }
-        return plugins.find(ChatTemplate.class, name).orElseThrow(() -> new IOException("Chat template " + name
-                + " is not a built-in template name or a valid chat template file path."));
+        Optional<ChatTemplate> named = plugins.find(ChatTemplate.class, name);
+        if (named.isPresent()) {
+            return named.get();
+        }
+        Path file = Path.of(name);
+        if (Files.isRegularFile(file)) {
+            ConfigView json = name.endsWith(".json") ? JsonConfigView.read(file, false) : null;
+            for (ChatTemplateSource source : sources) {
+                Optional<ChatTemplate> t = source.fromFile(file, json, tokenizerConfig);
+                if (t.isPresent()) {
+                    LOG.log(System.Logger.Level.INFO, "Using the chat template file " + file + ".");
+                    return t.get();
+                }
+            }
+        }
+        throw new IOException("Chat template " + name + " is not a built-in template name or a valid chat template file path.");
     }
 
     /** The demo model's K/V pool when none is named: sizing it from memory would take gigabytes it never uses. */

@@ -27,6 +27,7 @@ class LauncherIT {
     private static final Map<String, String> KIND_LABELS = Map.of(
             "dev.iris.api.model.ModelArchitecture", "model",
             "dev.iris.api.chat.ChatTemplate", "chat-template",
+            "dev.iris.api.chat.ChatTemplateSource", "template-source",
             "dev.iris.api.compute.ComputeBackend", "compute-backend",
             "dev.iris.api.attention.AttentionBackend", "attention-backend",
             "dev.iris.api.sampling.Sampler", "sampler");

@@ -2,6 +2,8 @@ package dev.iris.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.iris.api.chat.ChatTemplate;
+import dev.iris.api.chat.ChatTemplateSource;
+import dev.iris.runtime.config.JsonConfigView;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.model.LoadedModel;
@@ -97,6 +99,41 @@ class MllamaServerTest {
         int[] ids = model.encode(model.chatTemplate().render(ChatMessages.parse(TestServer.JSON.readTree(chat)), true).text());
         assertEquals(1, java.util.Arrays.stream(ids).filter(id -> id == bos).count());
         assertEquals(ids.length, TestServer.json(r).get("usage").get("prompt_tokens").asInt());
+    }
+
+    /**
+     * Without {@code --chat-template} the server renders with the checkpoint's own Jinja template:
+     * the golden messages (image as a data URL) give transformers' tokens.
+     */
+    @Test
+    void theGoldenMessagesThroughTheModelsOwnTemplateGiveTransformersTokens() throws Exception {
+        JsonNode golden = TestServer.JSON.readTree(Path.of("../testdata/golden/tiny-mllama/one_image.json").toFile());
+        ChatTemplate own;
+        try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(Path.of("target/no-plugins"),
+                PluginHostType.JPMS))) {
+            own = plugins.require(ChatTemplateSource.class, "files").fromModel("tiny-mllama",
+                    JsonConfigView.read(MODEL.resolve("tokenizer_config.json"), true),
+                    JsonConfigView.read(MODEL.resolve("chat_template.json"), true)).orElseThrow();
+        }
+        ServedModel withOwn = new ServedModel("tiny-mllama", MODEL.toString(), MODEL.toString(), engine,
+                loaded.tokenizer(), own, loaded.model().imageProcessor(), loaded.eosTokenIds(),
+                loaded.model().spec().contextLength());
+        try (IrisServer jinja = IrisServer.start(withOwn, ServerOptions.DEFAULTS.withPort(0))) {
+            String messages = golden.get("messages_openai").toString()
+                    .replace("images/gradient_640x480.png", dataUrl("gradient_640x480.png"));
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + jinja.port() + "/v1/chat/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"temperature\":0,\"max_tokens\":8,"
+                            + "\"ignore_eos\":true,\"messages\":" + messages + "}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode body = TestServer.json(r);
+            int[] tokens = new int[8];
+            java.util.Arrays.setAll(tokens, i -> golden.get("greedy").get("new_tokens_ignore_eos").get(i).asInt());
+            assertEquals(loaded.tokenizer().decode(tokens, true),
+                    body.get("choices").get(0).get("message").get("content").asText());
+            assertEquals(golden.get("seq_len").asInt(), body.get("usage").get("prompt_tokens").asInt());
+        }
     }
 
     @Test

@@ -12,9 +12,14 @@ import com.openai.models.chat.completions.ChatCompletionContentPartImage;
 import com.openai.models.chat.completions.ChatCompletionContentPartText;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.sun.net.httpserver.HttpServer;
+import dev.iris.api.chat.ChatTemplate;
+import dev.iris.api.chat.ChatTemplateSource;
 import dev.iris.runtime.config.JsonConfigView;
 import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.media.MediaOptions;
+import dev.iris.runtime.plugin.PluginHostType;
+import dev.iris.runtime.plugin.PluginRegistry;
+import dev.iris.runtime.plugin.PluginSettings;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -211,6 +216,37 @@ class VisionChatTest {
         assertEquals(400, tiny.statusCode());
         assertTrue(tiny.body().contains("Failed to load image 0: height:23 or width:37 must be larger than factor:28"),
                 tiny.body());
+    }
+
+    /**
+     * Without {@code --chat-template} the server renders with the checkpoint's own Jinja template:
+     * the golden two-image messages give transformers' tokens.
+     */
+    @Test
+    void theGoldenMessagesThroughTheModelsOwnTemplateGiveTransformersTokens() throws Exception {
+        JsonNode golden = golden("two_images");
+        Path model = Path.of("../testdata/models/tiny-qwen2-vl");
+        ChatTemplate own;
+        try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(Path.of("target/no-plugins"),
+                PluginHostType.JPMS))) {
+            own = plugins.require(ChatTemplateSource.class, "files").fromModel("tiny-qwen2-vl",
+                    JsonConfigView.read(model.resolve("tokenizer_config.json"), true),
+                    JsonConfigView.read(model.resolve("chat_template.json"), true)).orElseThrow();
+        }
+        ServedModel withOwn = new ServedModel("tiny-qwen2-vl", model.toString(), model.toString(), s.engine,
+                s.loaded.tokenizer(), own, s.loaded.model().imageProcessor(), s.loaded.eosTokenIds(), 32768);
+        try (IrisServer jinja = IrisServer.start(withOwn, ServerOptions.DEFAULTS.withPort(0)
+                .withMedia(MediaOptions.defaults().withAllowPrivateUrls(true)))) {
+            OpenAIClient jinjaClient = OpenAIOkHttpClient.builder()
+                    .baseUrl("http://127.0.0.1:" + jinja.port() + "/v1").apiKey("none").maxRetries(0).build();
+            try {
+                ChatCompletion c = jinjaClient.chat().completions().create(request(golden, VisionChatTest::httpUrl).build());
+                assertEquals(goldenText(golden), c.choices().getFirst().message().content().orElseThrow());
+                assertEquals(golden.get("seq_len").asLong(), c.usage().orElseThrow().promptTokens());
+            } finally {
+                jinjaClient.close();
+            }
+        }
     }
 
     private static double metric(String name) throws Exception {
