@@ -17,8 +17,10 @@ import java.util.Optional;
 /**
  * Chat templates from files: a checkpoint's own Jinja template ({@code chat_template.json}, else
  * {@code chat_template} in {@code tokenizer_config.json}, the {@code default} one when it is a
- * list of named templates), and a {@code .jinja} file given to {@code --chat-template} (literal
- * {@code \n} sequences in it become newlines, as SGLang reads them).
+ * list of named templates); for {@code --chat-template}, a {@code .jinja} file (literal
+ * {@code \n} sequences in it become newlines, as SGLang reads them) or SGLang's JSON conversation
+ * definition ({@code name}, {@code system}, {@code system_message}, {@code user},
+ * {@code assistant}, {@code sep_style}, {@code sep}, {@code stop_str}; contract §7.7).
  */
 public final class TemplateFiles implements ChatTemplateSource {
 
@@ -46,11 +48,40 @@ public final class TemplateFiles implements ChatTemplateSource {
 
     @Override
     public Optional<ChatTemplate> fromFile(Path file, ConfigView json, ConfigView tokenizerConfig) throws IOException {
+        if (json != null) {
+            return Optional.of(conversation(file, json));
+        }
         if (!file.getFileName().toString().endsWith(".jinja")) {
             return Optional.empty();
         }
         String source = Files.readString(file).replace("\\n", "\n");
         return Optional.of(compile(file.getFileName().toString(), source, specialTokens(tokenizerConfig)));
+    }
+
+    /**
+     * SGLang's {@code register_conv_template_from_json}: the system part is {@code system + "\n" +}
+     * the system message, images are {@code <image>} (with a newline when alone), separators by style.
+     */
+    private static ChatTemplate conversation(Path file, ConfigView json) throws IOException {
+        try {
+            String style = json.requireString("sep_style");
+            SeparatorStyle separators;
+            try {
+                separators = SeparatorStyle.valueOf(style);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + ": sep_style " + style + " is not one Iris renders (" + java.util.Arrays
+                        .toString(SeparatorStyle.values()) + ")");
+            }
+            List<String> stops = stringOrEmpty(json, "stop_str").map(List::of)
+                    .orElseGet(() -> json.strings("stop_str").orElse(List.of()));
+            return new ConversationTemplate(new ConversationTemplate.Params(json.requireString("name"), separators,
+                    json.requireString("user"), json.requireString("assistant"), json.string("system_message").orElse(""),
+                    json.requireString("system") + "\n{system}", "<image>", true, stops, json.string("sep").orElse("\n"),
+                    "")) {
+            };
+        } catch (ConfigException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
     }
 
     private static ChatTemplate compile(String name, String source, Map<String, Object> variables) throws IOException {

@@ -40,7 +40,7 @@ class TemplateRenderingsTest {
     }
 
     /** OpenAI messages as the HTTP layer hands them over: a string content is one text part. */
-    private static List<ChatMessage> messages(JsonNode json) {
+    static List<ChatMessage> messages(JsonNode json) {
         List<ChatMessage> out = new ArrayList<>();
         for (JsonNode m : json) {
             JsonNode content = m.get("content");
