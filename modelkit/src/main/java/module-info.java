@@ -9,4 +9,5 @@ module dev.iris.modelkit {
     exports dev.iris.modelkit.image;
     exports dev.iris.modelkit.lm;
     exports dev.iris.modelkit.rope;
+    exports dev.iris.modelkit.vision;
 }

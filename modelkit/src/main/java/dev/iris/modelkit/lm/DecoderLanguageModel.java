@@ -5,7 +5,9 @@ import dev.iris.api.attention.AttentionBatch;
 import dev.iris.api.attention.KvCache;
 import dev.iris.api.attention.KvCacheSpec;
 import dev.iris.api.compute.ComputeBackend;
+import dev.iris.api.model.ForwardBatch;
 import dev.iris.api.model.Positions;
+import dev.iris.api.model.SequenceInput;
 import dev.iris.api.tensor.Tensor;
 import dev.iris.modelkit.rope.RotaryEmbedding;
 
@@ -56,6 +58,21 @@ public final class DecoderLanguageModel {
     /** Token embeddings {@code [ids.length, hidden]}. */
     public Tensor embed(int[] ids) {
         return compute.embedding(weights.embed(), ids);
+    }
+
+    /**
+     * The batch's token embeddings with each sequence's image features spliced over its image
+     * positions ({@link SequenceInput#splices()}): the input of families whose images are tokens.
+     */
+    public Tensor embed(ForwardBatch batch, BatchRows rows) {
+        Tensor hidden = embed(rows.ids());
+        for (int i = 0; i < batch.sequences().size(); i++) {
+            for (SequenceInput.EmbeddingSplice s : batch.sequences().get(i).splices()) {
+                compute.copyRowsInPlace(s.image().features(), s.imageRow(), hidden, rows.firstRow()[i] + s.tokenRow(),
+                        s.rows());
+            }
+        }
+        return hidden;
     }
 
     /**

@@ -49,7 +49,6 @@ public final class Qwen2VlArchitecture implements ModelArchitecture {
         ModelSpec spec = new ModelSpec(text.vocab(), config.requireInt("max_position_embeddings"), text.layers(),
                 text.kvHeads(), text.headDim(), 0, config.requireInt("image_token_id"),
                 config.integerOrIntegers("eos_token_id").orElse(List.of()).stream().map(Long::intValue).toList());
-        return new Qwen2VlModel(lm, tower, new Qwen2VlImageProcessor(ctx.preprocessor()), ctx.compute(), spec,
-                visual.merge());
+        return new Qwen2VlModel(lm, tower, new Qwen2VlImageProcessor(ctx.preprocessor()), spec, visual.merge());
     }
 }

@@ -1,13 +1,11 @@
 package dev.iris.model.qwen2vl;
 
-import dev.iris.api.compute.ComputeBackend;
 import dev.iris.api.model.EncodedImage;
 import dev.iris.api.model.ForwardBatch;
 import dev.iris.api.model.ImageProcessor;
 import dev.iris.api.model.ModelSpec;
 import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.model.ProcessedImage;
-import dev.iris.api.model.SequenceInput;
 import dev.iris.api.model.VisionLanguageModel;
 import dev.iris.api.tensor.Tensor;
 import dev.iris.modelkit.lm.BatchRows;
@@ -26,17 +24,15 @@ final class Qwen2VlModel implements VisionLanguageModel {
     private final DecoderLanguageModel lm;
     private final Qwen2VisionTower vision;
     private final Qwen2VlImageProcessor processor;
-    private final ComputeBackend compute;
     private final ModelSpec spec;
     private final int imageTokenId;
     private final int merge;
 
     Qwen2VlModel(DecoderLanguageModel lm, Qwen2VisionTower vision, Qwen2VlImageProcessor processor,
-                 ComputeBackend compute, ModelSpec spec, int merge) {
+                 ModelSpec spec, int merge) {
         this.lm = lm;
         this.vision = vision;
         this.processor = processor;
-        this.compute = compute;
         this.spec = spec;
         this.imageTokenId = spec.imageTokenId();
         this.merge = merge;
@@ -109,14 +105,7 @@ final class Qwen2VlModel implements VisionLanguageModel {
     @Override
     public Tensor forward(ForwardBatch batch) {
         BatchRows rows = BatchRows.of(batch, lm.positionAxes());
-        Tensor hidden = lm.embed(rows.ids());
-        for (int i = 0; i < batch.sequences().size(); i++) {
-            for (SequenceInput.EmbeddingSplice s : batch.sequences().get(i).splices()) {
-                compute.copyRowsInPlace(s.image().features(), s.imageRow(), hidden, rows.firstRow()[i] + s.tokenRow(),
-                        s.rows());
-            }
-        }
-        return lm.forward(hidden, rows.positions(), batch.attention(), batch.cache(), rows.logitRows());
+        return lm.forward(lm.embed(batch, rows), rows.positions(), batch.attention(), batch.cache(), rows.logitRows());
     }
 
     @Override

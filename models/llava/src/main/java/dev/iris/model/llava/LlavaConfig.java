@@ -1,0 +1,36 @@
+package dev.iris.model.llava;
+
+import dev.iris.api.config.ConfigView;
+import dev.iris.modelkit.lm.DecoderConfig;
+import dev.iris.modelkit.vision.ClipVisionConfig;
+
+/**
+ * A llava-hf checkpoint's config (spec llava.md §2): the text model, the vision tower, and how the
+ * tower's states are taken.
+ *
+ * @param text          the language model ({@code text_config})
+ * @param vision        the vision tower ({@code vision_config})
+ * @param imageTokenId  {@code image_token_index}
+ * @param featureLayer  the {@code hidden_states} entry used ({@code vision_feature_layer}, negative from the end)
+ * @param dropClass     {@code vision_feature_select_strategy} {@code default}: the class token is dropped
+ */
+record LlavaConfig(DecoderConfig text, ClipVisionConfig vision, int imageTokenId, int featureLayer, boolean dropClass) {
+
+    static LlavaConfig from(ConfigView config) {
+        DecoderConfig text = DecoderConfig.from(config.requireObject("text_config"), config.boolOr("tie_word_embeddings", false));
+        ClipVisionConfig vision = ClipVisionConfig.from(config.requireObject("vision_config"));
+        String strategy = config.string("vision_feature_select_strategy").orElse("default");
+        return new LlavaConfig(text, vision, config.requireInt("image_token_index"), config.intOr("vision_feature_layer", -2),
+                strategy.equals("default") && vision.classToken());
+    }
+
+    /** Encoder layers to run: {@code hidden_states[k]} is the stream after k layers (entry 0: the embeddings). */
+    int layersUsed() {
+        return featureLayer < 0 ? vision.layers() + 1 + featureLayer : featureLayer;
+    }
+
+    /** Feature rows per crop. */
+    int tokensPerCrop() {
+        return vision.tokens() - (dropClass ? 1 : 0);
+    }
+}

@@ -1,0 +1,135 @@
+package dev.iris.model.llava;
+
+import dev.iris.api.compute.ComputeBackend;
+import dev.iris.api.model.EncodedImage;
+import dev.iris.api.model.ForwardBatch;
+import dev.iris.api.model.ImageProcessor;
+import dev.iris.api.model.ModelSpec;
+import dev.iris.api.model.Positions;
+import dev.iris.api.model.PreparedPrompt;
+import dev.iris.api.model.ProcessedImage;
+import dev.iris.api.model.VisionLanguageModel;
+import dev.iris.api.tensor.Tensor;
+import dev.iris.modelkit.lm.BatchRows;
+import dev.iris.modelkit.lm.DecoderLanguageModel;
+import dev.iris.modelkit.vision.ClipVisionEncoder;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * LlavaForConditionalGeneration: each {@code <image>} becomes as many positions as the image has
+ * feature rows; the CLIP tower's selected layer (class token dropped) goes through the two-layer
+ * projector and replaces those positions' embeddings; the decoder is modelkit's.
+ */
+final class LlavaModel implements VisionLanguageModel {
+
+    private final DecoderLanguageModel lm;
+    private final ClipVisionEncoder vision;
+    private final LlavaProjector projector;
+    private final LlavaImageProcessor processor;
+    private final ComputeBackend compute;
+    private final LlavaConfig config;
+    private final ModelSpec spec;
+
+    LlavaModel(DecoderLanguageModel lm, ClipVisionEncoder vision, LlavaProjector projector, LlavaImageProcessor processor,
+               ComputeBackend compute, LlavaConfig config, ModelSpec spec) {
+        this.lm = lm;
+        this.vision = vision;
+        this.projector = projector;
+        this.processor = processor;
+        this.compute = compute;
+        this.config = config;
+        this.spec = spec;
+    }
+
+    @Override
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public ImageProcessor imageProcessor() {
+        return processor;
+    }
+
+    /** Each {@code <image>} repeated for its image's feature rows; positions 0, 1, 2, … */
+    @Override
+    public PreparedPrompt preparePrompt(int[] tokenIds, List<ProcessedImage> images) {
+        int placeholders = 0;
+        int length = 0;
+        for (int id : tokenIds) {
+            if (id == spec.imageTokenId()) {
+                length += placeholders < images.size() ? images.get(placeholders).promptTokens() : 1;
+                placeholders++;
+            } else {
+                length++;
+            }
+        }
+        if (placeholders != images.size()) {
+            throw new IllegalArgumentException("The prompt has " + placeholders + " image placeholder(s) for "
+                    + images.size() + " image(s).");
+        }
+        int[] expanded = new int[length];
+        int[] positions = new int[length];
+        List<PreparedPrompt.ImageSpan> spans = new ArrayList<>();
+        int at = 0;
+        for (int id : tokenIds) {
+            int count = id == spec.imageTokenId() ? images.get(spans.size()).promptTokens() : 1;
+            if (id == spec.imageTokenId()) {
+                spans.add(new PreparedPrompt.ImageSpan(spans.size(), at, count));
+            }
+            for (int k = 0; k < count; k++, at++) {
+                expanded[at] = id;
+                positions[at] = at;
+            }
+        }
+        return new PreparedPrompt(expanded, new Positions(1, positions), 0, spans);
+    }
+
+    /** Every crop of every image through the tower in one pass, then the projector: one tensor per image. */
+    @Override
+    public List<EncodedImage> encodeImages(List<ProcessedImage> images) {
+        List<float[]> crops = new ArrayList<>();
+        for (ProcessedImage image : images) {
+            if (!(image instanceof LlavaImage own)) {
+                throw new IllegalArgumentException("not an image from the LLaVA processor: " + image.getClass().getName());
+            }
+            for (int i = 0; i < own.crops(); i++) {
+                crops.add(own.crop(i));
+            }
+        }
+        Tensor states = vision.encode(crops); // [crops · tokens, visionHidden]
+        int tokens = vision.config().tokens();
+        int kept = config.tokensPerCrop();
+        int[] rows = new int[crops.size() * kept];
+        for (int c = 0; c < crops.size(); c++) {
+            for (int t = 0; t < kept; t++) {
+                rows[c * kept + t] = c * tokens + t + (config.dropClass() ? 1 : 0);
+            }
+        }
+        Tensor features = projector.apply(compute.gatherRows(states, rows));
+        List<EncodedImage> out = new ArrayList<>();
+        int row = 0;
+        for (ProcessedImage image : images) {
+            int n = image.promptTokens();
+            int[] own = new int[n];
+            for (int i = 0; i < n; i++) {
+                own[i] = row + i;
+            }
+            out.add(new EncodedImage(images.size() == 1 ? features : compute.gatherRows(features, own)));
+            row += n;
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor forward(ForwardBatch batch) {
+        BatchRows rows = BatchRows.of(batch, lm.positionAxes());
+        return lm.forward(lm.embed(batch, rows), rows.positions(), batch.attention(), batch.cache(), rows.logitRows());
+    }
+
+    @Override
+    public void close() {
+    }
+}
