@@ -20,8 +20,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * LLaVA-1.5 as llava-hf publishes it: {@code LlavaForConditionalGeneration} (CLIP ViT-L/14-336,
- * Llama/Vicuna), with the names transformers up to 4.51 writes.
+ * LLaVA-1.5 and LLaVA-NeXT as llava-hf publishes them: {@code LlavaForConditionalGeneration} and
+ * {@code LlavaNextForConditionalGeneration} (CLIP ViT-L/14-336; Llama, Vicuna or Mistral), with the
+ * names transformers up to 4.51 writes.
  */
 public final class LlavaArchitecture implements ModelArchitecture {
 
@@ -32,7 +33,7 @@ public final class LlavaArchitecture implements ModelArchitecture {
 
     @Override
     public Set<String> architectures() {
-        return Set.of("LlavaForConditionalGeneration");
+        return Set.of("LlavaForConditionalGeneration", "LlavaNextForConditionalGeneration");
     }
 
     @Override
@@ -60,10 +61,12 @@ public final class LlavaArchitecture implements ModelArchitecture {
         int h = text.hidden();
         LlavaProjector projector = new LlavaProjector(ctx.compute(), get(w, ctx, p + "linear_1.weight", h, vh),
                 get(w, ctx, p + "linear_1.bias", h), get(w, ctx, p + "linear_2.weight", h, h), get(w, ctx, p + "linear_2.bias", h));
+        Tensor newline = c.pinpoints().isEmpty() ? null : ctx.compute().fromFloats(
+                ctx.compute().toFloats(get(w, ctx, "image_newline", h)), Shape.of(1, h));
         ModelSpec spec = new ModelSpec(text.vocab(), ctx.config().requireObject("text_config").intOr("max_position_embeddings",
                 4096), text.layers(), text.kvHeads(), text.headDim(), 0, c.imageTokenId(), List.of());
-        return new LlavaModel(lm, vision, projector, new LlavaImageProcessor(ctx.preprocessor(), c.tokensPerCrop()),
-                ctx.compute(), c, spec);
+        return new LlavaModel(lm, vision, projector, newline,
+                new LlavaImageProcessor(ctx.preprocessor(), c.side(), c.pinpoints()), ctx.compute(), c, spec);
     }
 
     private static Tensor get(WeightSource w, ModelContext ctx, String name, int... dims) throws IOException {

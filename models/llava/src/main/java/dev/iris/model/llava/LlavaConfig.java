@@ -4,6 +4,8 @@ import dev.iris.api.config.ConfigView;
 import dev.iris.modelkit.lm.DecoderConfig;
 import dev.iris.modelkit.vision.ClipVisionConfig;
 
+import java.util.List;
+
 /**
  * A llava-hf checkpoint's config (spec llava.md §2): the text model, the vision tower, and how the
  * tower's states are taken.
@@ -13,15 +15,19 @@ import dev.iris.modelkit.vision.ClipVisionConfig;
  * @param imageTokenId  {@code image_token_index}
  * @param featureLayer  the {@code hidden_states} entry used ({@code vision_feature_layer}, negative from the end)
  * @param dropClass     {@code vision_feature_select_strategy} {@code default}: the class token is dropped
+ * @param pinpoints     LLaVA-NeXT's {@code image_grid_pinpoints} as (height, width); empty for LLaVA-1.5
  */
-record LlavaConfig(DecoderConfig text, ClipVisionConfig vision, int imageTokenId, int featureLayer, boolean dropClass) {
+record LlavaConfig(DecoderConfig text, ClipVisionConfig vision, int imageTokenId, int featureLayer, boolean dropClass,
+                   List<int[]> pinpoints) {
 
     static LlavaConfig from(ConfigView config) {
         DecoderConfig text = DecoderConfig.from(config.requireObject("text_config"), config.boolOr("tie_word_embeddings", false));
         ClipVisionConfig vision = ClipVisionConfig.from(config.requireObject("vision_config"));
         String strategy = config.string("vision_feature_select_strategy").orElse("default");
+        List<int[]> pinpoints = config.integerMatrix("image_grid_pinpoints").orElse(List.of()).stream()
+                .map(p -> new int[]{p.get(0).intValue(), p.get(1).intValue()}).toList();
         return new LlavaConfig(text, vision, config.requireInt("image_token_index"), config.intOr("vision_feature_layer", -2),
-                strategy.equals("default") && vision.classToken());
+                strategy.equals("default") && vision.classToken(), pinpoints);
     }
 
     /** Encoder layers to run: {@code hidden_states[k]} is the stream after k layers (entry 0: the embeddings). */
@@ -32,5 +38,10 @@ record LlavaConfig(DecoderConfig text, ClipVisionConfig vision, int imageTokenId
     /** Feature rows per crop. */
     int tokensPerCrop() {
         return vision.tokens() - (dropClass ? 1 : 0);
+    }
+
+    /** Feature rows per crop side (the patch grid's side). */
+    int side() {
+        return vision.imageSize() / vision.patch();
     }
 }

@@ -11,8 +11,10 @@ import dev.iris.api.tensor.Shape;
  * @param crops        crops of the image
  * @param size         crop side in pixels
  * @param promptTokens feature rows, one per {@code <image>} position after expansion
+ * @param layout       the anyres canvas of a multi-crop image (base crop first, then its tiles), or null
  */
-public record LlavaImage(float[] pixelValues, int crops, int size, int promptTokens) implements ProcessedImage {
+public record LlavaImage(float[] pixelValues, int crops, int size, int promptTokens, AnyresLayout layout)
+        implements ProcessedImage {
 
     @Override
     public Shape pixelShape() {

@@ -27,16 +27,19 @@ final class LlavaModel implements VisionLanguageModel {
     private final DecoderLanguageModel lm;
     private final ClipVisionEncoder vision;
     private final LlavaProjector projector;
+    /** NeXT's learned vector after each row of an image's feature map ({@code [1, hidden]}); null for 1.5. */
+    private final Tensor newline;
     private final LlavaImageProcessor processor;
     private final ComputeBackend compute;
     private final LlavaConfig config;
     private final ModelSpec spec;
 
-    LlavaModel(DecoderLanguageModel lm, ClipVisionEncoder vision, LlavaProjector projector, LlavaImageProcessor processor,
-               ComputeBackend compute, LlavaConfig config, ModelSpec spec) {
+    LlavaModel(DecoderLanguageModel lm, ClipVisionEncoder vision, LlavaProjector projector, Tensor newline,
+               LlavaImageProcessor processor, ComputeBackend compute, LlavaConfig config, ModelSpec spec) {
         this.lm = lm;
         this.vision = vision;
         this.projector = projector;
+        this.newline = newline;
         this.processor = processor;
         this.compute = compute;
         this.config = config;
@@ -108,19 +111,51 @@ final class LlavaModel implements VisionLanguageModel {
                 rows[c * kept + t] = c * tokens + t + (config.dropClass() ? 1 : 0);
             }
         }
-        Tensor features = projector.apply(compute.gatherRows(states, rows));
+        Tensor features = projector.apply(compute.gatherRows(states, rows)); // [crops · kept, hidden]
+        if (newline != null) {
+            features = compute.concat(0, List.of(features, newline)); // the newline is the last row
+        }
         List<EncodedImage> out = new ArrayList<>();
-        int row = 0;
+        int first = 0;
         for (ProcessedImage image : images) {
-            int n = image.promptTokens();
-            int[] own = new int[n];
-            for (int i = 0; i < n; i++) {
-                own[i] = row + i;
-            }
-            out.add(new EncodedImage(images.size() == 1 ? features : compute.gatherRows(features, own)));
-            row += n;
+            LlavaImage own = (LlavaImage) image;
+            int[] order = own.layout() == null ? range(first, kept) : packed(own.layout(), first, kept,
+                    features.shape().dim(0) - 1);
+            out.add(new EncodedImage(images.size() == 1 && newline == null ? features : compute.gatherRows(features, order)));
+            first += own.crops() * kept;
         }
         return out;
+    }
+
+    private static int[] range(int from, int n) {
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = from + i;
+        }
+        return out;
+    }
+
+    /**
+     * NeXT's feature order (spec llava.md §6.2): the base crop's rows, then the tiles' rows as one
+     * map (tile-major grid, row-major inside each tile) with the padding's rows or columns cut, a
+     * newline after each map row.
+     */
+    private int[] packed(AnyresLayout layout, int first, int perCrop, int newlineRow) {
+        int side = config.side();
+        int[] kept = layout.unpadded(side);
+        int[] order = new int[layout.promptTokens(side)];
+        int at = 0;
+        for (int i = 0; i < perCrop; i++) {
+            order[at++] = first + i;
+        }
+        for (int y = kept[0]; y < kept[0] + kept[1]; y++) {
+            for (int x = kept[2]; x < kept[2] + kept[3]; x++) {
+                int tile = (y / side) * layout.cols() + x / side;
+                order[at++] = first + (1 + tile) * perCrop + (y % side) * side + x % side;
+            }
+            order[at++] = newlineRow;
+        }
+        return order;
     }
 
     @Override

@@ -11,6 +11,7 @@ import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.model.RgbaImage;
 import dev.iris.api.model.SequenceInput;
 import dev.iris.api.sampling.SamplingParams;
+import dev.iris.api.tensor.DType;
 import dev.iris.api.tensor.Tensor;
 import dev.iris.api.tensor.WeightTensor;
 import dev.iris.backend.cpu.CpuAttentionBackend;
@@ -28,10 +29,9 @@ import dev.iris.runtime.stop.StopConditions;
 import dev.iris.runtime.weights.LoadProgress;
 import dev.iris.runtime.weights.SafetensorsFile;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
@@ -44,7 +44,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
 
@@ -53,32 +55,36 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * LLaVA-1.5 (llava-hf layout) against transformers 4.46.3 in float32: the CLIP image processor at
- * llava-1.5-7b's settings on every fixture image (testdata/preprocess/clip_llava15, goldens gzipped
- * unchanged), and tiny-llava-1.5 on every golden case (testdata/golden/tiny-llava-1.5): pixel
- * values, the selected vision layer, the projected features, every position's logits, and greedy
- * generation through the engine.
+ * LLaVA-1.5 and LLaVA-NeXT (llava-hf layouts) against transformers 4.46.3: the image processors at
+ * the 7B checkpoints' settings on every fixture image (testdata/preprocess/{clip_llava15,
+ * llava_next}, goldens gzipped unchanged), and tiny-llava-1.5 / tiny-llava-next on every golden case
+ * (testdata/golden): pixel values, the image features as they enter the language model, every
+ * position's logits, and greedy generation through the engine.
  */
 class LlavaTest {
 
-    private static final Path MODEL = Path.of("../../testdata/models/tiny-llava-1.5");
-    private static final Path GOLDENS = Path.of("../../testdata/golden/tiny-llava-1.5");
-    private static final Path PREPROCESS = Path.of("../../testdata/preprocess/clip_llava15");
-
-    private static LoadedModel loaded;
+    private static final Path TESTDATA = Path.of("../../testdata");
+    private static final Map<String, LoadedModel> MODELS = new HashMap<>();
 
     @TempDir
     static Path unpacked;
 
-    @BeforeAll
-    static void load() throws IOException {
-        loaded = LoadedModel.load(MODEL, List.of(new LlavaArchitecture()), new CpuComputeBackend(),
-                new CpuAttentionBackend(), LoadProgress.NONE);
+    /** tiny-llava-1.5 or tiny-llava-next, loaded once. */
+    private static LoadedModel model(String name) throws IOException {
+        LoadedModel m = MODELS.get(name);
+        if (m == null) {
+            m = LoadedModel.load(TESTDATA.resolve("models").resolve(name), List.of(new LlavaArchitecture()),
+                    new CpuComputeBackend(), new CpuAttentionBackend(), LoadProgress.NONE);
+            MODELS.put(name, m);
+        }
+        return m;
     }
 
     @AfterAll
     static void close() throws IOException {
-        loaded.close();
+        for (LoadedModel m : MODELS.values()) {
+            m.close();
+        }
     }
 
     private static RgbaImage decode(String testdataImage) throws IOException {
@@ -100,27 +106,59 @@ class LlavaTest {
         assertTrue(worst <= tolerance, "largest difference " + worst + " (tolerance " + tolerance + ")");
     }
 
+    /**
+     * LLaVA-1.5's CLIP processor (testdata/preprocess/clip_llava15) and LLaVA-NeXT's anyres one
+     * (testdata/preprocess/llava_next, base crop then tiles; HF pads the crop list with zeros,
+     * those are left out) at the 7B checkpoints' settings, every fixture image.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"gradient_640x480", "tall_300x1000", "wide_1024x256", "tiny_rgba_37x23"})
-    void theClipProcessorGivesTransformersPixelValues(String name) throws IOException {
-        JsonNode meta = new ObjectMapper().readTree(PREPROCESS.resolve(name + ".json").toFile());
-        LlavaImageProcessor processor = new LlavaImageProcessor(
-                JsonConfigView.read(PREPROCESS.resolve("preprocessor_config.json"), false), 576);
-        LlavaImage got = processor.process(decode(meta.get("image").asText()), JsonConfigView.parse("none", "{}"));
-        Path file = unpacked.resolve(name + ".safetensors");
-        try (InputStream in = new GZIPInputStream(Files.newInputStream(PREPROCESS.resolve(name + ".safetensors.gz")))) {
+    @CsvSource({"clip_llava15, gradient_640x480", "clip_llava15, tall_300x1000", "clip_llava15, wide_1024x256",
+            "clip_llava15, tiny_rgba_37x23", "llava_next, gradient_640x480", "llava_next, tall_300x1000",
+            "llava_next, wide_1024x256", "llava_next, tiny_rgba_37x23"})
+    void theProcessorGivesTransformersPixelValues(String processor, String name) throws IOException {
+        Path dir = TESTDATA.resolve("preprocess").resolve(processor);
+        JsonNode meta = new ObjectMapper().readTree(dir.resolve(name + ".json").toFile());
+        JsonConfigView config = JsonConfigView.read(dir.resolve("preprocessor_config.json"), false);
+        List<int[]> pinpoints = config.integerMatrix("image_grid_pinpoints").orElse(List.of()).stream()
+                .map(p -> new int[]{p.get(0).intValue(), p.get(1).intValue()}).toList();
+        LlavaImage got = new LlavaImageProcessor(config, 24, pinpoints).process(decode(meta.get("image").asText()),
+                JsonConfigView.parse("none", "{}"));
+        Path file = unpacked.resolve(processor + "-" + name + ".safetensors");
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(dir.resolve(name + ".safetensors.gz")))) {
             Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
         }
         try (Arena arena = Arena.ofConfined()) {
-            assertClose(floats(SafetensorsFile.open(file, arena).tensors().get("pixel_values")), got.pixelValues(), 1e-6);
+            WeightTensor values = SafetensorsFile.open(file, arena).tensors().get("pixel_values");
+            float[] expected = values.dtype() == DType.F16 ? halves(values) : floats(values);
+            float[] own = Arrays.copyOf(expected, got.pixelValues().length);
+            for (int i = own.length; i < expected.length; i++) {
+                assertEquals(0f, expected[i], "HF's padding crops are zeros");
+            }
+            assertClose(own, got.pixelValues(), values.dtype() == DType.F16 ? 2e-3 : 1e-6);
+        }
+        if (meta.path("metadata").has("image_sizes")) {
+            assertEquals(meta.get("metadata").get("image_sizes").get(0).get(0).asInt(), got.layout().height());
         }
     }
 
-    private static JsonNode golden(String name) throws IOException {
-        return new ObjectMapper().readTree(GOLDENS.resolve(name + ".json").toFile());
+    private static float[] halves(WeightTensor t) {
+        short[] f16 = t.data().toArray(ValueLayout.JAVA_SHORT);
+        float[] out = new float[f16.length];
+        for (int i = 0; i < f16.length; i++) {
+            out[i] = Float.float16ToFloat(f16[i]);
+        }
+        return out;
     }
 
-    private static List<ProcessedImage> images(JsonNode golden) throws IOException {
+    private static JsonNode golden(String model, String name) throws IOException {
+        return new ObjectMapper().readTree(TESTDATA.resolve("golden").resolve(model).resolve(name + ".json").toFile());
+    }
+
+    private static Path goldenTensors(String model, String name) {
+        return TESTDATA.resolve("golden").resolve(model).resolve(name + ".safetensors");
+    }
+
+    private static List<ProcessedImage> images(LoadedModel loaded, JsonNode golden) throws IOException {
         List<ProcessedImage> out = new ArrayList<>();
         for (JsonNode f : golden.get("image_files")) {
             out.add(loaded.model().imageProcessor().process(decode(f.asText()), JsonConfigView.parse("none", "{}")));
@@ -140,29 +178,48 @@ class LlavaTest {
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    @Test
-    void visionFeaturesAndProjectedFeaturesMatchTransformers() throws IOException {
-        JsonNode golden = golden("one_image");
-        List<ProcessedImage> images = images(golden);
-        LlavaModel model = (LlavaModel) loaded.model();
+    /**
+     * The one-image golden: pixel values, and the projector's output (1.5: the image's features;
+     * NeXT: every crop's, before packing — here the packed features' base rows and the golden
+     * {@code lm_inputs_embeds} at the image positions check the packing).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llava-1.5", "tiny-llava-next"})
+    void pixelValuesAndImageFeaturesMatchTransformers(String modelName) throws IOException {
+        LoadedModel loaded = model(modelName);
+        JsonNode golden = golden(modelName, "one_image");
+        List<ProcessedImage> images = images(loaded, golden);
         try (Arena arena = Arena.ofConfined()) {
-            var g = SafetensorsFile.open(GOLDENS.resolve("one_image.safetensors"), arena).tensors();
+            var g = SafetensorsFile.open(goldenTensors(modelName, "one_image"), arena).tensors();
             assertClose(floats(g.get("pixel_values")), images.getFirst().pixelValues(), 1e-6);
-            float[] projected = floats(g.get("image_features_projected"));
-            float[] got = loaded.compute().toFloats(model.encodeImage(images.getFirst()).features());
+            float[] got = loaded.compute().toFloats(loaded.model().encodeImage(images.getFirst()).features());
+            // The golden's embeddings at the image positions are exactly the packed features.
+            float[] embeds = floats(g.get("lm_inputs_embeds"));
+            int hidden = embeds.length / golden.get("seq_len").asInt();
+            int imageToken = golden.get("image_token_id").asInt();
+            float[] expected = new float[got.length];
+            int row = 0;
+            for (int t = 0; t < golden.get("input_ids").size(); t++) {
+                if (golden.get("input_ids").get(t).asInt() == imageToken) {
+                    System.arraycopy(embeds, t * hidden, expected, row++ * hidden, hidden);
+                }
+            }
+            assertEquals(golden.get("num_image_tokens_in_prompt").asInt(), row);
             double max = 0;
-            for (float v : projected) {
+            for (float v : expected) {
                 max = Math.max(max, Math.abs(v));
             }
-            assertClose(projected, got, 1e-4 * Math.max(1, max));
+            assertClose(expected, got, 1e-4 * Math.max(1, max));
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"text_only", "one_image", "two_images"})
-    void thePromptIsExpandedAndEveryPositionsLogitsMatchTransformers(String name) throws IOException {
-        JsonNode golden = golden(name);
-        List<ProcessedImage> images = images(golden);
+    @CsvSource({"tiny-llava-1.5, text_only", "tiny-llava-1.5, one_image", "tiny-llava-1.5, two_images",
+            "tiny-llava-next, text_only", "tiny-llava-next, one_image", "tiny-llava-next, two_images"})
+    void thePromptIsExpandedAndEveryPositionsLogitsMatchTransformers(String modelName, String name) throws IOException {
+        LoadedModel loaded = model(modelName);
+        JsonNode golden = golden(modelName, name);
+        List<ProcessedImage> images = images(loaded, golden);
         PreparedPrompt p = loaded.model().preparePrompt(collapsed(golden), images);
         int[] ids = new int[golden.get("input_ids").size()];
         Arrays.setAll(ids, i -> golden.get("input_ids").get(i).asInt());
@@ -182,21 +239,22 @@ class LlavaTest {
             SequenceInput in = new SequenceInput(p.tokenIds(), p.positions(), AttentionSequence.selfOnly(0, n, 0, pages),
                     splices, null, n);
             Tensor logits = loaded.model().forward(new ForwardBatch(List.of(in), cache, null));
-            float[] expected = floats(SafetensorsFile.open(GOLDENS.resolve(name + ".safetensors"), arena).tensors()
-                    .get("logits"));
+            float[] expected = floats(SafetensorsFile.open(goldenTensors(modelName, name), arena).tensors().get("logits"));
             assertClose(expected, loaded.compute().toFloats(logits), 1e-4);
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"text_only", "one_image", "two_images"})
-    void greedyGenerationThroughTheEngineGivesTransformersTokens(String name) throws IOException {
-        JsonNode golden = golden(name);
+    @CsvSource({"tiny-llava-1.5, text_only", "tiny-llava-1.5, one_image", "tiny-llava-1.5, two_images",
+            "tiny-llava-next, text_only", "tiny-llava-next, one_image", "tiny-llava-next, two_images"})
+    void greedyGenerationThroughTheEngineGivesTransformersTokens(String modelName, String name) throws IOException {
+        LoadedModel loaded = model(modelName);
+        JsonNode golden = golden(modelName, name);
         JsonNode greedy = golden.get("greedy").get("new_tokens_ignore_eos");
         int[] expected = new int[greedy.size()];
         Arrays.setAll(expected, i -> greedy.get(i).asInt());
         try (Engine engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, true, 4, 32))) {
-            GenerationResult r = engine.generate(new GenerationRequest(collapsed(golden), images(golden),
+            GenerationResult r = engine.generate(new GenerationRequest(collapsed(golden), images(loaded, golden),
                     SamplingParams.GREEDY, new StopConditions(List.of(), Set.of(), Set.of(), true, false, expected.length, 0,
                     Integer.MAX_VALUE)));
             assertArrayEquals(expected, r.outputIds());
