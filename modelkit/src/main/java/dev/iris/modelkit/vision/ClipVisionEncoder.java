@@ -41,9 +41,11 @@ public final class ClipVisionEncoder {
         int d = c.hidden();
         int tokens = c.tokens();
         List<Tensor> embedded = new ArrayList<>();
+        int covered = c.imageSize() / c.patch() * c.patch(); // a stride-p conv ignores the last imageSize % p pixels
         for (float[] crop : crops) {
-            Tensor patches = compute.linear(compute.patchify(compute.fromFloats(crop, Shape.of(3, c.imageSize(),
-                    c.imageSize())), c.patch()), w.patchEmbed(), w.patchBias());
+            float[] input = covered == c.imageSize() ? crop : topLeft(crop, c.imageSize(), covered);
+            Tensor patches = compute.linear(compute.patchify(compute.fromFloats(input, Shape.of(3, covered, covered)),
+                    c.patch()), w.patchEmbed(), w.patchBias());
             Tensor x = c.classToken() ? compute.concat(0, List.of(w.classEmbedding(), patches)) : patches;
             embedded.add(compute.add(x, w.positionEmbedding()));
         }
@@ -70,5 +72,16 @@ public final class ClipVisionEncoder {
             x = compute.add(x, compute.linear(f, l.fc2(), l.fc2Bias()));
         }
         return x;
+    }
+
+    /** The top-left {@code n × n} of each channel of a {@code [3, size, size]} image. */
+    private static float[] topLeft(float[] image, int size, int n) {
+        float[] out = new float[3 * n * n];
+        for (int ch = 0; ch < 3; ch++) {
+            for (int y = 0; y < n; y++) {
+                System.arraycopy(image, (ch * size + y) * size, out, (ch * n + y) * n, n);
+            }
+        }
+        return out;
     }
 }

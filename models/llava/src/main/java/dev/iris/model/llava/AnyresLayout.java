@@ -66,9 +66,27 @@ record AnyresLayout(int rows, int cols, int height, int width) {
         return new int[]{0, hc, pad, wc - 2 * pad};
     }
 
-    /** Feature rows of the image: the base crop's, then each kept map row and its newline. */
-    int promptTokens(int side) {
+    /**
+     * The kept map's size after OneVision's {@code anyres_max_N} shrinking: when it holds more than
+     * 1.1 × √… of N tiles' features it is resampled to {@code ⌊h / r⌋ × ⌊w / r⌋} with
+     * {@code r = √(h·w / (N·side²))}: {height, width}.
+     */
+    int[] packedSize(int side, int maxPatches) {
         int[] kept = unpadded(side);
-        return side * side + kept[1] * (kept[3] + 1);
+        int h = kept[1];
+        int w = kept[3];
+        if (maxPatches > 0) {
+            double ratio = Math.sqrt((double) h * w / (maxPatches * side * side));
+            if (ratio > 1.1) {
+                return new int[]{(int) Math.floor(h / ratio), (int) Math.floor(w / ratio)};
+            }
+        }
+        return new int[]{h, w};
+    }
+
+    /** Feature rows of the image: the base crop's, then each map row (after shrinking) and its newline. */
+    int promptTokens(int side, int maxPatches) {
+        int[] size = packedSize(side, maxPatches);
+        return side * side + size[0] * (size[1] + 1);
     }
 }

@@ -20,9 +20,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * LLaVA-1.5 and LLaVA-NeXT as llava-hf publishes them: {@code LlavaForConditionalGeneration} and
- * {@code LlavaNextForConditionalGeneration} (CLIP ViT-L/14-336; Llama, Vicuna or Mistral), with the
- * names transformers up to 4.51 writes.
+ * LLaVA-1.5, LLaVA-NeXT and LLaVA-OneVision as llava-hf publishes them
+ * ({@code LlavaForConditionalGeneration}, {@code LlavaNextForConditionalGeneration},
+ * {@code LlavaOnevisionForConditionalGeneration}: CLIP ViT-L/14-336 or SigLIP; Llama, Vicuna, Mistral
+ * or Qwen2), with the names transformers up to 4.51 writes.
  */
 public final class LlavaArchitecture implements ModelArchitecture {
 
@@ -33,7 +34,8 @@ public final class LlavaArchitecture implements ModelArchitecture {
 
     @Override
     public Set<String> architectures() {
-        return Set.of("LlavaForConditionalGeneration", "LlavaNextForConditionalGeneration");
+        return Set.of("LlavaForConditionalGeneration", "LlavaNextForConditionalGeneration",
+                "LlavaOnevisionForConditionalGeneration");
     }
 
     @Override
@@ -66,7 +68,7 @@ public final class LlavaArchitecture implements ModelArchitecture {
         ModelSpec spec = new ModelSpec(text.vocab(), ctx.config().requireObject("text_config").intOr("max_position_embeddings",
                 4096), text.layers(), text.kvHeads(), text.headDim(), 0, c.imageTokenId(), List.of());
         return new LlavaModel(lm, vision, projector, newline,
-                new LlavaImageProcessor(ctx.preprocessor(), c.side(), c.pinpoints()), ctx.compute(), c, spec);
+                new LlavaImageProcessor(ctx.preprocessor(), c.side(), c.pinpoints(), c.maxPatches()), ctx.compute(), c, spec);
     }
 
     private static Tensor get(WeightSource w, ModelContext ctx, String name, int... dims) throws IOException {

@@ -3,7 +3,7 @@ package dev.iris.model.llava;
 import dev.iris.api.config.ConfigView;
 import dev.iris.api.model.ImageProcessor;
 import dev.iris.api.model.RgbaImage;
-import dev.iris.modelkit.image.ClipImageTransform;
+import dev.iris.modelkit.image.ResizeCropNormalize;
 import dev.iris.modelkit.image.PilResize;
 import dev.iris.modelkit.image.RgbConversion;
 
@@ -11,24 +11,27 @@ import java.util.List;
 
 /**
  * LLaVA's preprocessing as llava-hf ships it (spec llava.md §4): for LLaVA-1.5 CLIP's resize of the
- * short side and center crop (one crop); for LLaVA-NeXT "anyres" — the image resized onto the best
- * pinpoint canvas (aspect kept, black padding around), cut into tiles, after a base crop of the
- * whole image squashed to one tile.
+ * short side and center crop (one crop); for LLaVA-NeXT and OneVision "anyres" — the image resized
+ * onto the best pinpoint canvas (aspect kept, black padding around), cut into tiles, after a base
+ * crop of the whole image squashed to one tile.
  */
 final class LlavaImageProcessor implements ImageProcessor {
 
-    private final ClipImageTransform clip;
+    private final ResizeCropNormalize clip;
     private final int side;
     private final List<int[]> pinpoints;
+    private final int maxPatches;
 
     /**
      * @param side      feature rows per crop side (the tower's patches per side)
-     * @param pinpoints NeXT's canvases as (height, width), or empty for LLaVA-1.5
+     * @param pinpoints  anyres canvases as (height, width), or empty for LLaVA-1.5
+     * @param maxPatches OneVision's {@code anyres_max_N} (0: none)
      */
-    LlavaImageProcessor(ConfigView preprocessor, int side, List<int[]> pinpoints) {
-        this.clip = new ClipImageTransform(preprocessor);
+    LlavaImageProcessor(ConfigView preprocessor, int side, List<int[]> pinpoints, int maxPatches) {
+        this.clip = new ResizeCropNormalize(preprocessor);
         this.side = side;
         this.pinpoints = List.copyOf(pinpoints);
+        this.maxPatches = maxPatches;
     }
 
     @Override
@@ -71,7 +74,7 @@ final class LlavaImageProcessor implements ImageProcessor {
                 System.arraycopy(clip.apply(crop, tw, th), 0, values, (1 + r * layout.cols() + c) * plane, plane);
             }
         }
-        return new LlavaImage(values, crops, tile, layout.promptTokens(side), layout);
+        return new LlavaImage(values, crops, tile, layout.promptTokens(side, maxPatches), layout);
     }
 
     @Override
@@ -82,7 +85,8 @@ final class LlavaImageProcessor implements ImageProcessor {
         int tile = clip.cropHeight();
         int most = 0;
         for (int[] p : pinpoints) {
-            most = Math.max(most, side * side + (p[0] / tile) * side * ((p[1] / tile) * side + 1));
+            AnyresLayout full = new AnyresLayout(p[0] / tile, p[1] / tile, p[0], p[1]);
+            most = Math.max(most, full.promptTokens(side, maxPatches));
         }
         return most;
     }

@@ -9,9 +9,11 @@ import dev.iris.api.model.Positions;
 import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.model.VisionLanguageModel;
+import dev.iris.api.tensor.Shape;
 import dev.iris.api.tensor.Tensor;
 import dev.iris.modelkit.lm.BatchRows;
 import dev.iris.modelkit.lm.DecoderLanguageModel;
+import dev.iris.modelkit.vision.Bilinear;
 import dev.iris.modelkit.vision.ClipVisionEncoder;
 
 import java.util.ArrayList;
@@ -119,9 +121,8 @@ final class LlavaModel implements VisionLanguageModel {
         int first = 0;
         for (ProcessedImage image : images) {
             LlavaImage own = (LlavaImage) image;
-            int[] order = own.layout() == null ? range(first, kept) : packed(own.layout(), first, kept,
-                    features.shape().dim(0) - 1);
-            out.add(new EncodedImage(images.size() == 1 && newline == null ? features : compute.gatherRows(features, order)));
+            out.add(new EncodedImage(own.layout() == null ? compute.gatherRows(features, range(first, kept))
+                    : pack(own.layout(), features, first, kept, features.shape().dim(0) - 1)));
             first += own.crops() * kept;
         }
         return out;
@@ -136,26 +137,49 @@ final class LlavaModel implements VisionLanguageModel {
     }
 
     /**
-     * NeXT's feature order (spec llava.md §6.2): the base crop's rows, then the tiles' rows as one
-     * map (tile-major grid, row-major inside each tile) with the padding's rows or columns cut, a
-     * newline after each map row.
+     * An anyres image's features in the order the prompt takes them (spec llava.md §6.2): the base
+     * crop's rows, then the tiles' rows as one map (tile-major grid, row-major inside each tile)
+     * with the padding's rows or columns cut — shrunk bilinearly for OneVision's
+     * {@code anyres_max_N} — and a newline after each map row.
      */
-    private int[] packed(AnyresLayout layout, int first, int perCrop, int newlineRow) {
+    private Tensor pack(AnyresLayout layout, Tensor features, int first, int perCrop, int newlineRow) {
         int side = config.side();
         int[] kept = layout.unpadded(side);
-        int[] order = new int[layout.promptTokens(side)];
+        int[] map = new int[kept[1] * kept[3]];
         int at = 0;
-        for (int i = 0; i < perCrop; i++) {
-            order[at++] = first + i;
-        }
         for (int y = kept[0]; y < kept[0] + kept[1]; y++) {
             for (int x = kept[2]; x < kept[2] + kept[3]; x++) {
                 int tile = (y / side) * layout.cols() + x / side;
-                order[at++] = first + (1 + tile) * perCrop + (y % side) * side + x % side;
+                map[at++] = first + (1 + tile) * perCrop + (y % side) * side + x % side;
+            }
+        }
+        int[] size = layout.packedSize(side, config.maxPatches());
+        Tensor source = features;
+        if (size[0] != kept[1] || size[1] != kept[3]) {
+            int d = features.shape().dim(1);
+            float[] shrunk = Bilinear.resize(compute.toFloats(compute.gatherRows(features, map)), kept[1], kept[3], d,
+                    size[0], size[1]);
+            // Base rows and the newline first, the shrunk map after them.
+            int[] head = range(first, perCrop + 1);
+            head[perCrop] = newlineRow;
+            source = compute.concat(0, List.of(compute.gatherRows(features, head),
+                    compute.fromFloats(shrunk, Shape.of(size[0] * size[1], d))));
+            first = 0;
+            newlineRow = perCrop;
+            map = range(perCrop + 1, size[0] * size[1]);
+        }
+        int[] order = new int[perCrop + size[0] * (size[1] + 1)];
+        at = 0;
+        for (int i = 0; i < perCrop; i++) {
+            order[at++] = first + i;
+        }
+        for (int y = 0; y < size[0]; y++) {
+            for (int x = 0; x < size[1]; x++) {
+                order[at++] = map[y * size[1] + x];
             }
             order[at++] = newlineRow;
         }
-        return order;
+        return compute.gatherRows(source, order);
     }
 
     @Override

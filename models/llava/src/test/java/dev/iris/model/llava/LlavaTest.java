@@ -55,9 +55,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * LLaVA-1.5 and LLaVA-NeXT (llava-hf layouts) against transformers 4.46.3: the image processors at
+ * LLaVA-1.5, LLaVA-NeXT and LLaVA-OneVision (llava-hf layouts) against transformers 4.46.3: the image processors at
  * the 7B checkpoints' settings on every fixture image (testdata/preprocess/{clip_llava15,
- * llava_next}, goldens gzipped unchanged), and tiny-llava-1.5 / tiny-llava-next on every golden case
+ * llava_next, llava_onevision}, goldens gzipped unchanged), and the three tiny models on every golden case
  * (testdata/golden): pixel values, the image features as they enter the language model, every
  * position's logits, and greedy generation through the engine.
  */
@@ -107,21 +107,23 @@ class LlavaTest {
     }
 
     /**
-     * LLaVA-1.5's CLIP processor (testdata/preprocess/clip_llava15) and LLaVA-NeXT's anyres one
-     * (testdata/preprocess/llava_next, base crop then tiles; HF pads the crop list with zeros,
-     * those are left out) at the 7B checkpoints' settings, every fixture image.
+     * LLaVA-1.5's CLIP processor (testdata/preprocess/clip_llava15) and the anyres ones of LLaVA-NeXT
+     * and OneVision (testdata/preprocess/llava_next, llava_onevision: base crop then tiles; HF pads
+     * the crop list with zeros, those are left out) at the 7B checkpoints' settings, every fixture
+     * image.
      */
     @ParameterizedTest
     @CsvSource({"clip_llava15, gradient_640x480", "clip_llava15, tall_300x1000", "clip_llava15, wide_1024x256",
             "clip_llava15, tiny_rgba_37x23", "llava_next, gradient_640x480", "llava_next, tall_300x1000",
-            "llava_next, wide_1024x256", "llava_next, tiny_rgba_37x23"})
+            "llava_next, wide_1024x256", "llava_next, tiny_rgba_37x23", "llava_onevision, gradient_640x480",
+            "llava_onevision, tall_300x1000", "llava_onevision, wide_1024x256", "llava_onevision, tiny_rgba_37x23"})
     void theProcessorGivesTransformersPixelValues(String processor, String name) throws IOException {
         Path dir = TESTDATA.resolve("preprocess").resolve(processor);
         JsonNode meta = new ObjectMapper().readTree(dir.resolve(name + ".json").toFile());
         JsonConfigView config = JsonConfigView.read(dir.resolve("preprocessor_config.json"), false);
         List<int[]> pinpoints = config.integerMatrix("image_grid_pinpoints").orElse(List.of()).stream()
                 .map(p -> new int[]{p.get(0).intValue(), p.get(1).intValue()}).toList();
-        LlavaImage got = new LlavaImageProcessor(config, 24, pinpoints).process(decode(meta.get("image").asText()),
+        LlavaImage got = new LlavaImageProcessor(config, processor.equals("llava_onevision") ? 27 : 24, pinpoints, 0).process(decode(meta.get("image").asText()),
                 JsonConfigView.parse("none", "{}"));
         Path file = unpacked.resolve(processor + "-" + name + ".safetensors");
         try (InputStream in = new GZIPInputStream(Files.newInputStream(dir.resolve(name + ".safetensors.gz")))) {
@@ -184,7 +186,7 @@ class LlavaTest {
      * {@code lm_inputs_embeds} at the image positions check the packing).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-llava-1.5", "tiny-llava-next"})
+    @ValueSource(strings = {"tiny-llava-1.5", "tiny-llava-next", "tiny-llava-onevision"})
     void pixelValuesAndImageFeaturesMatchTransformers(String modelName) throws IOException {
         LoadedModel loaded = model(modelName);
         JsonNode golden = golden(modelName, "one_image");
@@ -215,7 +217,8 @@ class LlavaTest {
 
     @ParameterizedTest
     @CsvSource({"tiny-llava-1.5, text_only", "tiny-llava-1.5, one_image", "tiny-llava-1.5, two_images",
-            "tiny-llava-next, text_only", "tiny-llava-next, one_image", "tiny-llava-next, two_images"})
+            "tiny-llava-next, text_only", "tiny-llava-next, one_image", "tiny-llava-next, two_images",
+            "tiny-llava-onevision, text_only", "tiny-llava-onevision, one_image", "tiny-llava-onevision, two_images"})
     void thePromptIsExpandedAndEveryPositionsLogitsMatchTransformers(String modelName, String name) throws IOException {
         LoadedModel loaded = model(modelName);
         JsonNode golden = golden(modelName, name);
@@ -246,7 +249,8 @@ class LlavaTest {
 
     @ParameterizedTest
     @CsvSource({"tiny-llava-1.5, text_only", "tiny-llava-1.5, one_image", "tiny-llava-1.5, two_images",
-            "tiny-llava-next, text_only", "tiny-llava-next, one_image", "tiny-llava-next, two_images"})
+            "tiny-llava-next, text_only", "tiny-llava-next, one_image", "tiny-llava-next, two_images",
+            "tiny-llava-onevision, text_only", "tiny-llava-onevision, one_image", "tiny-llava-onevision, two_images"})
     void greedyGenerationThroughTheEngineGivesTransformersTokens(String modelName, String name) throws IOException {
         LoadedModel loaded = model(modelName);
         JsonNode golden = golden(modelName, name);

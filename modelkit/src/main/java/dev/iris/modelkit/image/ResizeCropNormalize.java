@@ -4,24 +4,28 @@ import dev.iris.api.config.ConfigView;
 import dev.iris.api.model.RgbaImage;
 
 /**
- * Hugging Face's {@code CLIPImageProcessor} (LLaVA-1.5, and each crop of LLaVA-NeXT): drop alpha,
- * resize so the short side is {@code size.shortest_edge} (the long side truncated), Pillow-exact
- * bicubic, center crop to {@code crop_size}, rescale and normalise, channel-first.
+ * The resize, center crop, rescale and normalise of Hugging Face's CLIP-style image processors,
+ * channel-first, Pillow-exact bicubic: with {@code size.shortest_edge} (CLIPImageProcessor:
+ * LLaVA-1.5, each crop of LLaVA-NeXT) the short side is resized to it (the long side truncated)
+ * and the result center-cropped to {@code crop_size}; with {@code size.height}/{@code width}
+ * (SigLIP-style: LLaVA-OneVision) the image is resized to exactly that.
  */
-public final class ClipImageTransform {
+public final class ResizeCropNormalize {
 
+    /** The short side's target, or 0 when the image is resized to {@link #cropHeight} × {@link #cropWidth}. */
     private final int shortestEdge;
     private final int cropHeight;
     private final int cropWidth;
     private final PixelNormalizer normalizer;
 
-    /** @param config a {@code preprocessor_config.json} of a CLIP image processor */
-    public ClipImageTransform(ConfigView config) {
+    /** @param config a {@code preprocessor_config.json} */
+    public ResizeCropNormalize(ConfigView config) {
         ConfigView size = config.object("size").orElse(config);
-        this.shortestEdge = Math.toIntExact(size.integer("shortest_edge").orElse(336L));
-        ConfigView crop = config.object("crop_size").orElse(config);
-        this.cropHeight = Math.toIntExact(crop.integer("height").orElse((long) shortestEdge));
-        this.cropWidth = Math.toIntExact(crop.integer("width").orElse((long) shortestEdge));
+        this.shortestEdge = Math.toIntExact(size.integer("shortest_edge").orElse(0L));
+        ConfigView crop = shortestEdge > 0 ? config.object("crop_size").orElse(config) : size;
+        long fallback = shortestEdge > 0 ? shortestEdge : 336;
+        this.cropHeight = Math.toIntExact(crop.integer("height").orElse(fallback));
+        this.cropWidth = Math.toIntExact(crop.integer("width").orElse(fallback));
         this.normalizer = new PixelNormalizer(config);
     }
 
@@ -40,12 +44,15 @@ public final class ClipImageTransform {
 
     /** The same from 8-bit RGB pixels ({@code height × width × 3}). */
     public float[] apply(byte[] rgb, int width, int height) {
-        int shortSide = Math.min(width, height);
-        int longSide = Math.max(width, height);
-        int newShort = shortestEdge;
-        int newLong = (int) ((double) shortestEdge * longSide / shortSide);
-        int w = width <= height ? newShort : newLong;
-        int h = width <= height ? newLong : newShort;
+        int w = cropWidth;
+        int h = cropHeight;
+        if (shortestEdge > 0) {
+            int shortSide = Math.min(width, height);
+            int longSide = Math.max(width, height);
+            int newLong = (int) ((double) shortestEdge * longSide / shortSide);
+            w = width <= height ? shortestEdge : newLong;
+            h = width <= height ? newLong : shortestEdge;
+        }
         if (w != width || h != height) {
             rgb = PilResize.resize(rgb, width, height, 3, w, h, PilResize.Filter.BICUBIC);
         }
