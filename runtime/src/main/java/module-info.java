@@ -7,6 +7,7 @@ module dev.iris.runtime {
     requires transitive dev.iris.api;
     requires org.apache.felix.framework;
     requires com.fasterxml.jackson.databind;
+    requires java.net.http; // the Hugging Face Hub
     requires java.desktop; // javax.imageio (WebP and CMYK JPEG readers come from TwelveMonkeys, bound as services)
 
     exports dev.iris.runtime.plugin;
@@ -20,6 +21,7 @@ module dev.iris.runtime {
     exports dev.iris.runtime.tokenizer;
     exports dev.iris.runtime.model;
     exports dev.iris.runtime.media;
+    exports dev.iris.runtime.hub;
 
     uses dev.iris.api.model.ModelArchitecture;
     uses dev.iris.api.chat.ChatTemplate;

@@ -14,6 +14,7 @@ import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.engine.GenerationResult;
 import dev.iris.runtime.engine.SchedulePolicy;
+import dev.iris.runtime.hub.HubDownloader;
 import dev.iris.runtime.media.MediaOptions;
 import dev.iris.runtime.model.LoadedModel;
 import dev.iris.runtime.plugin.PluginHostType;
@@ -81,10 +82,14 @@ final class ServeCommand {
                     + "Serve a real model with --model-path DIR.");
         }
         Path dir = Path.of(modelPath);
-        if (!Files.isDirectory(dir)) {
-            throw new IOException(modelPath + " is not a local model directory (a Hugging Face model directory with"
-                    + " config.json, tokenizer.json and *.safetensors; download one first, e.g. with"
-                    + " `huggingface-cli download " + modelPath + " --local-dir DIR`)");
+        if (!demo && HubDownloader.isRepoId(modelPath)) {
+            dir = DownloadCommand.fetch(modelPath, a.string("revision"), a.string("download-dir"), err);
+            if (!a.given("tokenizer-path")) {
+                tokenizerPath = dir.toString();
+            }
+        } else if (!Files.isDirectory(dir)) {
+            throw new IOException(modelPath + " is neither a local model directory (config.json, tokenizer.json,"
+                    + " *.safetensors) nor a Hugging Face repository id (org/name)");
         }
         Path pluginsDir = Path.of(a.string("plugins-dir") == null ? home.resolve("plugins").toString() : a.string("plugins-dir"));
         PluginHostType host;

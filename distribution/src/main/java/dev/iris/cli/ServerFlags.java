@@ -16,7 +16,7 @@ final class ServerFlags {
     }
 
     static final List<Flag> ALL = List.of(
-            e("model-path", Type.STRING, null, "local Hugging Face model directory (default: the bundled demo model)"),
+            e("model-path", Type.STRING, null, "Hugging Face model directory or Hub repo id (default: the demo model)"),
             e("tokenizer-path", Type.STRING, null, "directory with tokenizer.json (default: the model path)"),
             n("tokenizer-mode", Type.STRING, "auto", "auto|slow"),
             e("skip-tokenizer-init", Type.BOOL, null, "load no tokenizer: /generate takes input_ids and returns output_ids"),
@@ -31,7 +31,7 @@ final class ServerFlags {
             e("served-model-name", Type.STRING, null, "the id /v1/models lists (default: the model path)"),
             e("chat-template", Type.STRING, null, "a built-in template name (default: inferred from the model)"),
             r("is-embedding", Type.BOOL, null, "embedding models are not supported"),
-            n("revision", Type.STRING, null, "Hub revision (downloads are not available yet)"),
+            e("revision", Type.STRING, null, "branch, tag or commit of a Hub model (default main)"),
             e("host", Type.STRING, "127.0.0.1", "address to listen on"),
             e("port", Type.INT, "30000", "port to listen on"),
             e("mem-fraction-static", Type.FLOAT, null, "share of the free heap for the K/V cache (default 0.8)"),
@@ -50,7 +50,7 @@ final class ServerFlags {
             n("constrained-json-whitespace-pattern", Type.STRING, null, ""),
             e("watchdog-timeout", Type.FLOAT, "300", "seconds one batch may take before the server exits"),
             n("dist-timeout", Type.INT, null, ""),
-            n("download-dir", Type.STRING, null, ""),
+            e("download-dir", Type.STRING, null, "Hugging Face cache to download into (default: HF_HUB_CACHE or HF_HOME)"),
             n("base-gpu-id", Type.INT, "0", ""),
             n("gpu-id-step", Type.INT, "1", ""),
             e("log-level", Type.STRING, "info", "debug|info|warning|error"),
