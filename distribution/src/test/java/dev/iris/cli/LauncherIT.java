@@ -289,7 +289,7 @@ class LauncherIT {
     void serveRefusesAMissingModelDirectoryAndAnUnknownTemplateBeforeOpeningThePort() throws Exception {
         Result missing = iris("serve", "--model-path", plugins.resolve("no-such-model").toString());
         assertEquals(1, missing.exitCode());
-        assertTrue(missing.err().contains("is not a local model directory"), missing.err());
+        assertTrue(missing.err().contains("is neither a local model directory"), missing.err());
         Result template = iris("serve", "--chat-template", "no_such_template");
         assertEquals(1, template.exitCode());
         assertTrue(template.err().contains(
