@@ -182,6 +182,99 @@ class LauncherIT {
         }
     }
 
+    /**
+     * {@code --model-path ORG/NAME}: the launcher downloads the model from the Hub ({@code HF_ENDPOINT}
+     * pointing at a fake Hub on loopback serving tiny-qwen2-vl) into {@code HF_HUB_CACHE} and serves
+     * it; a second start with {@code HF_HUB_OFFLINE=1} and the fake Hub gone serves from the cache.
+     */
+    @Test
+    void serveDownloadsARepoIdFromTheHubAndLaterStartsOfflineFromTheCache() throws Exception {
+        Path cache = plugins.resolve("hf-cache");
+        Map<String, String> env = new java.util.HashMap<>(Map.of("HF_HUB_CACHE", cache.toString()));
+        try (FakeHub hub = new FakeHub(Path.of("../testdata/models/tiny-qwen2-vl"))) {
+            env.put("HF_ENDPOINT", "http://127.0.0.1:" + hub.port());
+            try (RunningServer server = RunningServer.start(env, "--model-path", "org/tiny")) {
+                assertTrue(server.log.contains("Fetching org/tiny from http://127.0.0.1:"), server.log);
+                String[] models = http("GET", "http://127.0.0.1:" + server.port + "/v1/models", null);
+                assertTrue(models[1].contains("\"id\":\"org/tiny\""), models[1]);
+            }
+            assertTrue(hub.requests.stream().anyMatch(r -> r.contains("/resolve/")), hub.requests.toString());
+        }
+        env.put("HF_HUB_OFFLINE", "1");
+        env.put("HF_ENDPOINT", "http://127.0.0.1:9"); // nothing listens there
+        try (RunningServer server = RunningServer.start(env, "--model-path", "org/tiny")) {
+            assertTrue(server.log.contains("(offline: cache only)"), server.log);
+        }
+    }
+
+    /** A Hub on loopback that knows one repo, {@code org/tiny}, at one commit (java.base only). */
+    private static final class FakeHub implements AutoCloseable {
+        private static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
+        private final java.net.ServerSocket socket = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getLoopbackAddress());
+        private final Path model;
+        final List<String> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        FakeHub(Path model) throws IOException {
+            this.model = model;
+            Thread.ofVirtual().start(this::serve);
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        private void serve() {
+            while (!socket.isClosed()) {
+                try (java.net.Socket s = socket.accept()) {
+                    var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                            StandardCharsets.ISO_8859_1));
+                    String line = in.readLine();
+                    while (in.readLine() instanceof String header && !header.isEmpty()) {
+                        // headers are not needed here
+                    }
+                    requests.add(line);
+                    String[] parts = line.split(" ");
+                    answer(parts[0], parts[1], s.getOutputStream());
+                } catch (IOException e) {
+                    // the socket closed
+                }
+            }
+        }
+
+        private void answer(String method, String path, java.io.OutputStream out) throws IOException {
+            byte[] body;
+            String extra = "";
+            if (path.equals("/api/models/org/tiny/revision/main")) {
+                StringBuilder siblings = new StringBuilder();
+                try (var files = Files.list(model)) {
+                    for (Path f : files.toList()) {
+                        siblings.append(siblings.isEmpty() ? "" : ",").append("{\"rfilename\":\"")
+                                .append(f.getFileName()).append("\"}");
+                    }
+                }
+                body = ("{\"sha\":\"" + COMMIT + "\",\"siblings\":[" + siblings + "]}").getBytes(StandardCharsets.UTF_8);
+            } else if (path.startsWith("/org/tiny/resolve/" + COMMIT + "/")) {
+                body = Files.readAllBytes(model.resolve(path.substring(path.lastIndexOf('/') + 1)));
+                extra = "ETag: \"" + Integer.toHexString(java.util.Arrays.hashCode(body)) + "\"\r\n";
+            } else {
+                out.write("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                return;
+            }
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n" + extra + "Connection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            if (!method.equals("HEAD")) {
+                out.write(body);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
     /** {@code iris serve} on a free port, started and ready; closing it sends SIGTERM and waits. */
     private static final class RunningServer implements AutoCloseable {
         final Process process;
@@ -197,6 +290,10 @@ class LauncherIT {
         }
 
         static RunningServer start(String... flags) throws IOException {
+            return start(Map.of(), flags);
+        }
+
+        static RunningServer start(Map<String, String> env, String... flags) throws IOException {
             int port;
             try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
                 port = free.getLocalPort();
@@ -206,6 +303,7 @@ class LauncherIT {
             cmd.addAll(List.of(flags));
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+            pb.environment().putAll(env);
             pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
             Process p = pb.start();
             StringBuilder log = new StringBuilder();
