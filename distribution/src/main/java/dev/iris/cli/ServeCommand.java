@@ -9,6 +9,7 @@ import dev.iris.api.sampling.SamplingParams;
 import dev.iris.http.IrisServer;
 import dev.iris.http.ServedModel;
 import dev.iris.http.ServerOptions;
+import dev.iris.http.TemplateLookup;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.engine.GenerationRequest;
@@ -139,8 +140,10 @@ final class ServeCommand {
                             media.maxImages()));
                 }
                 warmUp(engine, loaded);
+                TemplateLookup byName = name -> name.equals(template.name()) ? Optional.of(template)
+                        : plugins.find(ChatTemplate.class, name);
                 ServedModel model = new ServedModel(servedName, dir.toString(), tokenizerPath, engine, loaded.tokenizer(),
-                        template, images, loaded.eosTokenIds(), context);
+                        template, byName, images, loaded.eosTokenIds(), context);
                 CountDownLatch stop = new CountDownLatch(1);
                 for (String signal : List.of("TERM", "INT")) {
                     Signal.handle(new Signal(signal), s -> stop.countDown());

@@ -159,6 +159,64 @@ class LauncherIT {
     }
 
     /**
+     * Felix hot deploy through the real launcher: a template plugin jar copied into {@code plugins/}
+     * while serving becomes usable by name ({@code chat_template}) without restart, and renders as
+     * the plugin says (the chat answer equals a completion of the prompt it renders); removed, a
+     * request naming it gets a 400 naming the template while the server keeps answering others.
+     */
+    @Test
+    void aTemplatePluginDeployedWhileServingIsUsableByNameAndGoneWhenRemoved() throws Exception {
+        Path dir = Files.createDirectories(plugins.resolve("live"));
+        try (RunningServer server = RunningServer.start("--plugin-host", "osgi", "--plugins-dir", dir.toString())) {
+            String base = "http://127.0.0.1:" + server.port;
+            String named = "{\"messages\":[{\"role\":\"user\",\"content\":\"Say hi.\"}],\"max_tokens\":6,"
+                    + "\"temperature\":0,\"chat_template\":\"example-chatml\"}";
+            String[] before = http("POST", base + "/v1/chat/completions", named);
+            assertEquals("400", before[0], before[1]);
+            assertTrue(before[1].contains("example-chatml") && before[1].contains("\"param\":\"chat_template\""),
+                    before[1]);
+
+            Path live = Files.copy(examplePlugin, dir.resolve("example-template-plugin.jar"));
+            String[] chat = awaitStatus("200", () -> http("POST", base + "/v1/chat/completions", named));
+            String rendered = "<|im_start|>user\\nSay hi.<|im_end|>\\n<|im_start|>assistant\\n";
+            String[] completion = http("POST", base + "/v1/completions", "{\"prompt\":\"" + rendered
+                    + "\",\"max_tokens\":6,\"temperature\":0}");
+            assertEquals("200", completion[0], completion[1]);
+            assertEquals(jsonValue(completion[1], "prompt_tokens"), jsonValue(chat[1], "prompt_tokens"));
+            assertEquals(jsonValue(completion[1], "text"), jsonValue(chat[1], "content"));
+
+            Files.delete(live);
+            String[] after = awaitStatus("400", () -> http("POST", base + "/v1/chat/completions", named));
+            assertTrue(after[1].contains("Chat template 'example-chatml' is not available"), after[1]);
+            String[] plain = http("POST", base + "/v1/chat/completions",
+                    "{\"messages\":[{\"role\":\"user\",\"content\":\"Say hi.\"}],\"max_tokens\":2}");
+            assertEquals("200", plain[0], plain[1]);
+        }
+    }
+
+    /** The first value of a field in a JSON text: a number or a string as written (escapes kept). */
+    private static String jsonValue(String json, String field) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + field + "\":(\\d+|\"(?:[^\"\\\\]|\\\\.)*\")")
+                .matcher(json);
+        assertTrue(m.find(), field + " not in " + json);
+        return m.group(1);
+    }
+
+    /** Repeats a request until it answers with the status (the plugin directory is polled every second). */
+    private static String[] awaitStatus(String status, java.util.concurrent.Callable<String[]> request) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String[] last;
+        do {
+            last = request.call();
+            if (last[0].equals(status)) {
+                return last;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("still " + last[0] + " after 30 s: " + last[1]);
+    }
+
+    /**
      * {@code --skip-tokenizer-init}: token ids in and out through {@code /generate}; the text
      * endpoints say why not. (The same start checks that {@code --max-pixels} reaches the family:
      * 6272 pixels are 8 merged 28×28 windows.)

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iris.api.chat.ChatMessage;
+import dev.iris.api.chat.ChatTemplate;
 import dev.iris.api.chat.RenderedPrompt;
 import dev.iris.api.model.ProcessedImage;
 import dev.iris.runtime.engine.GenerationRequest;
@@ -13,7 +14,9 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -50,12 +53,11 @@ final class ChatCompletionsEndpoint implements Handler {
         ObjectNode streamOptions = Json.objectField(body, "stream_options");
         boolean includeUsage = stream && streamOptions != null && Json.bool(streamOptions, "include_usage", false);
         ToolCallParser tools = offersTools(body) ? options.parser() : null;
-        if (model.chatTemplate() == null) {
-            throw ApiError.badRequest("This server has no chat template: start it with --chat-template.", null);
-        }
+        ChatTemplate template = template(body);
+        Map<String, Object> variables = templateVariables(body);
         RenderedPrompt prompt;
         try {
-            prompt = model.chatTemplate().render(messages, true);
+            prompt = template.render(messages, true, variables);
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(e.getMessage(), "messages");
         }
@@ -81,6 +83,39 @@ final class ChatCompletionsEndpoint implements Handler {
                 }
             }
         }
+    }
+
+    /**
+     * The server's template, or the one the request names in {@code chat_template} (an Iris
+     * extension: a template name as {@code --chat-template} takes, looked up at request time so a
+     * template plugin deployed while serving is usable at once).
+     */
+    private ChatTemplate template(ObjectNode body) {
+        String name = Json.string(body, "chat_template", null);
+        if (name == null) {
+            if (model.chatTemplate() == null) {
+                throw ApiError.badRequest("This server has no chat template: start it with --chat-template.", null);
+            }
+            return model.chatTemplate();
+        }
+        if (name.contains("{%") || name.contains("{{")) {
+            throw ApiError.badRequest("chat_template names a template installed on the server; inline Jinja"
+                    + " templates are not accepted.", "chat_template");
+        }
+        return model.templates().find(name).orElseThrow(() -> ApiError.badRequest("Chat template '" + name
+                + "' is not available on this server (no built-in template or template plugin has that name).",
+                "chat_template"));
+    }
+
+    /** {@code chat_template_kwargs}: extra variables for a Jinja template, as JSON-like Java values. */
+    private static Map<String, Object> templateVariables(ObjectNode body) {
+        ObjectNode kwargs = Json.objectField(body, "chat_template_kwargs");
+        if (kwargs == null) {
+            return Map.of();
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        kwargs.properties().forEach(e -> out.put(e.getKey(), Json.plain(e.getValue())));
+        return out;
     }
 
     /** Whether calls are looked for: the request offers tools and does not say {@code tool_choice: "none"}. */

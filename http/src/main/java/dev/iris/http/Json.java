@@ -117,6 +117,11 @@ final class Json {
         return (float) v.asDouble();
     }
 
+    /** A JSON value as plain Java: maps, lists, strings, numbers, booleans and null. */
+    static Object plain(JsonNode v) {
+        return MAPPER.convertValue(v, Object.class);
+    }
+
     static ObjectNode objectField(JsonNode o, String field) {
         if (absent(o, field)) {
             return null;

@@ -5,6 +5,7 @@ import dev.iris.api.model.ImageProcessor;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.tokenizer.Tokenizer;
 
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -16,23 +17,29 @@ import java.util.Set;
  * @param tokenizerPath {@code --tokenizer-path}
  * @param tokenizer     the model's tokenizer; null with {@code --skip-tokenizer-init} (then only token ids
  *                      are taken and answers carry ids, no text)
- * @param chatTemplate  renders chat messages; null when the server has none (chat then answers 400)
+ * @param chatTemplate  renders chat messages; null when the server has none (chat then answers 400 unless
+ *                      the request names a template)
+ * @param templates     the templates a request may name instead ({@code chat_template})
  * @param images        the family's image preprocessing; null for a model that takes no images
  * @param eosTokenIds   ids that end generation unless {@code ignore_eos}
  * @param contextLength the context length prompts and outputs must fit
  */
 public record ServedModel(String servedName, String modelPath, String tokenizerPath, Engine engine,
-                          Tokenizer tokenizer, ChatTemplate chatTemplate, ImageProcessor images, Set<Integer> eosTokenIds,
-                          int contextLength) {
+                          Tokenizer tokenizer, ChatTemplate chatTemplate, TemplateLookup templates, ImageProcessor images,
+                          Set<Integer> eosTokenIds, int contextLength) {
 
     public ServedModel {
         eosTokenIds = Set.copyOf(eosTokenIds);
     }
 
-    /**
-     * Token ids of a prompt text, with the tokenizer's BOS added unless the text starts with it
-     * already (a rendered Llama-3 prompt does; two BOS tokens would change the output).
-     */
+    /** A model whose requests can name only its own template. */
+    public ServedModel(String servedName, String modelPath, String tokenizerPath, Engine engine, Tokenizer tokenizer,
+                       ChatTemplate chatTemplate, ImageProcessor images, Set<Integer> eosTokenIds, int contextLength) {
+        this(servedName, modelPath, tokenizerPath, engine, tokenizer, chatTemplate,
+                name -> Optional.ofNullable(chatTemplate).filter(t -> t.name().equals(name)), images, eosTokenIds,
+                contextLength);
+    }
+
     /** The OpenAI endpoints speak text: without a tokenizer they answer 400. */
     void requireTokenizer() {
         if (tokenizer == null) {
@@ -46,6 +53,10 @@ public record ServedModel(String servedName, String modelPath, String tokenizerP
         return tokenizer == null ? null : tokenizer.decode(new int[]{id}, false);
     }
 
+    /**
+     * Token ids of a prompt text, with the tokenizer's BOS added unless the text starts with it
+     * already (a rendered Llama-3 prompt does; two BOS tokens would change the output).
+     */
     int[] encode(String text) {
         if (tokenizer == null) {
             throw ApiError.badRequest("The tokenizer is not initialized (--skip-tokenizer-init): send token ids"

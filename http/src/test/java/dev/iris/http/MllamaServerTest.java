@@ -42,6 +42,7 @@ class MllamaServerTest {
     private static Engine engine;
     private static IrisServer server;
     private static ServedModel model;
+    private static ChatTemplate own;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @BeforeAll
@@ -51,10 +52,14 @@ class MllamaServerTest {
                 PluginHostType.JPMS))) {
             loaded = LoadedModel.load(MODEL, plugins, "cpu", LoadProgress.NONE);
             template = plugins.require(ChatTemplate.class, "llama_3_vision");
+            own = plugins.require(ChatTemplateSource.class, "files").fromModel("tiny-mllama",
+                    JsonConfigView.read(MODEL.resolve("tokenizer_config.json"), true),
+                    JsonConfigView.read(MODEL.resolve("chat_template.json"), true)).orElseThrow();
         }
         engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 2048, 0, true, 8, 64));
+        TemplateLookup byName = name -> java.util.stream.Stream.of(template, own).filter(t -> t.name().equals(name)).findFirst();
         model = new ServedModel("tiny-mllama", MODEL.toString(), MODEL.toString(), engine, loaded.tokenizer(), template,
-                loaded.model().imageProcessor(), loaded.eosTokenIds(), loaded.model().spec().contextLength());
+                byName, loaded.model().imageProcessor(), loaded.eosTokenIds(), loaded.model().spec().contextLength());
         server = IrisServer.start(model, ServerOptions.DEFAULTS.withPort(0));
     }
 
@@ -108,13 +113,6 @@ class MllamaServerTest {
     @Test
     void theGoldenMessagesThroughTheModelsOwnTemplateGiveTransformersTokens() throws Exception {
         JsonNode golden = TestServer.JSON.readTree(Path.of("../testdata/golden/tiny-mllama/one_image.json").toFile());
-        ChatTemplate own;
-        try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(Path.of("target/no-plugins"),
-                PluginHostType.JPMS))) {
-            own = plugins.require(ChatTemplateSource.class, "files").fromModel("tiny-mllama",
-                    JsonConfigView.read(MODEL.resolve("tokenizer_config.json"), true),
-                    JsonConfigView.read(MODEL.resolve("chat_template.json"), true)).orElseThrow();
-        }
         ServedModel withOwn = new ServedModel("tiny-mllama", MODEL.toString(), MODEL.toString(), engine,
                 loaded.tokenizer(), own, loaded.model().imageProcessor(), loaded.eosTokenIds(),
                 loaded.model().spec().contextLength());
@@ -134,6 +132,34 @@ class MllamaServerTest {
                     body.get("choices").get(0).get("message").get("content").asText());
             assertEquals(golden.get("seq_len").asInt(), body.get("usage").get("prompt_tokens").asInt());
         }
+    }
+
+    /**
+     * A request may name another template the server has ({@code chat_template}) and give a Jinja
+     * template its variables ({@code chat_template_kwargs}): the prompt is the one rendered with the
+     * request's date, not today's. Unknown names and malformed variables are 400s naming the field.
+     */
+    @Test
+    void aRequestNamesATemplateAndGivesItsVariables() throws Exception {
+        String messages = "[{\"role\":\"user\",\"content\":\"Hello there.\"}]";
+        HttpResponse<String> r = post("/v1/chat/completions", "{\"max_tokens\":2,\"messages\":" + messages
+                + ",\"chat_template\":\"" + own.name() + "\",\"chat_template_kwargs\":{\"date_string\":\"1 January 1999\"}}");
+        assertEquals(200, r.statusCode(), r.body());
+        var parsed = ChatMessages.parse(TestServer.JSON.readTree("{\"messages\":" + messages + "}"));
+        String withDate = own.render(parsed, true, java.util.Map.of("date_string", "1 January 1999")).text();
+        assertTrue(withDate.contains("Today Date: 1 January 1999"), withDate);
+        assertEquals(model.encode(withDate).length, TestServer.json(r).get("usage").get("prompt_tokens").asInt());
+        assertTrue(model.encode(withDate).length != model.encode(own.render(parsed, true).text()).length);
+
+        HttpResponse<String> unknown = post("/v1/chat/completions", "{\"messages\":" + messages
+                + ",\"chat_template\":\"no-such-template\"}");
+        assertEquals(400, unknown.statusCode());
+        assertEquals("chat_template", TestServer.json(unknown).get("error").get("param").asText());
+        assertTrue(unknown.body().contains("no-such-template"), unknown.body());
+        HttpResponse<String> malformed = post("/v1/chat/completions", "{\"messages\":" + messages
+                + ",\"chat_template_kwargs\":[1]}");
+        assertEquals(400, malformed.statusCode());
+        assertEquals("chat_template_kwargs", TestServer.json(malformed).get("error").get("param").asText());
     }
 
     @Test

@@ -59,6 +59,12 @@ final class JinjaChatTemplate implements ChatTemplate {
 
     @Override
     public RenderedPrompt render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(messages, addGenerationPrompt, Map.of());
+    }
+
+    /** The request's variables go in under the template's own (bos_token, ...), which they may override. */
+    @Override
+    public RenderedPrompt render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> requestVariables) {
         List<Object> hf = new ArrayList<>();
         List<ContentPart.Image> images = new ArrayList<>();
         for (ChatMessage m : messages) {
@@ -86,6 +92,7 @@ final class JinjaChatTemplate implements ChatTemplate {
             hf.add(message);
         }
         Map<String, Object> vars = new LinkedHashMap<>(variables);
+        vars.putAll(requestVariables);
         vars.put("messages", hf);
         vars.put("add_generation_prompt", addGenerationPrompt);
         vars.putIfAbsent("strftime_now", JinjaTemplate.function(args ->

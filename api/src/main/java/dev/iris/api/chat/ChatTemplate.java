@@ -3,6 +3,7 @@ package dev.iris.api.chat;
 import dev.iris.api.IrisPlugin;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Renders OpenAI-style messages into a model's prompt format, byte for byte as the reference
@@ -22,4 +23,15 @@ public interface ChatTemplate extends IrisPlugin {
      *                                  cannot be expressed (e.g. an unsupported role)
      */
     RenderedPrompt render(List<ChatMessage> messages, boolean addGenerationPrompt);
+
+    /**
+     * Renders a conversation with extra template variables (a request's {@code chat_template_kwargs},
+     * e.g. {@code date_string}). Only Jinja templates read variables; a named conversation template
+     * has none and renders as without them.
+     *
+     * @param variables names and JSON-like values (strings, numbers, booleans, lists, maps, null)
+     */
+    default RenderedPrompt render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> variables) {
+        return render(messages, addGenerationPrompt);
+    }
 }
