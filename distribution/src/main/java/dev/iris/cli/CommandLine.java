@@ -66,6 +66,12 @@ final class CommandLine {
                         }
                     }
                 }
+                case APPEND -> {
+                    if (inline == null && i + 1 >= args.size()) {
+                        throw new UsageException("argument --" + f.name() + ": expected one argument");
+                    }
+                    cl.lists.computeIfAbsent(f.name(), k -> new ArrayList<>()).add(inline != null ? inline : args.get(++i));
+                }
                 default -> {
                     String v = inline;
                     if (v == null) {

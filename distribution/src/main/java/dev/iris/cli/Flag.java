@@ -21,8 +21,15 @@ record Flag(String name, List<String> aliases, Type type, String defaultValue, E
         STRING,
         INT,
         FLOAT,
-        /** {@code nargs='*'} or {@code '+'}, or {@code action='append'}: every value given. */
-        LIST
+        /** {@code nargs='*'} or {@code '+'}: every value up to the next option. */
+        LIST,
+        /** {@code action='append'}: one value per occurrence, so positionals may follow. */
+        APPEND;
+
+        /** Whether the option collects values into a list. */
+        boolean many() {
+            return this == LIST || this == APPEND;
+        }
     }
 
     /** Whether Iris implements a flag (contract §8.2). */

@@ -16,6 +16,7 @@ public final class Main {
             Commands:
               serve     serve a model behind SGLang's OpenAI-compatible API (the bundled demo model
                         when no --model-path is given)
+              chat      talk to a model in the terminal, with images (--image PATH), no server
               download  fetch a model from the Hugging Face Hub into its cache
               plugins   list the plugins found (model families, chat templates, backends, samplers)
               help      show this text
@@ -39,6 +40,7 @@ public final class Main {
             return switch (command) {
                 case "serve" -> ServeCommand.run(rest, home, out, err);
                 case "plugins" -> PluginsCommand.run(rest, home, out);
+                case "chat" -> ChatCommand.run(rest, home, System.in, out, err);
                 case "download" -> DownloadCommand.run(rest, out, err);
                 case "help", "--help", "-h" -> {
                     out.print(HELP);

@@ -82,15 +82,9 @@ final class ServeCommand {
                     + "' (a tiny Qwen2-VL with random weights: it runs the whole pipeline, its answers are noise). "
                     + "Serve a real model with --model-path DIR.");
         }
-        Path dir = Path.of(modelPath);
-        if (!demo && HubDownloader.isRepoId(modelPath)) {
-            dir = DownloadCommand.fetch(modelPath, a.string("revision"), a.string("download-dir"), err);
-            if (!a.given("tokenizer-path")) {
-                tokenizerPath = dir.toString();
-            }
-        } else if (!Files.isDirectory(dir)) {
-            throw new IOException(modelPath + " is neither a local model directory (config.json, tokenizer.json,"
-                    + " *.safetensors) nor a Hugging Face repository id (org/name)");
+        Path dir = modelDirectory(modelPath, a.string("revision"), a.string("download-dir"), err);
+        if (!a.given("tokenizer-path")) {
+            tokenizerPath = dir.toString();
         }
         Path pluginsDir = Path.of(a.string("plugins-dir") == null ? home.resolve("plugins").toString() : a.string("plugins-dir"));
         PluginHostType host;
@@ -103,6 +97,19 @@ final class ServeCommand {
             logPlugins(plugins, host, pluginsDir);
             return serve(a, plugins, dir, tokenizerPath, servedName, seed, demo, err);
         }
+    }
+
+    /** A local model directory, or a Hub repo id's snapshot in the cache (downloaded if missing). */
+    static Path modelDirectory(String modelPath, String revision, String downloadDir, PrintStream err) throws IOException {
+        Path dir = Path.of(modelPath);
+        if (!Files.isDirectory(dir) && HubDownloader.isRepoId(modelPath)) {
+            return DownloadCommand.fetch(modelPath, revision, downloadDir, err);
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new IOException(modelPath + " is neither a local model directory (config.json, tokenizer.json,"
+                    + " *.safetensors) nor a Hugging Face repository id (org/name)");
+        }
+        return dir;
     }
 
     private static int serve(ServerArgs a, PluginRegistry plugins, Path dir, String tokenizerPath, String servedName,
@@ -123,7 +130,7 @@ final class ServeCommand {
         try (LoadedModel loaded = LoadedModel.load(dir, plugins, a.string("device"), overrides,
                 new LoadBar(err, System.console() != null))) {
             checkDtype(a.string("dtype"), loaded);
-            ChatTemplate template = chatTemplate(a.string("chat-template"), plugins, loaded, Path.of(tokenizerPath));
+            ChatTemplate template = TemplateChoice.choose(a.string("chat-template"), plugins, loaded, Path.of(tokenizerPath));
             Sampler sampler = plugins.require(Sampler.class, "default");
             try (Engine engine = loaded.newEngine(sampler, engineOptions)) {
                 watchdog(engine, a.number("watchdog-timeout", 300));
@@ -228,49 +235,6 @@ final class ServeCommand {
             throw new UsageException("--dtype " + dtype + " is not supported by Iris for this checkpoint: its weights are"
                     + " " + stored + " and are used as stored (activations are float32); use --dtype auto");
         }
-    }
-
-    /**
-     * {@code --chat-template}: a plugin's template by name, else a template file a template source
-     * reads. Without it: the checkpoint's own Jinja template, else the family's default (logged as
-     * SGLang does when it infers one).
-     */
-    private static ChatTemplate chatTemplate(String name, PluginRegistry plugins, LoadedModel loaded, Path tokenizerDir)
-            throws IOException {
-        ConfigView tokenizerConfig = JsonConfigView.read(tokenizerDir.resolve("tokenizer_config.json"), true);
-        List<ChatTemplateSource> sources = plugins.ofKind(PluginKind.TEMPLATE_SOURCE).stream()
-                .map(p -> (ChatTemplateSource) p.provider()).toList();
-        if (name == null) {
-            ConfigView own = JsonConfigView.read(loaded.directory().resolve("chat_template.json"), true);
-            for (ChatTemplateSource source : sources) {
-                Optional<ChatTemplate> t = source.fromModel(loaded.directory().getFileName().toString(), tokenizerConfig, own);
-                if (t.isPresent()) {
-                    LOG.log(System.Logger.Level.INFO, "Using the model's own chat template: " + t.get().name() + ".");
-                    return t.get();
-                }
-            }
-            String inferred = loaded.architecture().defaultChatTemplate();
-            LOG.log(System.Logger.Level.INFO, "Infer the chat template name from the model path and obtain the result: "
-                    + inferred + ".");
-            return plugins.find(ChatTemplate.class, inferred)
-                    .orElseThrow(() -> new IOException("the inferred chat template " + inferred + " is not installed"));
-        }
-        Optional<ChatTemplate> named = plugins.find(ChatTemplate.class, name);
-        if (named.isPresent()) {
-            return named.get();
-        }
-        Path file = Path.of(name);
-        if (Files.isRegularFile(file)) {
-            ConfigView json = name.endsWith(".json") ? JsonConfigView.read(file, false) : null;
-            for (ChatTemplateSource source : sources) {
-                Optional<ChatTemplate> t = source.fromFile(file, json, tokenizerConfig);
-                if (t.isPresent()) {
-                    LOG.log(System.Logger.Level.INFO, "Using the chat template file " + file + ".");
-                    return t.get();
-                }
-            }
-        }
-        throw new IOException("Chat template " + name + " is not a built-in template name or a valid chat template file path.");
     }
 
     /** The demo model's K/V pool when none is named: sizing it from memory would take gigabytes it never uses. */

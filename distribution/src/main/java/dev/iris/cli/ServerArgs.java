@@ -47,7 +47,7 @@ final class ServerArgs {
                 continue;
             }
             Set<String> ok = SUPPORTED.get(f.name());
-            String value = f.type() == Flag.Type.LIST ? String.join(" ", cl.list(f.name())) : cl.get(f.name());
+            String value = f.type().many() ? String.join(" ", cl.list(f.name())) : cl.get(f.name());
             boolean supported = ok != null && ok.contains(value.trim().toLowerCase(Locale.ROOT));
             if (!supported && f.name().equals("dtype")) {
                 continue; // checked against the checkpoint once its config is read
@@ -71,7 +71,7 @@ final class ServerArgs {
     }
 
     private boolean isDefault(Flag f) {
-        if (f.type() == Flag.Type.LIST) {
+        if (f.type().many()) {
             return cl.list(f.name()).isEmpty();
         }
         String v = cl.get(f.name());
@@ -154,7 +154,7 @@ final class ServerArgs {
     private Object value(Flag f) {
         return switch (f.type()) {
             case BOOL -> cl.flag(f.name());
-            case LIST -> cl.has(f.name()) ? cl.list(f.name()) : null;
+            case LIST, APPEND -> cl.has(f.name()) ? cl.list(f.name()) : null;
             case INT -> string(f.name()) == null ? null : (Object) Long.parseLong(string(f.name()).trim());
             case FLOAT -> string(f.name()) == null ? null : (Object) Double.parseDouble(string(f.name()).trim());
             case STRING -> string(f.name());

@@ -49,16 +49,52 @@ class LauncherIT {
     }
 
     static Result iris(String... args) throws IOException, InterruptedException {
+        return irisWithInput("", args);
+    }
+
+    static Result irisWithInput(String stdin, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(home.resolve("bin/iris").toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         Process p = pb.start();
-        p.getOutputStream().close();
+        try (var in = p.getOutputStream()) {
+            in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
         var out = p.getInputStream().readAllBytes();
         var err = p.getErrorStream().readAllBytes();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "launcher did not exit");
         return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * {@code iris chat} on a fixture directory with an image prints the model's answer: the golden
+     * conversation (tiny-qwen2-vl one_image) greedy gives transformers' tokens, as a one-shot prompt
+     * and as a turn typed on standard input after {@code /image}; a missing image fails with 1.
+     */
+    @Test
+    void chatAnswersAPromptAboutAnImageWithTheGoldenTokens() throws Exception {
+        String golden = Files.readString(Path.of("../testdata/golden/tiny-qwen2-vl/one_image.json"));
+        java.util.regex.Matcher tokens = java.util.regex.Pattern.compile("\"new_tokens\":\\s*\\[([0-9,\\s]+)]").matcher(golden);
+        assertTrue(tokens.find());
+        int[] ids = java.util.Arrays.stream(tokens.group(1).split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+        String model = Path.of("../testdata/models/tiny-qwen2-vl").toAbsolutePath().toString();
+        String expected = dev.iris.runtime.tokenizer.Tokenizer.load(Path.of(model, "tokenizer.json")).decode(ids, true) + "\n";
+        String image = Path.of("../testdata/images/gradient_640x480.png").toAbsolutePath().toString();
+
+        Result once = iris("chat", "--model-path", model, "--image", image, "--max-new-tokens", "8", "--temperature", "0",
+                "What is shown in this image?");
+        assertEquals(0, once.exitCode(), once.err());
+        assertEquals(expected, once.out());
+
+        Result typed = irisWithInput("/image " + image + "\nWhat is shown in this image?\n/exit\n",
+                "chat", "--model-path", model, "--max-new-tokens", "8", "--temperature", "0");
+        assertEquals(0, typed.exitCode(), typed.err());
+        assertEquals(expected, typed.out());
+
+        Result missing = iris("chat", "--model-path", model, "--image", image + ".missing", "Hi");
+        assertEquals(1, missing.exitCode());
+        assertTrue(missing.err().contains(".missing"), missing.err());
     }
 
     @Test

@@ -23,15 +23,7 @@ import java.util.Map;
 final class Images {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final ConfigView NO_OVERRIDES;
-
-    static {
-        try {
-            NO_OVERRIDES = JsonConfigView.parse("request", "{}");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
+    private static final ConfigView NO_OVERRIDES = JsonConfigView.empty("request");
 
     private final ServedModel model;
     private final MediaLoader loader;

@@ -53,20 +53,12 @@ public record ServedModel(String servedName, String modelPath, String tokenizerP
         return tokenizer == null ? null : tokenizer.decode(new int[]{id}, false);
     }
 
-    /**
-     * Token ids of a prompt text, with the tokenizer's BOS added unless the text starts with it
-     * already (a rendered Llama-3 prompt does; two BOS tokens would change the output).
-     */
+    /** Token ids of a prompt text ({@link Tokenizer#encodePrompt}). */
     int[] encode(String text) {
         if (tokenizer == null) {
             throw ApiError.badRequest("The tokenizer is not initialized (--skip-tokenizer-init): send token ids"
                     + " (input_ids to /generate).", null);
         }
-        int[] with = tokenizer.encode(text, true);
-        int[] without = tokenizer.encode(text, false);
-        if (with.length > without.length && without.length > 0 && with[0] == without[0]) {
-            return without;
-        }
-        return with;
+        return tokenizer.encodePrompt(text);
     }
 }

@@ -46,6 +46,11 @@ public final class JsonConfigView implements ConfigView {
         return of(file.toString(), n);
     }
 
+    /** A view with no keys (no overrides). */
+    public static JsonConfigView empty(String source) {
+        return of(source, JSON.createObjectNode());
+    }
+
     /** The view of a JSON object given as text (tests, request overrides). */
     public static JsonConfigView parse(String source, String json) throws IOException {
         return of(source, JSON.readTree(json));

@@ -131,6 +131,19 @@ public final class Tokenizer {
         }
     }
 
+    /**
+     * Token ids of a rendered prompt: the special tokens added unless the text begins with them
+     * already (a rendered Llama-3 prompt starts with its BOS; a second one would change the output).
+     */
+    public int[] encodePrompt(String text) {
+        int[] with = encode(text, true);
+        int[] without = encode(text, false);
+        if (with.length > without.length && without.length > 0 && with[0] == without[0]) {
+            return without;
+        }
+        return with;
+    }
+
     /** Token ids of {@code text}; {@code addSpecialTokens} applies the post-processor's template (BOS). */
     public int[] encode(String text, boolean addSpecialTokens) {
         List<Integer> ids = new ArrayList<>();
