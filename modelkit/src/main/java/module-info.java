@@ -6,6 +6,7 @@
 module dev.iris.modelkit {
     requires transitive dev.iris.api;
 
+    exports dev.iris.modelkit.config;
     exports dev.iris.modelkit.image;
     exports dev.iris.modelkit.lm;
     exports dev.iris.modelkit.rope;

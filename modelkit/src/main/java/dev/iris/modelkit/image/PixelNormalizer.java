@@ -17,6 +17,7 @@ public final class PixelNormalizer {
     private static final List<Double> CLIP_STD = List.of(0.26862954, 0.26130258, 0.27577711);
 
     private final float[][] table = new float[3][256];
+    private final int[] meanColour = new int[3];
 
     /** From a preprocessor config's {@code image_mean}, {@code image_std} and {@code rescale_factor}. */
     public PixelNormalizer(ConfigView config) {
@@ -24,6 +25,7 @@ public final class PixelNormalizer {
         List<Double> std = config.numbers("image_std").orElse(CLIP_STD);
         double rescale = config.number("rescale_factor").orElse(1.0 / 255.0);
         for (int c = 0; c < 3; c++) {
+            meanColour[c] = (int) (mean.get(c) * 255);
             float m = mean.get(c).floatValue();
             float s = std.get(c).floatValue();
             for (int v = 0; v < 256; v++) {
@@ -31,6 +33,14 @@ public final class PixelNormalizer {
                 table[c][v] = (x - m) / s;
             }
         }
+    }
+
+    /**
+     * The 8-bit colour of the mean, {@code int(mean · 255)} per channel: the background original
+     * LLaVA pads images to a square with (122, 116, 104 for CLIP's statistics).
+     */
+    public int[] meanColour() {
+        return meanColour.clone();
     }
 
     /** The normalised value of byte {@code value} (0..255) in channel {@code channel} (0 R, 1 G, 2 B). */

@@ -40,7 +40,16 @@ public record DecoderConfig(String modelType, int hidden, int layers, int heads,
      *                    composite config's value)
      */
     public static DecoderConfig from(ConfigView c, boolean tiedDefault) {
-        String type = c.requireString("model_type");
+        return from(c, c.requireString("model_type"), tiedDefault);
+    }
+
+    /**
+     * Reads a text model's config whose {@code model_type} names something else (original LLaVA
+     * checkpoints say {@code llava} or {@code llava_qwen} over a flat Llama or Qwen2 config).
+     *
+     * @param type the decoder the checkpoint's architecture implies
+     */
+    public static DecoderConfig from(ConfigView c, String type, boolean tiedDefault) {
         if (!TYPES.contains(type)) {
             throw new ConfigException(c.source() + ": model_type '" + type + "' is not a decoder Iris knows " + TYPES);
         }

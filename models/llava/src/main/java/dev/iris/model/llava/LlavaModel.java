@@ -1,9 +1,11 @@
 package dev.iris.model.llava;
 
 import dev.iris.api.compute.ComputeBackend;
+import dev.iris.api.config.ConfigView;
 import dev.iris.api.model.EncodedImage;
 import dev.iris.api.model.ForwardBatch;
 import dev.iris.api.model.ImageProcessor;
+import dev.iris.api.model.ModelContext;
 import dev.iris.api.model.ModelSpec;
 import dev.iris.api.model.Positions;
 import dev.iris.api.model.PreparedPrompt;
@@ -11,25 +13,32 @@ import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.model.VisionLanguageModel;
 import dev.iris.api.tensor.Shape;
 import dev.iris.api.tensor.Tensor;
+import dev.iris.api.tensor.WeightSource;
+import dev.iris.api.tensor.WeightTensor;
 import dev.iris.modelkit.lm.BatchRows;
+import dev.iris.modelkit.lm.DecoderConfig;
 import dev.iris.modelkit.lm.DecoderLanguageModel;
+import dev.iris.modelkit.lm.DecoderWeights;
 import dev.iris.modelkit.vision.Bilinear;
 import dev.iris.modelkit.vision.ClipVisionEncoder;
+import dev.iris.modelkit.vision.ClipVisionWeights;
 
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * LlavaForConditionalGeneration: each {@code <image>} becomes as many positions as the image has
- * feature rows; the CLIP tower's selected layer (class token dropped) goes through the two-layer
- * projector and replaces those positions' embeddings; the decoder is modelkit's.
+ * A LLaVA model: each {@code <image>} becomes as many positions as the image has feature rows; the
+ * CLIP or SigLIP tower's selected layer (CLIP's class token dropped) goes through the two-layer
+ * projector, is packed per image, and replaces those positions' embeddings; the decoder is modelkit's.
  */
 final class LlavaModel implements VisionLanguageModel {
 
     private final DecoderLanguageModel lm;
     private final ClipVisionEncoder vision;
     private final LlavaProjector projector;
-    /** NeXT's learned vector after each row of an image's feature map ({@code [1, hidden]}); null for 1.5. */
+    /** The learned vector after each row of an image's feature map ({@code [1, hidden]}); null for flat packing. */
     private final Tensor newline;
     private final LlavaImageProcessor processor;
     private final ComputeBackend compute;
@@ -46,6 +55,42 @@ final class LlavaModel implements VisionLanguageModel {
         this.compute = compute;
         this.config = config;
         this.spec = spec;
+    }
+
+    /**
+     * Builds the model from a checkpoint of any of the three namings ({@link LlavaWeightNames}).
+     *
+     * @param preprocessor the image processor's settings
+     */
+    static LlavaModel load(ModelContext ctx, LlavaConfig c, ConfigView preprocessor) throws IOException {
+        WeightSource w = new LlavaWeightNames(ctx.weights());
+        ComputeBackend compute = ctx.compute();
+        DecoderConfig text = c.text();
+        DecoderLanguageModel lm = new DecoderLanguageModel(text,
+                DecoderWeights.load(w, compute, "language_model.", text), compute, ctx.attention());
+        ClipVisionEncoder vision = new ClipVisionEncoder(c.vision(),
+                ClipVisionWeights.load(w, compute, "vision_tower.vision_model.", c.vision(), c.layersUsed()),
+                compute, ctx.attention());
+        String p = "multi_modal_projector.";
+        int vh = c.vision().hidden();
+        int h = text.hidden();
+        LlavaProjector projector = new LlavaProjector(compute, get(w, compute, p + "linear_1.weight", h, vh),
+                get(w, compute, p + "linear_1.bias", h), get(w, compute, p + "linear_2.weight", h, h),
+                get(w, compute, p + "linear_2.bias", h));
+        Tensor newline = c.mode().spatial()
+                ? compute.fromFloats(compute.toFloats(get(w, compute, "image_newline", h)), Shape.of(1, h)) : null;
+        ModelSpec spec = new ModelSpec(text.vocab(), c.contextLength(), text.layers(), text.kvHeads(), text.headDim(), 0,
+                c.imageTokenId(), List.of());
+        return new LlavaModel(lm, vision, projector, newline, new LlavaImageProcessor(preprocessor, c.side(), c.mode()),
+                compute, c, spec);
+    }
+
+    private static Tensor get(WeightSource w, ComputeBackend compute, String name, int... dims) throws IOException {
+        WeightTensor t = w.get(name);
+        if (!t.shape().equals(Shape.of(dims))) {
+            throw new IOException("tensor '" + name + "' has shape " + t.shape() + ", the config implies " + Shape.of(dims));
+        }
+        return compute.weight(t);
     }
 
     @Override
@@ -121,8 +166,15 @@ final class LlavaModel implements VisionLanguageModel {
         int first = 0;
         for (ProcessedImage image : images) {
             LlavaImage own = (LlavaImage) image;
-            out.add(new EncodedImage(own.layout() == null ? compute.gatherRows(features, range(first, kept))
-                    : pack(own.layout(), features, first, kept, features.shape().dim(0) - 1)));
+            int newlineRow = features.shape().dim(0) - 1;
+            int[] ownRows = range(first, own.crops() * kept);
+            if (own.layout() == null && newline != null) {
+                // spatial_unpad gives a lone crop one newline after its features.
+                ownRows = Arrays.copyOf(ownRows, kept + 1);
+                ownRows[kept] = newlineRow;
+            }
+            out.add(new EncodedImage(own.layout() != null && config.mode().spatial()
+                    ? pack(own.layout(), features, first, kept, newlineRow) : compute.gatherRows(features, ownRows)));
             first += own.crops() * kept;
         }
         return out;
@@ -153,7 +205,7 @@ final class LlavaModel implements VisionLanguageModel {
                 map[at++] = first + (1 + tile) * perCrop + (y % side) * side + x % side;
             }
         }
-        int[] size = layout.packedSize(side, config.maxPatches());
+        int[] size = layout.packedSize(side, config.mode().maxPatches());
         Tensor source = features;
         if (size[0] != kept[1] || size[1] != kept[3]) {
             int d = features.shape().dim(1);
@@ -185,6 +237,12 @@ final class LlavaModel implements VisionLanguageModel {
     @Override
     public Tensor forward(ForwardBatch batch) {
         BatchRows rows = BatchRows.of(batch, lm.positionAxes());
+        // Original checkpoints may have no embedding row for the image token (32000 of 32000 rows):
+        // clamp it, as SGLang does; the features overwrite those rows anyway.
+        int[] ids = rows.ids();
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = Math.min(ids[i], spec.vocabSize() - 1);
+        }
         return lm.forward(lm.embed(batch, rows), rows.positions(), batch.attention(), batch.cache(), rows.logitRows());
     }
 

@@ -2,17 +2,10 @@ package dev.iris.model.llava;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.iris.api.attention.AttentionSequence;
-import dev.iris.api.attention.KvCache;
-import dev.iris.api.attention.KvCacheSpec;
-import dev.iris.api.model.ForwardBatch;
 import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.model.ProcessedImage;
-import dev.iris.api.model.RgbaImage;
-import dev.iris.api.model.SequenceInput;
 import dev.iris.api.sampling.SamplingParams;
 import dev.iris.api.tensor.DType;
-import dev.iris.api.tensor.Tensor;
 import dev.iris.api.tensor.WeightTensor;
 import dev.iris.backend.cpu.CpuAttentionBackend;
 import dev.iris.backend.cpu.CpuComputeBackend;
@@ -21,8 +14,6 @@ import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.engine.GenerationResult;
-import dev.iris.runtime.media.MediaLoader;
-import dev.iris.runtime.media.MediaOptions;
 import dev.iris.runtime.model.LoadedModel;
 import dev.iris.runtime.sampling.DefaultSampler;
 import dev.iris.runtime.stop.StopConditions;
@@ -41,18 +32,25 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
 
+import static dev.iris.model.llava.Goldens.TESTDATA;
+import static dev.iris.model.llava.Goldens.assertClose;
+import static dev.iris.model.llava.Goldens.collapsed;
+import static dev.iris.model.llava.Goldens.decode;
+import static dev.iris.model.llava.Goldens.floats;
+import static dev.iris.model.llava.Goldens.golden;
+import static dev.iris.model.llava.Goldens.goldenTensors;
+import static dev.iris.model.llava.Goldens.images;
+import static dev.iris.model.llava.Goldens.inputIds;
+import static dev.iris.model.llava.Goldens.promptLogits;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * LLaVA-1.5, LLaVA-NeXT and LLaVA-OneVision (llava-hf layouts) against transformers 4.46.3: the image processors at
@@ -63,7 +61,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LlavaTest {
 
-    private static final Path TESTDATA = Path.of("../../testdata");
     private static final Map<String, LoadedModel> MODELS = new HashMap<>();
 
     @TempDir
@@ -87,25 +84,6 @@ class LlavaTest {
         }
     }
 
-    private static RgbaImage decode(String testdataImage) throws IOException {
-        byte[] bytes = Files.readAllBytes(Path.of("../../testdata").resolve(testdataImage));
-        return new MediaLoader(MediaOptions.defaults())
-                .load(List.of("data:image/png;base64," + Base64.getEncoder().encodeToString(bytes))).getFirst();
-    }
-
-    private static float[] floats(WeightTensor t) {
-        return t.data().toArray(ValueLayout.JAVA_FLOAT);
-    }
-
-    private static void assertClose(float[] expected, float[] got, double tolerance) {
-        assertEquals(expected.length, got.length);
-        double worst = 0;
-        for (int i = 0; i < expected.length; i++) {
-            worst = Math.max(worst, Math.abs(expected[i] - got[i]));
-        }
-        assertTrue(worst <= tolerance, "largest difference " + worst + " (tolerance " + tolerance + ")");
-    }
-
     /**
      * LLaVA-1.5's CLIP processor (testdata/preprocess/clip_llava15) and the anyres ones of LLaVA-NeXT
      * and OneVision (testdata/preprocess/llava_next, llava_onevision: base crop then tiles; HF pads
@@ -123,7 +101,8 @@ class LlavaTest {
         JsonConfigView config = JsonConfigView.read(dir.resolve("preprocessor_config.json"), false);
         List<int[]> pinpoints = config.integerMatrix("image_grid_pinpoints").orElse(List.of()).stream()
                 .map(p -> new int[]{p.get(0).intValue(), p.get(1).intValue()}).toList();
-        LlavaImage got = new LlavaImageProcessor(config, processor.equals("llava_onevision") ? 27 : 24, pinpoints, 0).process(decode(meta.get("image").asText()),
+        LlavaImage got = new LlavaImageProcessor(config, processor.equals("llava_onevision") ? 27 : 24,
+                LlavaImageMode.transformers(pinpoints, 0)).process(decode(meta.get("image").asText()),
                 JsonConfigView.parse("none", "{}"));
         Path file = unpacked.resolve(processor + "-" + name + ".safetensors");
         try (InputStream in = new GZIPInputStream(Files.newInputStream(dir.resolve(name + ".safetensors.gz")))) {
@@ -150,34 +129,6 @@ class LlavaTest {
             out[i] = Float.float16ToFloat(f16[i]);
         }
         return out;
-    }
-
-    private static JsonNode golden(String model, String name) throws IOException {
-        return new ObjectMapper().readTree(TESTDATA.resolve("golden").resolve(model).resolve(name + ".json").toFile());
-    }
-
-    private static Path goldenTensors(String model, String name) {
-        return TESTDATA.resolve("golden").resolve(model).resolve(name + ".safetensors");
-    }
-
-    private static List<ProcessedImage> images(LoadedModel loaded, JsonNode golden) throws IOException {
-        List<ProcessedImage> out = new ArrayList<>();
-        for (JsonNode f : golden.get("image_files")) {
-            out.add(loaded.model().imageProcessor().process(decode(f.asText()), JsonConfigView.parse("none", "{}")));
-        }
-        return out;
-    }
-
-    /** The golden prompt with each image's run of placeholders collapsed to one, as a tokenizer gives it. */
-    private static int[] collapsed(JsonNode golden) {
-        int image = golden.get("image_token_id").asInt();
-        List<Integer> ids = new ArrayList<>();
-        for (JsonNode id : golden.get("input_ids")) {
-            if (id.asInt() != image || ids.isEmpty() || ids.getLast() != image) {
-                ids.add(id.asInt());
-            }
-        }
-        return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /**
@@ -224,26 +175,10 @@ class LlavaTest {
         JsonNode golden = golden(modelName, name);
         List<ProcessedImage> images = images(loaded, golden);
         PreparedPrompt p = loaded.model().preparePrompt(collapsed(golden), images);
-        int[] ids = new int[golden.get("input_ids").size()];
-        Arrays.setAll(ids, i -> golden.get("input_ids").get(i).asInt());
-        assertArrayEquals(ids, p.tokenIds());
-        int n = ids.length;
-        CpuAttentionBackend attention = new CpuAttentionBackend();
-        var spec = loaded.model().spec();
-        int[] pages = new int[(n + 15) / 16];
-        Arrays.setAll(pages, i -> i);
-        try (KvCache cache = attention.createCache(new KvCacheSpec(spec.layers(), spec.kvHeads(), spec.headDim(), 16,
-                pages.length)); Arena arena = Arena.ofConfined()) {
-            List<SequenceInput.EmbeddingSplice> splices = new ArrayList<>();
-            for (PreparedPrompt.ImageSpan span : p.imageSpans()) {
-                splices.add(new SequenceInput.EmbeddingSplice(span.start(),
-                        loaded.model().encodeImage(images.get(span.image())), 0, span.length()));
-            }
-            SequenceInput in = new SequenceInput(p.tokenIds(), p.positions(), AttentionSequence.selfOnly(0, n, 0, pages),
-                    splices, null, n);
-            Tensor logits = loaded.model().forward(new ForwardBatch(List.of(in), cache, null));
+        assertArrayEquals(inputIds(golden), p.tokenIds());
+        try (Arena arena = Arena.ofConfined()) {
             float[] expected = floats(SafetensorsFile.open(goldenTensors(modelName, name), arena).tensors().get("logits"));
-            assertClose(expected, loaded.compute().toFloats(logits), 1e-4);
+            assertClose(expected, promptLogits(loaded, p, images), 1e-4);
         }
     }
 
