@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.iris.api.chat.ChatMessage;
 import dev.iris.api.chat.ChatTemplate;
+import dev.iris.api.chat.ContentPart;
 import dev.iris.runtime.config.JsonConfigView;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Template files for {@code --chat-template} (contract §7.7). */
@@ -55,5 +57,21 @@ class TemplateFilesTest {
         Files.writeString(file, "{% for m in messages %}[{{ m['role'] }}]\\n{{ m['content'] }}\\n{% endfor %}");
         ChatTemplate t = new TemplateFiles().fromFile(file, null, JsonConfigView.parse("none", "{}")).orElseThrow();
         assertEquals("[user]\nhi\n", t.render(List.of(ChatMessage.text("user", "hi")), false).text());
+    }
+
+    /**
+     * A text-only Jinja template (it reads {@code content} as one string) never drops an image
+     * silently: the request is refused with a message naming {@code --chat-template}.
+     */
+    @Test
+    void aTextOnlyTemplateRefusesImagesNamingTheFlag(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("text.jinja");
+        Files.writeString(file, "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\\n{% endfor %}");
+        ChatTemplate t = new TemplateFiles().fromFile(file, null, JsonConfigView.parse("none", "{}")).orElseThrow();
+        ChatMessage withImage = new ChatMessage("user", List.of(new ContentPart.Image("data:image/png;base64,AA", null, null),
+                new ContentPart.Text("What is it?")));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.render(List.of(withImage), true));
+        assertTrue(e.getMessage().contains("--chat-template"), e.getMessage());
+        assertEquals("user: hi\n", t.render(List.of(ChatMessage.text("user", "hi")), false).text());
     }
 }
