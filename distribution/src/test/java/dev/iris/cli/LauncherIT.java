@@ -1,5 +1,6 @@
 package dev.iris.cli;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -475,6 +476,22 @@ class LauncherIT {
         int status = c.getResponseCode();
         var in = status < 400 ? c.getInputStream() : c.getErrorStream();
         return new String[]{String.valueOf(status), new String(in.readAllBytes(), StandardCharsets.UTF_8)};
+    }
+
+    /**
+     * {@code --device cuda} on a machine without an NVIDIA driver (CI) stops start-up with 1 and
+     * says why, before any port is opened; the CUDA backend is installed (listed by {@code iris plugins}).
+     */
+    @Test
+    void serveOnCudaWithoutAGpuExitsWithTheReason() throws Exception {
+        Assumptions.assumeFalse(Files.exists(Path.of("/dev/nvidia0")), "this machine has an NVIDIA GPU");
+        Result plugins = iris("plugins");
+        assertTrue(plugins.out().contains("compute-backend") && plugins.out().contains(" cuda "), plugins.out());
+        Result cuda = iris("serve", "--device", "cuda");
+        assertEquals(1, cuda.exitCode(), cuda.err());
+        assertTrue(cuda.err().contains("iris: the cuda backend cannot run here: "), cuda.err());
+        assertTrue(cuda.err().contains("NVIDIA"), cuda.err());
+        assertTrue(!cuda.err().contains("ready to roll"), cuda.err());
     }
 
     @Test

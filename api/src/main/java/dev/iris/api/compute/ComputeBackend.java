@@ -41,6 +41,15 @@ public interface ComputeBackend extends IrisPlugin {
         return "";
     }
 
+    /**
+     * Bytes of device memory free for the K/V pool now (after the weights, less what the backend
+     * keeps for activations); the engine gives the pool {@code --mem-fraction-static} of it. -1
+     * for a backend that allocates on the Java heap, whose free heap is used instead.
+     */
+    default long freeDeviceMemory() {
+        return -1;
+    }
+
     // ---- memory ------------------------------------------------------------------------------
 
     /** A new zero-filled tensor. */

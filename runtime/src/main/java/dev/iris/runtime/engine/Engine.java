@@ -125,9 +125,10 @@ public final class Engine implements AutoCloseable {
         ModelSpec spec = model.spec();
         long bytesPerToken = 2L * (spec.layers() + spec.crossLayers()) * spec.kvHeads() * spec.headDim() * Float.BYTES;
         Runtime rt = Runtime.getRuntime();
-        long freeHeap = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long free = compute.freeDeviceMemory() >= 0 ? compute.freeDeviceMemory()
+                : rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         int pages = KvPagePool.pagesFor(options.pageSize(), bytesPerToken, options.maxTotalTokens(), options.memFraction(),
-                freeHeap);
+                free);
         this.pool = new KvPagePool(options.pageSize(), pages);
         this.prefixCache = options.prefixCache() ? new PrefixCache(pool) : null;
         this.cache = attention.createCache(new KvCacheSpec(spec.layers(), spec.kvHeads(), spec.headDim(),
