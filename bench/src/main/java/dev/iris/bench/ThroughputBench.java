@@ -75,7 +75,7 @@ public final class ThroughputBench {
         System.out.println(section);
     }
 
-    private static Figure run(Engine engine, int streams, int newTokens, int vocab, long seed) throws Exception {
+    static Figure run(Engine engine, int streams, int newTokens, int vocab, long seed) throws Exception {
         SplittableRandom random = new SplittableRandom(seed);
         ConcurrentLinkedQueue<long[]> events = new ConcurrentLinkedQueue<>(); // {stream, nanos}
         List<CompletableFuture<Void>> done = new ArrayList<>();

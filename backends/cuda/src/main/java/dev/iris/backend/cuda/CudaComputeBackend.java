@@ -30,7 +30,8 @@ public final class CudaComputeBackend implements ComputeBackend {
 
     static final String NAME = "cuda";
 
-    private static final boolean EXACT = Boolean.getBoolean("iris.cuda.exact");
+    /** Read when the backend is made, so one process can hold an exact and a fast instance. */
+    private final boolean exact = Boolean.getBoolean("iris.cuda.exact");
 
     /** F32 copies of 16-bit tensors read as activations (biases, gates, position tables), made once. */
     private final Map<CudaTensor, CudaTensor> widened = Collections.synchronizedMap(new WeakHashMap<>());
@@ -59,6 +60,19 @@ public final class CudaComputeBackend implements ComputeBackend {
     public long freeDeviceMemory() {
         long[] info = device().memoryInfo();
         return new MemoryPlan(info[1], info[0]).forKvCache();
+    }
+
+    /** The GPU's peak memory bandwidth in bytes per second (memory clock × bus width), for benchmark ratios. */
+    public double peakBandwidth() {
+        return device().bandwidth;
+    }
+
+    /** The GPU in words: compute capability and multiprocessors. */
+    public String deviceDescription() {
+        CudaDevice d = device();
+        long[] memory = d.memoryInfo();
+        return String.format(java.util.Locale.ROOT, "compute capability %d.%d, %d multiprocessors, %.1f GiB",
+                d.major, d.minor, d.multiprocessors, memory[1] / (double) (1L << 30));
     }
 
     private static CudaDevice device() {
@@ -139,7 +153,7 @@ public final class CudaComputeBackend implements ComputeBackend {
         CudaDevice dev = device();
         CudaTensor t = CudaTensor.allocatePersistent(dev.memory, weight.dtype(), weight.shape());
         dev.upload(t.address(), new HostAddress(weight.data().address()), t.byteSize());
-        if (EXACT && (weight.dtype() == DType.BF16 || weight.dtype() == DType.F16)) {
+        if (exact && (weight.dtype() == DType.BF16 || weight.dtype() == DType.F16)) {
             CudaTensor wide = CudaTensor.allocatePersistent(dev.memory, DType.F32, weight.shape());
             convert(t, wide);
             t.close();

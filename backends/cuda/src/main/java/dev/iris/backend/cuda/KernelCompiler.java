@@ -45,7 +45,7 @@ final class KernelCompiler {
         return cubin;
     }
 
-    private static byte[] compile(String text, List<String> options) {
+    static byte[] compile(String text, List<String> options) {
         _nvrtcProgram program = new _nvrtcProgram();
         CudaCheck.nvrtc(nvrtc.nvrtcCreateProgram(program, new BytePointer(text), new BytePointer("iris_kernels.cu"), 0,
                 (PointerPointer<?>) null, (PointerPointer<?>) null), "nvrtcCreateProgram");
