@@ -80,7 +80,7 @@ final class GoldenCases {
         List<String> references = new ArrayList<>();
         golden.path("image_files").forEach(f -> references.add(testdata.resolve(f.asText()).toAbsolutePath().toUri().toString()));
         List<ProcessedImage> processed = new ArrayList<>();
-        ImageProcessor processor = loaded.model().imageProcessor();
+        ImageProcessor processor = loaded.model().imageProcessor().forRequest(references.size());
         for (RgbaImage image : images.load(references)) {
             processed.add(processor.process(image, JsonConfigView.empty("golden")));
         }

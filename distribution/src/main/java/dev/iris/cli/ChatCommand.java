@@ -238,9 +238,10 @@ final class ChatCommand {
         MediaLoader loader = new MediaLoader(MediaOptions.defaults().withAllowedLocalPaths(dirs)
                 .withMaxImages(processor.maxImagesPerPrompt()));
         ConfigView none = JsonConfigView.empty("chat");
+        ImageProcessor forThese = processor.forRequest(parts.size());
         List<ProcessedImage> out = new ArrayList<>();
         for (var image : loader.load(parts.stream().map(ContentPart.Image::url).toList())) {
-            out.add(processor.process(image, none));
+            out.add(forThese.process(image, none));
         }
         return out;
     }

@@ -3,6 +3,7 @@ package dev.iris.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.iris.api.chat.ContentPart;
 import dev.iris.api.config.ConfigView;
+import dev.iris.api.model.ImageProcessor;
 import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.model.RgbaImage;
 import dev.iris.runtime.config.JsonConfigView;
@@ -66,9 +67,10 @@ final class Images {
             throw ApiError.badRequest(e.getMessage(), param);
         }
         List<ProcessedImage> out = new ArrayList<>();
+        ImageProcessor processor = model.images().forRequest(decoded.size());
         for (int i = 0; i < decoded.size(); i++) {
             try {
-                out.add(model.images().process(decoded.get(i), overrides(settings.get(i))));
+                out.add(processor.process(decoded.get(i), overrides(settings.get(i))));
             } catch (IllegalArgumentException e) {
                 throw ApiError.badRequest("Failed to load image " + i + ": " + e.getMessage(), param);
             }

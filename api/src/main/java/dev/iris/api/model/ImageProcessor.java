@@ -21,6 +21,15 @@ public interface ImageProcessor {
     ProcessedImage process(RgbaImage image, ConfigView overrides);
 
     /**
+     * The processor for the images of a request that carries {@code images} of them. Most
+     * families process every image alike (this processor); original LLaVA as SGLang serves it
+     * turns each image of a multi-image request into one padded crop instead of anyres tiles.
+     */
+    default ImageProcessor forRequest(int images) {
+        return this;
+    }
+
+    /**
      * The most prompt positions one image can take with the server's settings (the worst case
      * the server reports at start-up and sizes its limits by).
      */

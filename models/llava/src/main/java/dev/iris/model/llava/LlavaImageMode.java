@@ -29,4 +29,16 @@ record LlavaImageMode(boolean padToSquare, List<int[]> pinpoints, int maxPatches
     boolean anyres() {
         return !pinpoints.isEmpty();
     }
+
+    /**
+     * The mode for each image of a request with several: the original code and SGLang give every
+     * image one crop padded to a square (spec §4.5), keeping the packing; llava-hf processors
+     * (transformers 4.45–4.47, the reference of those layouts) tile each image as if alone.
+     */
+    LlavaImageMode forImages(int images) {
+        if (images > 1 && anyres() && convention == AnyresLayout.Convention.ORIGINAL) {
+            return new LlavaImageMode(true, List.of(), 0, convention, spatial);
+        }
+        return this;
+    }
 }

@@ -27,10 +27,20 @@ final class LlavaImageProcessor implements ImageProcessor {
      * @param mode how crops are cut and counted
      */
     LlavaImageProcessor(ConfigView preprocessor, int side, LlavaImageMode mode) {
-        this.clip = new ResizeCropNormalize(preprocessor);
-        this.background = new PixelNormalizer(preprocessor).meanColour();
+        this(new ResizeCropNormalize(preprocessor), new PixelNormalizer(preprocessor).meanColour(), side, mode);
+    }
+
+    private LlavaImageProcessor(ResizeCropNormalize clip, int[] background, int side, LlavaImageMode mode) {
+        this.clip = clip;
+        this.background = background;
         this.side = side;
         this.mode = mode;
+    }
+
+    @Override
+    public LlavaImageProcessor forRequest(int images) {
+        LlavaImageMode m = mode.forImages(images);
+        return m == mode ? this : new LlavaImageProcessor(clip, background, side, m);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.iris.model.llava;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iris.api.config.ConfigView;
 import dev.iris.api.model.ModelArchitecture;
 import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.model.ProcessedImage;
@@ -338,6 +339,35 @@ class OriginalLayoutTest {
             assertTrue(merge.equals("flat") ? image.crops() > 1 : image.crops() == 1);
             assertEquals(expected, image.promptTokens());
             assertEquals(expected, model.model().encodeImage(image).rows());
+        }
+    }
+
+    /**
+     * SGLang's multi-image mode for original checkpoints (§4.5): in a request with two images each is
+     * one crop padded to a square — the crop {@code image_aspect_ratio: pad} makes — with one newline
+     * after its features; alone, the same image is tiled. The llava-hf processor tiles it either way.
+     */
+    @Test
+    void eachImageOfAMultiImageRequestIsOnePaddedCrop(@TempDir Path root) throws IOException {
+        RgbaImage image = decode("images/gradient_640x480.png");
+        ConfigView none = JsonConfigView.parse("none", "{}");
+        Path padDir = original("tiny-llava-onevision", root.resolve("pad"), true);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = (ObjectNode) json.readTree(padDir.resolve("config.json").toFile());
+        json.writeValue(padDir.resolve("config.json").toFile(), config.put("image_aspect_ratio", "pad"));
+        try (LoadedModel model = load(original("tiny-llava-onevision", root.resolve("anyres"), true));
+             LoadedModel pad = load(padDir);
+             LoadedModel hf = load(fixture("tiny-llava-onevision"))) {
+            JsonNode vision = json.readTree(fixture("tiny-llava-onevision").resolve("config.json").toFile()).get("vision_config");
+            int side = vision.get("image_size").asInt() / vision.get("patch_size").asInt();
+            LlavaImage alone = (LlavaImage) model.model().imageProcessor().forRequest(1).process(image, none);
+            assertTrue(alone.crops() > 1, "alone, the image is tiled");
+            LlavaImage inPair = (LlavaImage) model.model().imageProcessor().forRequest(2).process(image, none);
+            assertEquals(1, inPair.crops());
+            assertEquals(side * side + 1, inPair.promptTokens());
+            assertEquals(side * side + 1, model.model().encodeImage(inPair).rows());
+            assertClose(pad.model().imageProcessor().process(image, none).pixelValues(), inPair.pixelValues(), 0);
+            assertTrue(((LlavaImage) hf.model().imageProcessor().forRequest(2).process(image, none)).crops() > 1);
         }
     }
 
