@@ -125,8 +125,8 @@ public final class Engine implements AutoCloseable {
         ModelSpec spec = model.spec();
         long bytesPerToken = 2L * (spec.layers() + spec.crossLayers()) * spec.kvHeads() * spec.headDim() * Float.BYTES;
         Runtime rt = Runtime.getRuntime();
-        long free = compute.freeDeviceMemory() >= 0 ? compute.freeDeviceMemory()
-                : rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long device = compute.freeDeviceMemory();
+        long free = device >= 0 ? device : rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         int pages = KvPagePool.pagesFor(options.pageSize(), bytesPerToken, options.maxTotalTokens(), options.memFraction(),
                 free);
         this.pool = new KvPagePool(options.pageSize(), pages);

@@ -21,6 +21,16 @@ public final class CudaAttentionBackend implements AttentionBackend {
     /** The head size the kernel's registers are sized for (ATT_MAX_DIM). */
     static final int MAX_HEAD_DIM = 256;
 
+    /**
+     * The key tables of the last batch, by kind: every layer of a step passes the same batch, so
+     * the tables are built and uploaded once per step rather than once per layer.
+     */
+    private record Uploaded(AttentionBatch batch, RowKeys rows, CudaTensor tables) {
+    }
+
+    private Uploaded lastCausal;
+    private Uploaded lastEncoder;
+
     @Override
     public String name() {
         return CudaComputeBackend.NAME;
@@ -62,12 +72,33 @@ public final class CudaAttentionBackend implements AttentionBackend {
         CudaTensor k = f32(key, "key");
         CudaTensor v = f32(value, "value");
         checkHeads(q, k, cache.spec());
-        RowKeys rows = RowKeys.causal(batch, cache.spec().pageSize());
         CudaDevice dev = CudaDevice.get();
-        try (CudaTensor tables = upload(dev, rows.table())) {
-            writeRows(dev, k, v, cache, layer, tables.address() + rows.slotsAt(), rows.rows());
-            return attend(dev, q, cache.keys(layer), cache.values(layer), cache.spec().kvHeads(), scale, rows, tables, null, 0);
+        Uploaded u = causalTables(dev, batch, cache.spec().pageSize());
+        writeRows(dev, k, v, cache, layer, u.tables().address() + u.rows().slotsAt(), u.rows().rows());
+        return attend(dev, q, cache.keys(layer), cache.values(layer), cache.spec().kvHeads(), scale, u.rows(), u.tables(),
+                null, 0);
+    }
+
+    private synchronized Uploaded causalTables(CudaDevice dev, AttentionBatch batch, int pageSize) {
+        if (lastCausal == null || lastCausal.batch() != batch || lastCausal.rows().pageSize() != pageSize) {
+            RowKeys rows = RowKeys.causal(batch, pageSize);
+            if (lastCausal != null) {
+                lastCausal.tables().close();
+            }
+            lastCausal = new Uploaded(batch, rows, upload(dev, rows.table()));
         }
+        return lastCausal;
+    }
+
+    private synchronized Uploaded encoderTables(CudaDevice dev, AttentionBatch batch, int pageSize) {
+        if (lastEncoder == null || lastEncoder.batch() != batch || lastEncoder.rows().pageSize() != pageSize) {
+            RowKeys rows = RowKeys.encoder(batch, pageSize);
+            if (lastEncoder != null) {
+                lastEncoder.tables().close();
+            }
+            lastEncoder = new Uploaded(batch, rows, upload(dev, rows.table()));
+        }
+        return lastEncoder;
     }
 
     @Override
@@ -92,12 +123,10 @@ public final class CudaAttentionBackend implements AttentionBackend {
         CudaKvCache cache = cacheOf(kv);
         CudaTensor q = f32(query, "query");
         CudaTensor m = mask == null ? null : f32(mask, "mask");
-        RowKeys rows = RowKeys.encoder(batch, cache.spec().pageSize());
         CudaDevice dev = CudaDevice.get();
-        try (CudaTensor tables = upload(dev, rows.table())) {
-            return attend(dev, q, cache.keys(layer), cache.values(layer), cache.spec().kvHeads(), scale, rows, tables, m,
-                    m == null ? 0 : m.shape().dim(1));
-        }
+        Uploaded u = encoderTables(dev, batch, cache.spec().pageSize());
+        return attend(dev, q, cache.keys(layer), cache.values(layer), cache.spec().kvHeads(), scale, u.rows(), u.tables(), m,
+                m == null ? 0 : m.shape().dim(1));
     }
 
     @Override
