@@ -215,13 +215,11 @@ public final class CudaComputeBackend implements ComputeBackend {
      * where row-major {@code w} is the column-major {@code k × m} matrix transposed.
      */
     private static void gemm(CudaDevice dev, CudaTensor w, CudaTensor x, CudaTensor y, int m, int n, int k, int type) {
-        try (FloatPointer one = new FloatPointer(1f); FloatPointer zero = new FloatPointer(0f)) {
-            dev.makeCurrent();
-            CudaCheck.cublas(cublas.cublasGemmEx(dev.blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, m, n, k, one,
-                    new HostAddress(w.address()), type, k, new HostAddress(x.address()), type, k, zero,
-                    new HostAddress(y.address()), cudart.CUDA_R_32F, m, cublas.CUBLAS_COMPUTE_32F,
-                    cublas.CUBLAS_GEMM_DEFAULT), "cublasGemmEx");
-        }
+        dev.makeCurrent();
+        CudaCheck.cublas(cublas.cublasGemmEx(dev.blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, m, n, k, dev.one,
+                new HostAddress(w.address()), type, k, new HostAddress(x.address()), type, k, dev.zero,
+                new HostAddress(y.address()), cudart.CUDA_R_32F, m, cublas.CUBLAS_COMPUTE_32F,
+                cublas.CUBLAS_GEMM_DEFAULT), "cublasGemmEx");
     }
 
     @Override

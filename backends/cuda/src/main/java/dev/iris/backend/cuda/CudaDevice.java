@@ -8,7 +8,9 @@ import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.SizeTPointer;
 
 import java.io.IOException;
@@ -34,9 +36,17 @@ final class CudaDevice {
     /** Peak memory bandwidth from the memory clock and bus width, in bytes per second. */
     final double bandwidth;
 
+    /** cuBLAS's alpha and beta for {@code y = x · wᵀ}. */
+    final FloatPointer one = new FloatPointer(1f);
+    final FloatPointer zero = new FloatPointer(0f);
+
     private final CUctx_st context = new CUctx_st();
     private final Map<String, CUfunc_st> kernels = new HashMap<>();
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
+    /** Each launching thread's argument buffers, reused launch after launch. */
+    private final ThreadLocal<BytePointer> argSlots = ThreadLocal.withInitial(() -> new BytePointer(8L * KernelArgs.MAX));
+    private final ThreadLocal<PointerPointer<HostAddress>> argPointers =
+            ThreadLocal.withInitial(() -> new PointerPointer<>(KernelArgs.MAX));
 
     private CudaDevice() throws IOException {
         CudaCheck.cuda(cudart.cudaSetDevice(0), "cudaSetDevice");
@@ -97,10 +107,10 @@ final class CudaDevice {
             throw new IllegalArgumentException("no kernel " + kernel);
         }
         makeCurrent();
-        try (KernelArgs.Packed packed = args.pack()) {
-            CudaCheck.driver(cudart.cuLaunchKernel(f, shape.gridX(), shape.gridY(), 1, shape.blockX(), 1, 1, 0, stream,
-                    packed.pointers(), null), "cuLaunchKernel(" + kernel + ")");
-        }
+        PointerPointer<HostAddress> pointers = argPointers.get();
+        args.writeInto(argSlots.get(), pointers);
+        CudaCheck.driver(cudart.cuLaunchKernel(f, shape.gridX(), shape.gridY(), 1, shape.blockX(), 1, 1, 0, stream,
+                pointers, null), "cuLaunchKernel(" + kernel + ")");
     }
 
     /** Host to device, queued; the host bytes are staged by the driver before this returns. */

@@ -54,17 +54,18 @@ final class KernelArgs {
         return this;
     }
 
-    int size() {
-        return args.size();
-    }
+    /** The most arguments a kernel of {@link KernelSource} takes, with room to spare. */
+    static final int MAX = 24;
 
     /**
-     * The values in native memory and the pointer array over them; both must stay open until
-     * the launch call returns (the driver copies the values then).
+     * Writes the values into {@code slots} (8 bytes each) and points {@code pointers} at them,
+     * as {@code cuLaunchKernel} reads its parameters (it copies them during the call, so the
+     * buffers may be reused for the next launch).
      */
-    Packed pack() {
-        BytePointer slots = new BytePointer(8L * Math.max(1, args.size()));
-        PointerPointer<HostAddress> pointers = new PointerPointer<>(Math.max(1, args.size()));
+    void writeInto(BytePointer slots, PointerPointer<HostAddress> pointers) {
+        if (args.size() > MAX) {
+            throw new IllegalArgumentException(args.size() + " kernel arguments, at most " + MAX);
+        }
         for (int i = 0; i < args.size(); i++) {
             long at = 8L * i;
             switch (args.get(i)) {
@@ -74,15 +75,6 @@ final class KernelArgs {
                 case F32 v -> slots.putFloat(at, v.value());
             }
             pointers.put(i, new HostAddress(slots.address() + at));
-        }
-        return new Packed(slots, pointers);
-    }
-
-    record Packed(BytePointer slots, PointerPointer<HostAddress> pointers) implements AutoCloseable {
-        @Override
-        public void close() {
-            pointers.close();
-            slots.close();
         }
     }
 }
