@@ -361,37 +361,34 @@ public final class CudaComputeBackend implements ComputeBackend {
 
     @Override
     public Tensor add(Tensor a, Tensor b) {
-        CudaTensor x = f32(a, "add");
-        CudaTensor y = newF32(x.shape());
-        broadcastInto(x, asF32(checkTrailing("add", x, b)), y, 0);
-        return y;
+        return broadcast("add", a, b, 0, false);
     }
 
     @Override
     public Tensor mul(Tensor a, Tensor b) {
-        CudaTensor x = f32(a, "mul");
-        CudaTensor y = newF32(x.shape());
-        broadcastInto(x, asF32(checkTrailing("mul", x, b)), y, 1);
-        return y;
+        return broadcast("mul", a, b, 1, false);
     }
 
     @Override
     public void addInPlace(Tensor a, Tensor b) {
-        CudaTensor x = f32(a, "addInPlace");
-        broadcastInto(x, asF32(checkTrailing("addInPlace", x, b)), x, 0);
+        broadcast("addInPlace", a, b, 0, true);
     }
 
-    private static Tensor checkTrailing(String op, CudaTensor a, Tensor b) {
+    /** {@code a op b} with {@code b} of {@code a}'s shape or its trailing dimensions; op 0 add, 1 multiply. */
+    private CudaTensor broadcast(String name, Tensor a, Tensor b, int op, boolean inPlace) {
+        CudaTensor x = f32(a, name);
         Shape s = b.shape();
-        boolean ok = s.rank() <= a.shape().rank();
-        for (int i = 1; ok && i <= s.rank(); i++) {
-            ok = a.shape().dim(-i) == s.dim(-i);
+        boolean trailing = s.rank() <= x.shape().rank();
+        for (int i = 1; trailing && i <= s.rank(); i++) {
+            trailing = x.shape().dim(-i) == s.dim(-i);
         }
-        if (!ok) {
-            throw new IllegalArgumentException(op + ": " + s + " is neither the shape of " + a.shape()
+        if (!trailing) {
+            throw new IllegalArgumentException(name + ": " + s + " is neither the shape of " + x.shape()
                     + " nor its trailing dimensions");
         }
-        return b;
+        CudaTensor y = inPlace ? x : newF32(x.shape());
+        broadcastInto(x, asF32(b), y, op);
+        return y;
     }
 
     private static void broadcastInto(CudaTensor a, CudaTensor b, CudaTensor y, int op) {
