@@ -117,12 +117,14 @@ final class ChatCommand {
         }
         ConsoleLog.configure(cl.get("log-level", "warning"), "warning", err);
         int maxNewTokens = Integer.parseInt(cl.get("max-new-tokens", "512"));
+        if (maxNewTokens < 1) {
+            throw new UsageException("argument --max-new-tokens: must be at least 1, got " + maxNewTokens);
+        }
         SamplingParams sampling;
         try {
             sampling = new SamplingParams(Float.parseFloat(cl.get("temperature", "1.0")),
                     Float.parseFloat(cl.get("top-p", "1.0")), -1, 0f, 1f, 0f, 0f,
                     cl.get("seed") == null ? null : Long.valueOf(cl.get("seed")), 0);
-            new StopConditions(List.of(), Set.of(), Set.of(), false, false, maxNewTokens, 0, Integer.MAX_VALUE);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
