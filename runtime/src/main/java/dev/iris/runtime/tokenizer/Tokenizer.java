@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -28,7 +27,7 @@ public final class Tokenizer {
     }
 
     private final BpeModel model;
-    private final List<Added> added;
+    private final AddedTokenMatcher<Added> added;
     private final Map<Integer, String> idToToken = new HashMap<>();
     private final Map<String, Integer> tokenToId = new HashMap<>();
     private final Set<Integer> specialIds = new HashSet<>();
@@ -71,9 +70,7 @@ public final class Tokenizer {
                 specialIds.add(t.id());
             }
         }
-        // Longest first, so that a token that contains another wins where both match.
-        addedTokens.sort(Comparator.comparingInt((Added t) -> t.content().length()).reversed());
-        this.added = List.copyOf(addedTokens);
+        this.added = new AddedTokenMatcher<>(addedTokens, Added::content);
         this.normalizer = TextPipeline.normalizer(root.get("normalizer"));
         this.preTokenizer = TextPipeline.preTokenizer(root.get("pre_tokenizer"));
         this.decoder = TextPipeline.decoder(root.get("decoder"));
@@ -136,57 +133,60 @@ public final class Tokenizer {
      * already (a rendered Llama-3 prompt starts with its BOS; a second one would change the output).
      */
     public int[] encodePrompt(String text) {
-        int[] with = encode(text, true);
-        int[] without = encode(text, false);
-        if (with.length > without.length && without.length > 0 && with[0] == without[0]) {
-            return without;
+        List<Integer> ids = new ArrayList<>();
+        encodeText(text, ids);
+        boolean template = prefix.length + suffix.length > 0;
+        if (template && !ids.isEmpty() && (prefix.length == 0 || prefix[0] == ids.getFirst())) {
+            return toArray(ids);
         }
-        return with;
+        return withTemplate(ids);
     }
 
     /** Token ids of {@code text}; {@code addSpecialTokens} applies the post-processor's template (BOS). */
     public int[] encode(String text, boolean addSpecialTokens) {
         List<Integer> ids = new ArrayList<>();
-        if (addSpecialTokens) {
-            for (int i : prefix) {
-                ids.add(i);
-            }
-        }
+        encodeText(text, ids);
+        return addSpecialTokens ? withTemplate(ids) : toArray(ids);
+    }
+
+    /**
+     * Appends the ids of {@code text}: added tokens cut out in one left-to-right scan (leftmost,
+     * then longest), the text between them normalised, pre-tokenised and merged.
+     */
+    private void encodeText(String text, List<Integer> ids) {
         int at = 0;
-        boolean first = true;
-        while (at <= text.length()) {
-            int matchAt = -1;
-            Added match = null;
-            for (Added a : added) {
-                int i = text.indexOf(a.content(), at);
-                if (i >= 0 && (matchAt < 0 || i < matchAt)) {
-                    matchAt = i;
-                    match = a;
-                }
-            }
-            int end = match == null ? text.length() : matchAt;
+        while (true) {
+            AddedTokenMatcher.Match<Added> match = added.find(text, at);
+            int end = match == null ? text.length() : match.start();
             String segment = text.substring(at, end);
-            if (match != null && match.lstrip()) {
+            if (match != null && match.token().lstrip()) {
                 segment = segment.stripTrailing();
             }
-            encodeSegment(segment, first && at == 0, ids);
-            first = false;
+            encodeSegment(segment, at == 0, ids);
             if (match == null) {
-                break;
+                return;
             }
-            ids.add(match.id());
-            at = matchAt + match.content().length();
-            if (match.rstrip()) {
+            ids.add(match.token().id());
+            at = match.end();
+            if (match.token().rstrip()) {
                 while (at < text.length() && Character.isWhitespace(text.charAt(at))) {
                     at++;
                 }
             }
         }
-        if (addSpecialTokens) {
-            for (int i : suffix) {
-                ids.add(i);
-            }
+    }
+
+    private int[] withTemplate(List<Integer> ids) {
+        int[] out = new int[prefix.length + ids.size() + suffix.length];
+        System.arraycopy(prefix, 0, out, 0, prefix.length);
+        for (int i = 0; i < ids.size(); i++) {
+            out[prefix.length + i] = ids.get(i);
         }
+        System.arraycopy(suffix, 0, out, prefix.length + ids.size(), suffix.length);
+        return out;
+    }
+
+    private static int[] toArray(List<Integer> ids) {
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
