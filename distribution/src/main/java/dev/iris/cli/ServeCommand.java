@@ -6,6 +6,7 @@ import dev.iris.api.config.ConfigView;
 import dev.iris.api.model.ImageProcessor;
 import dev.iris.api.sampling.Sampler;
 import dev.iris.api.sampling.SamplingParams;
+import dev.iris.api.tensor.DType;
 import dev.iris.http.IrisServer;
 import dev.iris.http.ServedModel;
 import dev.iris.http.ServerOptions;
@@ -124,7 +125,7 @@ final class ServeCommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        EngineOptions engineOptions = engineOptions(a, seed, demo);
+        EngineOptions engineOptions = engineOptions(a, seed);
         LoadedModel.Overrides overrides = new LoadedModel.Overrides(a.string("json-model-override-args"),
                 pixelSettings(a), a.given("tokenizer-path") ? Path.of(tokenizerPath) : null, a.bool("skip-tokenizer-init"));
         try (LoadedModel loaded = LoadedModel.load(dir, plugins, a.string("device"), overrides,
@@ -135,6 +136,7 @@ final class ServeCommand {
             try (Engine engine = loaded.newEngine(sampler, engineOptions)) {
                 watchdog(engine, a.number("watchdog-timeout", 300));
                 int context = engine.contextLength();
+                LOG.log(System.Logger.Level.INFO, engine.kvBudget().reason());
                 LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT, "max_total_num_tokens=%d, "
                                 + "chunked_prefill_size=%d, max_prefill_tokens=%d, max_running_requests=%d, context_len=%d",
                         engine.pages().tokenCapacity(), a.integer("chunked-prefill-size", 8192),
@@ -237,10 +239,7 @@ final class ServeCommand {
         }
     }
 
-    /** The demo model's K/V pool when none is named: sizing it from memory would take gigabytes it never uses. */
-    private static final int DEMO_MAX_TOTAL_TOKENS = 65536;
-
-    private static EngineOptions engineOptions(ServerArgs a, long seed, boolean demo) {
+    private static EngineOptions engineOptions(ServerArgs a, long seed) {
         int chunked = a.integer("chunked-prefill-size", 8192);
         int maxPrefill = a.integer("max-prefill-tokens", 16384);
         int perStep = chunked > 0 ? Math.min(chunked, maxPrefill) : maxPrefill;
@@ -261,13 +260,22 @@ final class ServeCommand {
             throw new UsageException("argument --image-cache-size: must not be negative, got " + imageCacheMib);
         }
         try {
-            return new EngineOptions(a.integer("page-size", 1), a.integer("max-total-tokens", demo ? DEMO_MAX_TOTAL_TOKENS : 0),
+            return new EngineOptions(a.integer("page-size", 1), a.integer("max-total-tokens", 0),
                     a.number("mem-fraction-static", 0.8), !a.bool("disable-radix-cache"),
                     a.integer("max-running-requests", 200), perStep, schedule, a.integer("decode-log-interval", 40),
-                    (long) imageCacheMib << 20, a.integer("context-length", 0), seed);
+                    (long) imageCacheMib << 20, a.integer("context-length", 0), seed, kvCacheDtype(a.string("kv-cache-dtype")));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+    }
+
+    /** {@code --kv-cache-dtype}: null for auto (the attention backend's preferred type). */
+    private static DType kvCacheDtype(String name) {
+        return switch (name.trim().toLowerCase(Locale.ROOT)) {
+            case "bf16", "bfloat16" -> DType.BF16;
+            case "fp32", "float32" -> DType.F32;
+            default -> null;
+        };
     }
 
     private static MediaOptions mediaOptions(ServerArgs a) {

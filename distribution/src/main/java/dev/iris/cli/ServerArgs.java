@@ -16,7 +16,7 @@ final class ServerArgs {
     /** R flags: the values Iris honours. */
     private static final Map<String, Set<String>> SUPPORTED = Map.of(
             "load-format", Set.of("auto", "safetensors"),
-            "kv-cache-dtype", Set.of("auto"),
+            "kv-cache-dtype", Set.of("auto", "bf16", "bfloat16", "fp32", "float32"),
             "tp-size", Set.of("1"),
             "dp-size", Set.of("1"),
             "ep-size", Set.of("1"),

@@ -1,7 +1,10 @@
 package dev.iris.api.attention;
 
 import dev.iris.api.IrisPlugin;
+import dev.iris.api.tensor.DType;
 import dev.iris.api.tensor.Tensor;
+
+import java.util.List;
 
 /**
  * Attention kernels over a paged K/V cache, for the tensors of one compute backend.
@@ -17,8 +20,13 @@ public interface AttentionBackend extends IrisPlugin {
     /** The {@link dev.iris.api.compute.ComputeBackend#name()} whose tensors this backend takes. */
     String computeBackend();
 
-    /** A new, zero-filled pool of pages. */
+    /** A new, zero-filled pool of pages, in one of {@link #cacheDtypes()}. */
     KvCache createCache(KvCacheSpec spec);
+
+    /** The element types {@link #createCache} stores keys and values in, the preferred one first. */
+    default List<DType> cacheDtypes() {
+        return List.of(DType.F32);
+    }
 
     /**
      * Causal self-attention for one layer over a mixed batch. First stores {@code k} and {@code v}

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.iris.api.sampling.SampledToken;
 import dev.iris.api.sampling.SamplingParams;
+import dev.iris.api.tensor.DType;
 import dev.iris.backend.cpu.CpuAttentionBackend;
 import dev.iris.backend.cpu.CpuComputeBackend;
 import dev.iris.modelkit.lm.TextOnlyArchitecture;
@@ -109,6 +110,31 @@ class EngineGenerationTest {
         assertEquals(71, all.promptTokens());
         // No request holds pages now; what is in use is the prefix cache's.
         assertEquals(engine.cachedPages(), engine.pages().usedPages());
+    }
+
+    /**
+     * Without {@code --max-total-tokens} the pool holds every running request's whole context (the
+     * tiny model's K/V is small enough for memory not to cap it), stored as BF16, and backed by
+     * memory only while tokens are in it: none before the first request, and none again once the
+     * engine is idle with no cached prefix. The greedy tokens are still transformers'.
+     */
+    @Test
+    void theDefaultKvCacheIsBf16SizedByNeedAndHoldsMemoryOnlyWhileUsed() throws Exception {
+        try (Engine e = loaded.newEngine(new DefaultSampler(), new EngineOptions(1, 0, 0.8, false, 4, 32))) {
+            assertEquals(4L * e.contextLength(), e.kvBudget().tokens());
+            assertTrue(e.kvBudget().reason().contains("of BF16"), e.kvBudget().reason());
+            assertEquals(0, e.kvResidentBytes());
+            long[] heldWhileRunning = new long[1];
+            GenerationResult r = e.submit(request(promptIds(), SamplingParams.GREEDY, false, 8),
+                    token -> heldWhileRunning[0] = e.kvResidentBytes()).get(30, TimeUnit.SECONDS);
+            assertArrayEquals(expected("new_tokens"), r.outputIds());
+            assertTrue(heldWhileRunning[0] > 0);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (e.kvResidentBytes() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(0, e.kvResidentBytes(), "given back once idle");
+        }
     }
 
     @Test
@@ -299,6 +325,8 @@ class EngineGenerationTest {
      * transformers' logits at the position before it (golden text_only.safetensors holds the
      * logits of every prompt position); the first token has none. The same whether the prompt is
      * computed whole or in chunks, and a repeated request recomputes what the prefix cache holds.
+     * Logits to 1e-4 are a check of the math: the K/V cache is kept in F32 here (BF16, the CPU's
+     * default, moves them by about 1e-3).
      */
     @Test
     void promptTokensAreScoredFromTransformersLogitsAtThePositionBefore() throws IOException {
@@ -311,8 +339,11 @@ class EngineGenerationTest {
         int vocab = logits.length / ids.length;
         SamplingParams p = new SamplingParams(0f, 1f, -1, 0f, 1f, 0f, 0f, null, 2);
         GenerationRequest scored = request(ids, p, true, 2).withLogprobStartLen(0);
-        try (Engine chunked = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, true, 4, 16))) {
-            for (Engine e : List.of(engine, chunked, chunked)) {
+        try (Engine whole = loaded.newEngine(new DefaultSampler(),
+                new EngineOptions(4, 512, 0, true, 16, 32).withKvCacheDtype(DType.F32));
+             Engine chunked = loaded.newEngine(new DefaultSampler(),
+                     new EngineOptions(4, 512, 0, true, 4, 16).withKvCacheDtype(DType.F32))) {
+            for (Engine e : List.of(whole, chunked, chunked)) {
                 List<SampledToken> scores = e.generate(scored).promptLogprobs();
                 assertEquals(ids.length, scores.size());
                 assertTrue(Float.isNaN(scores.getFirst().logprob()));

@@ -14,8 +14,10 @@ import dev.iris.api.model.SequenceInput;
 import dev.iris.api.model.VisionLanguageModel;
 import dev.iris.api.sampling.SampledToken;
 import dev.iris.api.sampling.Sampler;
+import dev.iris.api.tensor.DType;
 import dev.iris.api.tensor.Tensor;
 import dev.iris.runtime.kv.ImageKeys;
+import dev.iris.runtime.kv.KvBudget;
 import dev.iris.runtime.kv.KvPagePool;
 import dev.iris.runtime.kv.PrefixCache;
 import dev.iris.runtime.sampling.PromptScores;
@@ -82,6 +84,7 @@ public final class Engine implements AutoCloseable {
     private final Sampler sampler;
     private final BiFunction<int[], Boolean, String> detokenize;
     private final EngineOptions options;
+    private final KvBudget budget;
     private final KvPagePool pool;
     private final PrefixCache prefixCache;
     private final ImageKeys imageKeys = new ImageKeys();
@@ -108,6 +111,8 @@ public final class Engine implements AutoCloseable {
     /** When the step now running began ({@link System#nanoTime()}), 0 between steps. */
     private volatile long stepStarted;
     private double newTokenRatio = INIT_NEW_TOKEN_RATIO;
+    /** Whether the caches gave back what they could since the last step. */
+    private boolean trimmed;
     /** Cached prompt tokens of the requests admitted since the last prefill log line. */
     private int admittedCachedTokens;
 
@@ -123,23 +128,48 @@ public final class Engine implements AutoCloseable {
         this.detokenize = detokenize;
         this.options = options;
         ModelSpec spec = model.spec();
-        long bytesPerToken = 2L * (spec.layers() + spec.crossLayers()) * spec.kvHeads() * spec.headDim() * Float.BYTES;
-        Runtime rt = Runtime.getRuntime();
+        DType kvType = kvCacheDtype(attention, options.kvCacheDtype());
+        long bytesPerToken = 2L * (spec.layers() + spec.crossLayers()) * spec.kvHeads() * spec.headDim()
+                * kvType.byteSize();
         long device = compute.freeDeviceMemory();
-        long free = device >= 0 ? device : rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        int pages = KvPagePool.pagesFor(options.pageSize(), bytesPerToken, options.maxTotalTokens(), options.memFraction(),
-                free);
+        this.budget = KvBudget.of(options.pageSize(), options.maxTotalTokens(), options.maxRunningRequests(),
+                contextLength(), options.memFraction(), device >= 0 ? device : KvBudget.freeHostMemory(), bytesPerToken,
+                kvType.name());
+        int pages = budget.pages();
         this.pool = new KvPagePool(options.pageSize(), pages);
         this.prefixCache = options.prefixCache() ? new PrefixCache(pool) : null;
         this.cache = attention.createCache(new KvCacheSpec(spec.layers(), spec.kvHeads(), spec.headDim(),
-                options.pageSize(), pages));
+                options.pageSize(), pages, kvType));
         this.encoderPool = spec.crossLayers() > 0 ? new KvPagePool(options.pageSize(), pages) : null;
         this.encoderCache = spec.crossLayers() > 0 ? attention.createCache(new KvCacheSpec(spec.crossLayers(),
-                spec.kvHeads(), spec.headDim(), options.pageSize(), pages)) : null;
+                spec.kvHeads(), spec.headDim(), options.pageSize(), pages, kvType)) : null;
         this.stats = new SchedulerStats(options.decodeLogInterval());
         this.imageCache = new EncodedImageCache(options.imageCacheBytes());
         this.seeds = options.randomSeed() == null ? new SplittableRandom() : new SplittableRandom(options.randomSeed());
         this.loop = Thread.ofPlatform().name("iris-engine").daemon().start(this::schedule);
+    }
+
+    /** The K/V type the attention backend takes: the one asked for, or its preferred one. */
+    private static DType kvCacheDtype(AttentionBackend attention, DType asked) {
+        List<DType> offered = attention.cacheDtypes();
+        if (asked == null) {
+            return offered.getFirst();
+        }
+        if (!offered.contains(asked)) {
+            throw new IllegalArgumentException("the " + attention.name() + " attention backend stores the K/V cache as "
+                    + offered.stream().map(DType::name).toList() + ", not " + asked);
+        }
+        return asked;
+    }
+
+    /** How the K/V pool was sized, as the start-up line says it. */
+    public KvBudget kvBudget() {
+        return budget;
+    }
+
+    /** Bytes of memory the K/V caches hold now (pages are backed as they are written). */
+    public long kvResidentBytes() {
+        return cache.residentBytes() + (encoderCache == null ? 0 : encoderCache.residentBytes());
     }
 
     /** The K/V page pool (for metrics and tests: pages held by requests return to zero when they end). */
@@ -165,6 +195,7 @@ public final class Engine implements AutoCloseable {
                     prefixCache.evict(Integer.MAX_VALUE);
                 }
                 imageCache.clear();
+                trimCaches();
                 publishLoad();
             }
             System.getLogger(Engine.class.getName()).log(idle ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
@@ -274,6 +305,9 @@ public final class Engine implements AutoCloseable {
                 if (running.isEmpty() && waiting.isEmpty()) {
                     stats.idle();
                     newTokenRatio = INIT_NEW_TOKEN_RATIO;
+                    if (!trimmed) {
+                        trimCaches();
+                    }
                     Sequence next = incoming.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS); // idle: wait for work
                     if (next == null) {
                         continue; // look at the commands again
@@ -285,6 +319,7 @@ public final class Engine implements AutoCloseable {
                 }
                 admit();
                 if (!running.isEmpty()) {
+                    trimmed = false;
                     stepStarted = System.nanoTime();
                     try {
                         step();
@@ -330,9 +365,10 @@ public final class Engine implements AutoCloseable {
                     + " model's context length (" + context + " tokens).");
         }
         StopConditions given = request.stop();
+        int room = context - 1 - s.ids.length; // generation stops when prompt + output reach C − 1 (§4.8.3)
         s.stop = new StopMatcher(new StopConditions(given.stopStrings(), given.stopTokenIds(), given.eosTokenIds(),
                 given.ignoreEos(), given.keepStopString(), given.maxNewTokens(), given.minNewTokens(),
-                Math.min(given.contextRoom(), context - s.ids.length)));
+                Math.min(given.contextRoom(), room)));
         if (given.maxNewTokens() != UNLIMITED && (long) s.ids.length + given.maxNewTokens() >= context) {
             throw new IllegalArgumentException("Requested token count exceeds the model's maximum context length of "
                     + context + " tokens. You requested a total of " + (s.ids.length + given.maxNewTokens())
@@ -345,7 +381,7 @@ public final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("Input length (" + s.ids.length + " tokens) exceeds the maximum allowed"
                     + " length (" + maxInput + " tokens). Use a shorter input or enable --allow-auto-truncate.");
         }
-        s.maxNewTokens = Math.min(given.maxNewTokens(), Math.min(given.contextRoom(), context - s.ids.length));
+        s.maxNewTokens = Math.min(given.maxNewTokens(), Math.min(given.contextRoom(), room));
         boolean skipSpecial = request.skipSpecialTokens();
         s.text = detokenize == null ? null : new IncrementalDetokenizer(ids -> detokenize.apply(ids, skipSpecial));
         s.digests = request.images().stream().map(ImageDigest::of).toArray(ImageDigest[]::new);
@@ -524,6 +560,19 @@ public final class Engine implements AutoCloseable {
             newTokenRatio = Math.max(MIN_NEW_TOKEN_RATIO, newTokenRatio - NEW_TOKEN_RATIO_DECAY);
             stats.decodeStep(decodeTokens);
         }
+    }
+
+    /**
+     * Gives back the memory of K/V pages no request and no cached prefix holds (the engine is
+     * idle, or its prefix cache was just emptied).
+     */
+    private void trimCaches() {
+        long freed = cache.trim(pool::isFree) + (encoderCache == null ? 0 : encoderCache.trim(encoderPool::isFree));
+        if (freed > 0) {
+            System.getLogger(Engine.class.getName()).log(System.Logger.Level.DEBUG, "KV cache: " + freed
+                    + " bytes given back; " + kvResidentBytes() + " held.");
+        }
+        trimmed = true;
     }
 
     /** Where a request's rows of this step sit: its pages, and its cross-attention rows when it has images. */

@@ -1,11 +1,14 @@
 package dev.iris.runtime.engine;
 
+import dev.iris.api.tensor.DType;
+
 /**
  * How an engine sizes its K/V cache and forms batches (SGLang's flags).
  *
  * @param pageSize           tokens per K/V page ({@code --page-size}, default 1)
- * @param maxTotalTokens     K/V tokens in the pool ({@code --max-total-tokens}); 0 to size from memory
- * @param memFraction        with {@code maxTotalTokens} 0: fraction of the free heap the pool may take
+ * @param maxTotalTokens     K/V tokens in the pool ({@code --max-total-tokens}); 0 for what
+ *                           {@code maxRunningRequests} whole contexts need, capped by memory
+ * @param memFraction        with {@code maxTotalTokens} 0: fraction of the free memory the pool may take
  *                           ({@code --mem-fraction-static})
  * @param prefixCache        reuse the K/V of earlier requests' common prefixes (off with
  *                           {@code --disable-radix-cache})
@@ -22,17 +25,20 @@ package dev.iris.runtime.engine;
  *                           0 for the model's own
  * @param randomSeed         seeds the sampling of requests that give no seed ({@code --random-seed});
  *                           null for a random start
+ * @param kvCacheDtype       how K/V are stored ({@code --kv-cache-dtype}); null for the attention
+ *                           backend's preferred type (BF16 on the CPU)
  */
 public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
                             int maxRunningRequests, int chunkedPrefillSize, SchedulePolicy schedulePolicy,
-                            int decodeLogInterval, long imageCacheBytes, int contextLength, Long randomSeed) {
+                            int decodeLogInterval, long imageCacheBytes, int contextLength, Long randomSeed,
+                            DType kvCacheDtype) {
 
     /** The image cache's default budget: about 100 images of 1024 rows of 1536 floats. */
     public static final long DEFAULT_IMAGE_CACHE_BYTES = 512L << 20;
 
     /**
-     * Page size 1, pool sized to 80% of the free heap, prefix cache on, 200 running, chunks of 8192,
-     * FCFS, 512 MiB of cached image features.
+     * Page size 1, pool sized for 200 running requests (at most 80% of the free memory), prefix
+     * cache on, chunks of 8192, FCFS, 512 MiB of cached image features, the backend's K/V type.
      */
     public static final EngineOptions DEFAULTS = new EngineOptions(1, 0, 0.8, true, 200, 8192);
 
@@ -55,30 +61,36 @@ public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction
     public EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
                          int maxRunningRequests, int chunkedPrefillSize) {
         this(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests, chunkedPrefillSize,
-                SchedulePolicy.FCFS, 40, DEFAULT_IMAGE_CACHE_BYTES, 0, null);
+                SchedulePolicy.FCFS, 40, DEFAULT_IMAGE_CACHE_BYTES, 0, null, null);
     }
 
     /** These options with another admission order. */
     public EngineOptions withSchedulePolicy(SchedulePolicy policy) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, policy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed);
+                chunkedPrefillSize, policy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed, kvCacheDtype);
     }
 
     /** These options with another context length (0: the model's). */
     public EngineOptions withContextLength(int tokens) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, tokens, randomSeed);
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, tokens, randomSeed, kvCacheDtype);
     }
 
     /** These options with a seed for requests that give none (null: random). */
     public EngineOptions withRandomSeed(Long seed) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, seed);
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, seed, kvCacheDtype);
     }
 
     /** These options with another image-cache budget. */
     public EngineOptions withImageCacheBytes(long bytes) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, schedulePolicy, decodeLogInterval, bytes, contextLength, randomSeed);
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, bytes, contextLength, randomSeed, kvCacheDtype);
+    }
+
+    /** These options with K/V stored as {@code dtype} (null: the backend's preferred type). */
+    public EngineOptions withKvCacheDtype(DType dtype) {
+        return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed, dtype);
     }
 }

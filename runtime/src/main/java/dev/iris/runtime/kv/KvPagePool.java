@@ -1,18 +1,24 @@
 package dev.iris.runtime.kv;
 
-import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.BitSet;
 
 /**
  * Which pages of the K/V cache are free. Requests take pages as their sequences grow (through a
  * {@link PageTable}) and give them all back when they end; a request that cannot get pages is
- * told so and waits, nothing is partly taken. Thread-safe.
+ * told so and waits, nothing is partly taken. The lowest free pages are handed out first, so the
+ * pages in use stay packed at the low end and a cache that backs pages with memory as they are
+ * written can give back the high end when it empties. Thread-safe.
  */
 public final class KvPagePool {
 
     private final int pageSize;
     private final int pages;
-    private final ArrayDeque<Integer> free;
+    /** Bit {@code p} set: page {@code p} is free. */
+    private final BitSet free;
+    private int freeCount;
+    /** No free page lies below this one. */
+    private int lowestFree;
 
     /**
      * @param pageSize tokens per page ({@code --page-size}; any positive value)
@@ -24,34 +30,9 @@ public final class KvPagePool {
         }
         this.pageSize = pageSize;
         this.pages = pages;
-        this.free = new ArrayDeque<>(pages);
-        for (int p = 0; p < pages; p++) {
-            free.add(p);
-        }
-    }
-
-    /**
-     * Pages for a pool sized from {@code --max-total-tokens} when given (> 0), else from a memory
-     * budget: {@code memFraction} of {@code availableBytes} over the bytes one page takes.
-     *
-     * @throws IllegalArgumentException when the budget does not hold a single page
-     */
-    public static int pagesFor(int pageSize, long bytesPerToken, int maxTotalTokens, double memFraction,
-                               long availableBytes) {
-        long count;
-        if (maxTotalTokens > 0) {
-            count = (maxTotalTokens + (long) pageSize - 1) / pageSize;
-        } else {
-            if (!(memFraction > 0 && memFraction <= 1)) {
-                throw new IllegalArgumentException("mem fraction must be in (0, 1], got " + memFraction);
-            }
-            count = (long) (memFraction * availableBytes) / (bytesPerToken * pageSize);
-        }
-        if (count < 1) {
-            throw new IllegalArgumentException("the KV budget does not hold one page of " + pageSize + " tokens ("
-                    + bytesPerToken * pageSize + " bytes)");
-        }
-        return (int) Math.min(count, Integer.MAX_VALUE);
+        this.free = new BitSet(pages);
+        free.set(0, pages);
+        this.freeCount = pages;
     }
 
     public int pageSize() {
@@ -70,12 +51,17 @@ public final class KvPagePool {
 
     /** Pages free now. */
     public synchronized int freePages() {
-        return free.size();
+        return freeCount;
     }
 
     /** Pages in use now. */
     public synchronized int usedPages() {
-        return pages - free.size();
+        return pages - freeCount;
+    }
+
+    /** Whether page {@code p} is free now. */
+    public synchronized boolean isFree(int p) {
+        return free.get(p);
     }
 
     /** Pages needed to hold {@code tokens} tokens. */
@@ -83,26 +69,34 @@ public final class KvPagePool {
         return (tokens + pageSize - 1) / pageSize;
     }
 
-    /** Takes {@code n} pages, or none at all (null) when fewer are free. */
+    /** Takes the {@code n} lowest free pages, or none at all (null) when fewer are free. */
     synchronized int[] take(int n) {
-        if (n > free.size()) {
+        if (n > freeCount) {
             return null;
         }
         int[] out = new int[n];
+        int p = lowestFree;
         for (int i = 0; i < n; i++) {
-            out[i] = free.poll();
+            p = free.nextSetBit(p);
+            free.clear(p);
+            out[i] = p++;
         }
+        lowestFree = p;
+        freeCount -= n;
         return out;
     }
 
     /** Returns pages to the pool. */
     synchronized void give(int[] returned, int count) {
         for (int i = 0; i < count; i++) {
-            free.add(returned[i]);
+            int p = returned[i];
+            if (free.get(p)) {
+                throw new IllegalStateException("page " + p + " returned twice: " + Arrays.toString(returned));
+            }
+            free.set(p);
+            lowestFree = Math.min(lowestFree, p);
         }
-        if (free.size() > pages) {
-            throw new IllegalStateException("more pages returned than taken: " + Arrays.toString(returned));
-        }
+        freeCount += count;
     }
 
     /** A new, empty page table drawing on this pool. */

@@ -7,9 +7,9 @@ import org.junit.jupiter.api.Test;
 import java.util.HashSet;
 import java.util.Set;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class KvPagePoolTest {
@@ -55,10 +55,19 @@ class KvPagePoolTest {
     }
 
     @Test
-    void sizedFromMaxTotalTokensOrFromAMemoryBudget() {
-        assertEquals(3, KvPagePool.pagesFor(4, 100, 10, 0.9, 0));
-        // 0.5 × 1 MiB over (1024 bytes/token × 16 tokens/page) = 32 pages.
-        assertEquals(32, KvPagePool.pagesFor(16, 1024, 0, 0.5, 1 << 20));
-        assertThrows(IllegalArgumentException.class, () -> KvPagePool.pagesFor(16, 1 << 20, 0, 0.5, 1 << 20));
+    void theLowestFreePagesAreHandedOutFirst() {
+        KvPagePool pool = new KvPagePool(1, 8);
+        PageTable a = pool.newTable();
+        PageTable b = pool.newTable();
+        assertTrue(a.ensureCapacity(3));
+        assertTrue(b.ensureCapacity(2));
+        assertArrayEquals(new int[]{0, 1, 2}, a.pages());
+        assertArrayEquals(new int[]{3, 4}, b.pages());
+        a.close();
+        assertTrue(pool.isFree(1));
+        PageTable c = pool.newTable();
+        assertTrue(c.ensureCapacity(4));
+        assertArrayEquals(new int[]{0, 1, 2, 5}, c.pages(), "the freed low pages, then the next above b's");
+        assertFalse(pool.isFree(5));
     }
 }

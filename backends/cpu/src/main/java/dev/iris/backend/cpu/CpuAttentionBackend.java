@@ -5,6 +5,7 @@ import dev.iris.api.attention.AttentionBatch;
 import dev.iris.api.attention.AttentionSequence;
 import dev.iris.api.attention.KvCache;
 import dev.iris.api.attention.KvCacheSpec;
+import dev.iris.api.tensor.DType;
 import dev.iris.api.tensor.Shape;
 import dev.iris.api.tensor.Tensor;
 
@@ -37,7 +38,12 @@ public final class CpuAttentionBackend implements AttentionBackend {
 
     @Override
     public String description() {
-        return "CPU paged attention (F32 K/V)";
+        return "CPU paged attention (BF16 or F32 K/V)";
+    }
+
+    @Override
+    public List<DType> cacheDtypes() {
+        return List.of(DType.BF16, DType.F32);
     }
 
     @Override
@@ -78,24 +84,17 @@ public final class CpuAttentionBackend implements AttentionBackend {
         if (!kt.shape.equals(kvShape) || !vt.shape.equals(kvShape)) {
             throw new IllegalArgumentException("keys " + kt.shape + " / values " + vt.shape + " must be " + kvShape);
         }
-        float[] keys = c.keys[layer];
-        float[] values = c.values[layer];
         List<AttentionSequence> seqs = batch.sequences();
-        int[][] bases = new int[seqs.size()][];
+        CpuKvCache.RowTable[] tables = c.selfTables(batch);
+        KvRows[] rows = new KvRows[seqs.size()];
         for (int s = 0; s < seqs.size(); s++) {
             AttentionSequence seq = seqs.get(s);
-            int[] table = seq.pageTable();
-            int[] base = new int[seq.totalLength()];
-            for (int t = 0; t < base.length; t++) {
-                base[t] = c.slotOffset(table, t);
-            }
-            bases[s] = base;
             for (int i = 0; i < seq.queryLength(); i++) {
                 int row = seq.queryOffset() + i;
-                int slot = base[seq.cachedLength() + i];
-                System.arraycopy(kt.data, kt.offset + row * c.tokenStride, keys, slot, c.tokenStride);
-                System.arraycopy(vt.data, vt.offset + row * c.tokenStride, values, slot, c.tokenStride);
+                c.write(layer, tables[s], seq.cachedLength() + i, kt.data, kt.offset + row * c.tokenStride,
+                        vt.data, vt.offset + row * c.tokenStride);
             }
+            rows[s] = c.rows(layer, tables[s]);
         }
         CpuTensor out = CpuTensor.allocate(qt.shape);
         int[] seqOfRow = sequenceOfRow(seqs, h.rows());
@@ -103,7 +102,7 @@ public final class CpuAttentionBackend implements AttentionBackend {
             AttentionSequence seq = seqs.get(seqOfRow[row]);
             int visible = seq.cachedLength() + (row - seq.queryOffset()) + 1; // causal: itself and all before
             int qo = (row * h.heads() + g * h.group()) * h.headDim();
-            AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), keys, values, bases[seqOfRow[row]], 0,
+            AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), rows[seqOfRow[row]], 0,
                     g * h.headDim(), visible, scale, null, 0, out.data, qo);
         });
         return out;
@@ -118,11 +117,9 @@ public final class CpuAttentionBackend implements AttentionBackend {
         if (!kt.shape.equals(expected) || !vt.shape.equals(expected)) {
             throw new IllegalArgumentException("encoder keys " + kt.shape + " / values " + vt.shape + " must be " + expected);
         }
-        int[] table = sequence.encoderPageTable();
+        CpuKvCache.RowTable table = c.table(sequence.encoderPageTable(), sequence.encoderLength());
         for (int r = 0; r < sequence.encoderLength(); r++) {
-            int slot = c.slotOffset(table, r);
-            System.arraycopy(kt.data, kt.offset + r * c.tokenStride, c.keys[layer], slot, c.tokenStride);
-            System.arraycopy(vt.data, vt.offset + r * c.tokenStride, c.values[layer], slot, c.tokenStride);
+            c.write(layer, table, r, kt.data, kt.offset + r * c.tokenStride, vt.data, vt.offset + r * c.tokenStride);
         }
     }
 
@@ -138,25 +135,19 @@ public final class CpuAttentionBackend implements AttentionBackend {
             throw new IllegalArgumentException("cross-attention mask " + m.shape + " must be [" + h.rows()
                     + ", ≥ " + maxEncoder + "]");
         }
-        int[][] bases = new int[seqs.size()][];
+        KvRows[] rows = new KvRows[seqs.size()];
         for (int s = 0; s < seqs.size(); s++) {
             AttentionSequence seq = seqs.get(s);
-            int[] table = seq.encoderPageTable();
-            bases[s] = new int[seq.encoderLength()];
-            for (int r = 0; r < seq.encoderLength(); r++) {
-                bases[s][r] = c.slotOffset(table, r);
-            }
+            rows[s] = c.rows(layer, c.table(seq.encoderPageTable(), seq.encoderLength()));
         }
-        float[] keys = c.keys[layer];
-        float[] values = c.values[layer];
         CpuTensor out = CpuTensor.allocate(qt.shape);
         int[] seqOfRow = sequenceOfRow(seqs, h.rows());
         int maskCols = m == null ? 0 : m.shape.dim(1);
         forGroups(h, (row, g) -> {
             int s = seqOfRow[row];
             int qo = (row * h.heads() + g * h.group()) * h.headDim();
-            AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), keys, values, bases[s], 0,
-                    g * h.headDim(), bases[s].length, scale,
+            AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), rows[s], 0, g * h.headDim(),
+                    seqs.get(s).encoderLength(), scale,
                     m == null ? null : m.floats(), m == null ? 0 : m.floatsOffset() + row * maskCols, out.data, qo);
         });
         return out;
@@ -195,6 +186,7 @@ public final class CpuAttentionBackend implements AttentionBackend {
         }
         float[] kd = contiguous(kt);
         float[] vd = contiguous(vt);
+        KvRows kvRows = KvRows.contiguous(kd, vd, base);
         CpuTensor out = CpuTensor.allocate(qt.shape);
         // Large blocks as GEMMs (one task per block and key/value head), the rest row by row.
         List<int[]> large = new java.util.ArrayList<>();
@@ -219,7 +211,7 @@ public final class CpuAttentionBackend implements AttentionBackend {
                 return; // done above
             }
             int qo = (row * h.heads() + g * h.group()) * h.headDim();
-            AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), kd, vd, base, start,
+            AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), kvRows, start,
                     g * h.headDim(), end - start, scale,
                     m == null ? null : m.floats(), m == null ? 0 : m.floatsOffset() + row * rows + start, out.data, qo);
         });

@@ -4,9 +4,12 @@ import dev.iris.api.attention.AttentionBatch;
 import dev.iris.api.attention.AttentionSequence;
 import dev.iris.api.attention.KvCache;
 import dev.iris.api.attention.KvCacheSpec;
+import dev.iris.api.tensor.Bf16;
+import dev.iris.api.tensor.DType;
 import dev.iris.api.tensor.Shape;
 import dev.iris.api.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +23,8 @@ import static dev.iris.backend.cpu.CpuComputeBackendTest.assertClose;
 /**
  * The paged attention kernels against dense attention computed by {@link ScalarReference},
  * with scattered pages, GQA, mixed prefill and decode, and masks. Tolerance: 1e-5 relative
- * plus 1e-6 absolute.
+ * plus 1e-6 absolute; a BF16 cache is compared with the reference over keys and values rounded
+ * to BF16 (what it stores), so the kernel's own error is held to the same tolerance.
  */
 class CpuAttentionBackendTest {
 
@@ -31,6 +35,8 @@ class CpuAttentionBackendTest {
     private final CpuComputeBackend cpu = new CpuComputeBackend();
     private final CpuAttentionBackend attention = new CpuAttentionBackend();
     private final Random rnd = new Random(7);
+    /** How the cache under test stores keys and values. */
+    private DType stored = DType.F32;
 
     /** A sequence's dense history, to compute the expected output from. */
     private static final class History {
@@ -40,9 +46,10 @@ class CpuAttentionBackendTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 3, 16})
-    void mixedPrefillChunksAndDecodeStepsMatchDenseCausalAttention(int pageSize) {
-        KvCache cache = attention.createCache(new KvCacheSpec(2, KV_HEADS, HEAD_DIM, pageSize, 64));
+    @CsvSource({"1, F32", "3, F32", "16, F32", "1, BF16", "3, BF16", "16, BF16"})
+    void mixedPrefillChunksAndDecodeStepsMatchDenseCausalAttention(int pageSize, DType dtype) {
+        stored = dtype;
+        KvCache cache = attention.createCache(new KvCacheSpec(2, KV_HEADS, HEAD_DIM, pageSize, 64, dtype));
         List<Integer> free = new ArrayList<>();
         for (int p = 0; p < 64; p++) {
             free.add(p);
@@ -84,8 +91,8 @@ class CpuAttentionBackendTest {
         for (int s = 0; s < seqs.size(); s++) {
             History h = seqs.get(s);
             for (int i = 0; i < newTokens[s]; i++, row++) {
-                h.k.add(slice(k, row * KV_HEADS * HEAD_DIM, KV_HEADS * HEAD_DIM));
-                h.v.add(slice(v, row * KV_HEADS * HEAD_DIM, KV_HEADS * HEAD_DIM));
+                h.k.add(asStored(slice(k, row * KV_HEADS * HEAD_DIM, KV_HEADS * HEAD_DIM)));
+                h.v.add(asStored(slice(v, row * KV_HEADS * HEAD_DIM, KV_HEADS * HEAD_DIM)));
                 for (int head = 0; head < HEADS; head++) {
                     int g = head / (HEADS / KV_HEADS);
                     float[][] ks = new float[h.k.size()][];
@@ -232,6 +239,16 @@ class CpuAttentionBackendTest {
             }
         }
         assertClose(expected, cpu.toFloats(out), 1e-5f, 1e-6f);
+    }
+
+    /** Values as the cache under test keeps them. */
+    private float[] asStored(float[] values) {
+        if (stored == DType.BF16) {
+            for (int i = 0; i < values.length; i++) {
+                values[i] = Bf16.toFloat(Bf16.fromFloat(values[i]));
+            }
+        }
+        return values;
     }
 
     private static int[] take(List<Integer> free, int n) {
