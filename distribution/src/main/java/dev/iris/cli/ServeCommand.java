@@ -7,7 +7,10 @@ import dev.iris.api.model.ImageProcessor;
 import dev.iris.api.sampling.Sampler;
 import dev.iris.api.sampling.SamplingParams;
 import dev.iris.api.tensor.DType;
+import dev.iris.http.ConnectionLimits;
 import dev.iris.http.IrisServer;
+import dev.iris.http.MessageLimits;
+import dev.iris.http.Readiness;
 import dev.iris.http.ServedModel;
 import dev.iris.http.ServerOptions;
 import dev.iris.http.TemplateLookup;
@@ -39,7 +42,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -118,10 +123,15 @@ final class ServeCommand {
         MediaOptions media = mediaOptions(a);
         ServerOptions options;
         try {
+            ConnectionLimits connections = new ConnectionLimits(seconds(a, "keep-alive-timeout"),
+                    seconds(a, "request-header-timeout"), seconds(a, "request-body-timeout"),
+                    seconds(a, "stream-stall-timeout"), ConnectionLimits.DEFAULTS.streamBuffer(),
+                    seconds(a, "graceful-shutdown-timeout"));
             options = new ServerOptions(a.string("host"), a.integer("port", 30000), a.string("api-key"),
                     a.bool("enable-metrics"), a.bool("enable-cache-report"), a.integer("max-queued-requests", 4096),
                     a.longValue("max-request-bytes"), media, a.bool("log-requests"), a.integer("stream-interval", 1),
-                    a.string("tool-call-parser"));
+                    a.string("tool-call-parser"), connections,
+                    new MessageLimits(a.integer("max-messages", 4096), a.integer("max-content-parts", 4096)));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -148,7 +158,8 @@ final class ServeCommand {
                             images.maxPromptTokens(), (long) images.maxPromptTokens() * media.maxImages(),
                             media.maxImages()));
                 }
-                warmUp(engine, loaded);
+                Readiness readiness = Readiness.warmingUp();
+                CompletableFuture<GenerationResult> warmUp = warmUp(engine, loaded); // runs while the port opens
                 TemplateLookup byName = name -> name.equals(template.name()) ? Optional.of(template)
                         : plugins.find(ChatTemplate.class, name);
                 ServedModel model = new ServedModel(servedName, dir.toString(), tokenizerPath, engine, loaded.tokenizer(),
@@ -157,14 +168,34 @@ final class ServeCommand {
                 for (String signal : List.of("TERM", "INT")) {
                     Signal.handle(new Signal(signal), s -> stop.countDown());
                 }
-                try (IrisServer server = IrisServer.start(model, options)) {
+                AtomicBoolean failed = new AtomicBoolean();
+                try (IrisServer server = IrisServer.start(model, options, readiness)) {
                     LOG.log(System.Logger.Level.INFO, "Serving " + servedName + (demo ? " (demo model, random weights)" : "")
                             + " at http://" + options.host() + ":" + server.port());
                     LOG.log(System.Logger.Level.INFO, "The server is fired up and ready to roll!");
+                    warmUp.whenComplete((r, e) -> {
+                        if (e == null) {
+                            readiness.warmedUp();
+                            LOG.log(System.Logger.Level.INFO, "Warm-up done: " + r.outputIds().length
+                                    + " tokens generated; /health answers 200.");
+                        } else {
+                            LOG.log(System.Logger.Level.ERROR, "Initialization failed. warmup error: "
+                                    + (e.getCause() != null ? e.getCause() : e).getMessage());
+                            failed.set(true);
+                            stop.countDown();
+                        }
+                    });
                     stop.await();
-                    LOG.log(System.Logger.Level.INFO, "Shutting down: finishing in-flight requests.");
+                    if (!failed.get()) {
+                        LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT, "Shutting down: new requests get"
+                                + " 503; %d in flight may finish for up to %s s (--graceful-shutdown-timeout), then end"
+                                + " with an error.", server.inFlight(), options.shutdownGrace().toMillis() / 1000.0));
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                }
+                if (failed.get()) {
+                    return 1;
                 }
             }
         }
@@ -269,6 +300,15 @@ final class ServeCommand {
         }
     }
 
+    /** A flag given in seconds (fractions allowed). */
+    private static java.time.Duration seconds(ServerArgs a, String flag) {
+        double s = a.number(flag, 0);
+        if (!(s >= 0) || Double.isInfinite(s)) {
+            throw new UsageException("argument --" + flag + ": must be a number of seconds, got " + s);
+        }
+        return java.time.Duration.ofMillis(Math.round(s * 1000));
+    }
+
     /** {@code --kv-cache-dtype}: null for auto (the attention backend's preferred type). */
     private static DType kvCacheDtype(String name) {
         return switch (name.trim().toLowerCase(Locale.ROOT)) {
@@ -289,19 +329,22 @@ final class ServeCommand {
         if (!limit.matches("image=\\d+")) {
             throw new UsageException("argument --limit-mm-per-prompt: expected image=N, got '" + limit + "'");
         }
-        return m.withMaxImages(Integer.parseInt(limit.substring("image=".length())));
+        long maxImageBytes = a.longValue("max-image-bytes");
+        if (maxImageBytes < 1) {
+            throw new UsageException("argument --max-image-bytes: must be positive, got " + maxImageBytes);
+        }
+        return m.withMaxImages(Integer.parseInt(limit.substring("image=".length()))).withMaxImageBytes(maxImageBytes);
     }
 
-    /** SGLang's warm-up: {@code The capital city of France is}, greedy, 8 new tokens; failing it ends start-up. */
-    private static void warmUp(Engine engine, LoadedModel loaded) throws IOException {
+    /**
+     * Starts SGLang's warm-up: {@code The capital city of France is}, greedy, 8 new tokens. It runs
+     * while the HTTP server starts; {@code /health} says 503 until it is done, and failing it ends
+     * the server.
+     */
+    private static CompletableFuture<GenerationResult> warmUp(Engine engine, LoadedModel loaded) {
         int[] prompt = loaded.tokenizer() == null ? new int[]{10, 11, 12} // SGLang's ids without a tokenizer
                 : loaded.tokenizer().encode("The capital city of France is", true);
-        try {
-            GenerationResult r = engine.generate(new GenerationRequest(prompt, List.of(), SamplingParams.GREEDY,
-                    new StopConditions(List.of(), Set.of(), loaded.eosTokenIds(), false, false, 8, 0, Integer.MAX_VALUE)));
-            LOG.log(System.Logger.Level.INFO, "Warm-up done: " + r.outputIds().length + " tokens generated.");
-        } catch (RuntimeException e) {
-            throw new IOException("Initialization failed. warmup error: " + e.getMessage(), e);
-        }
+        return engine.generateAsync(new GenerationRequest(prompt, List.of(), SamplingParams.GREEDY,
+                new StopConditions(List.of(), Set.of(), loaded.eosTokenIds(), false, false, 8, 0, Integer.MAX_VALUE)));
     }
 }

@@ -11,6 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class InFlight {
 
+    /** How long aborted handlers get to write their error before the port closes. */
+    private static final Duration ABORT_NOTICE = Duration.ofSeconds(2);
+
     private final Set<Generations> active = ConcurrentHashMap.newKeySet();
     private final RequestMetrics metrics = new RequestMetrics();
     private volatile String closing;
@@ -31,20 +34,36 @@ final class InFlight {
         active.remove(g);
     }
 
-    /** Refuses new work and ends what runs with {@code reason}; waits up to {@code grace} for the handlers. */
+    /** Generations running now. */
+    int size() {
+        return active.size();
+    }
+
+    /**
+     * Refuses new work at once, lets what runs finish for up to {@code grace}, then ends what is
+     * left with {@code reason} and gives its handlers a moment to say so.
+     */
     void shutdown(String reason, Duration grace) {
         closing = reason;
+        if (awaitIdle(grace)) {
+            return;
+        }
         for (Generations g : Set.copyOf(active)) {
             g.abort(reason);
         }
-        long deadline = System.nanoTime() + grace.toNanos();
+        awaitIdle(ABORT_NOTICE);
+    }
+
+    private boolean awaitIdle(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
         while (!active.isEmpty() && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                return false;
             }
         }
+        return active.isEmpty();
     }
 }

@@ -20,12 +20,24 @@ final class InfoEndpoints {
 
     private final ServedModel model;
     private final ServerOptions options;
+    private final Readiness readiness;
     private final long healthTimeoutSeconds;
 
-    InfoEndpoints(ServedModel model, ServerOptions options) {
+    InfoEndpoints(ServedModel model, ServerOptions options, Readiness readiness) {
         this.model = model;
         this.options = options;
+        this.readiness = readiness;
         this.healthTimeoutSeconds = Long.parseLong(System.getenv().getOrDefault("SGLANG_HEALTH_CHECK_TIMEOUT", "20"));
+    }
+
+    /** 200 with an empty body once warmed up; 503 {@code {"status":"warming up"}} before. */
+    void health(ServerRequest req, ServerResponse res) {
+        if (readiness.isReady()) {
+            res.send();
+        } else {
+            res.status(503);
+            json(res, Json.newObject().put("status", "warming up"));
+        }
     }
 
     void models(ServerRequest req, ServerResponse res) {
@@ -60,7 +72,7 @@ final class InfoEndpoints {
         body.put("context_length", model.contextLength());
         body.put("enable_metrics", options.enableMetrics());
         body.put("enable_cache_report", options.enableCacheReport());
-        body.put("status", "ready");
+        body.put("status", readiness.isReady() ? "ready" : "warming up");
         body.put("max_total_num_tokens", model.engine().pages().tokenCapacity());
         body.put("max_req_input_len", Math.min(model.contextLength(), model.engine().pages().tokenCapacity()) - 1);
         body.put("attention_backend", "cpu");
@@ -74,8 +86,15 @@ final class InfoEndpoints {
         json(res, body);
     }
 
-    /** 200 when one greedy token comes out of the engine within the timeout; 503 otherwise. */
+    /**
+     * 200 when one greedy token comes out of the engine within the timeout (counted from the end of
+     * the warm-up, which it waits for); 503 otherwise.
+     */
     void healthGenerate(ServerRequest req, ServerResponse res) throws InterruptedException {
+        if (!readiness.await(healthTimeoutSeconds)) {
+            res.status(503).send();
+            return;
+        }
         // SGLang's probe: its warm-up text, or a few ids when there is no tokenizer.
         int[] prompt = model.tokenizer() == null ? new int[]{10, 11, 12} : model.encode("The capital city of France is");
         GenerationRequest probe = new GenerationRequest(prompt.length == 0 ? new int[]{0} : prompt, List.of(),

@@ -1,9 +1,14 @@
 package dev.iris.http;
 
 import dev.iris.runtime.media.MediaLoader;
+import dev.iris.http.connection.ConnectionGuard;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.Method;
+import io.helidon.webserver.CloseConnectionException;
+import io.helidon.webserver.ErrorHandling;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 
@@ -23,17 +28,34 @@ public final class IrisServer implements AutoCloseable {
 
     private final WebServer server;
     private final InFlight inFlight;
+    private final Duration shutdownGrace;
 
-    private IrisServer(WebServer server, InFlight inFlight) {
+    private IrisServer(WebServer server, InFlight inFlight, Duration shutdownGrace) {
         this.server = server;
         this.inFlight = inFlight;
+        this.shutdownGrace = shutdownGrace;
     }
 
-    /** Starts listening; the model must be ready to generate. */
+    /** Starts listening; the model must be ready to generate, and needs no warm-up. */
     public static IrisServer start(ServedModel model, ServerOptions options) {
-        InfoEndpoints info = new InfoEndpoints(model, options);
+        return start(model, options, Readiness.ready());
+    }
+
+    /** Starts listening; {@code /health} says 503 until {@code readiness} says the warm-up is done. */
+    public static IrisServer start(ServedModel model, ServerOptions options, Readiness readiness) {
+        InfoEndpoints info = new InfoEndpoints(model, options, readiness);
         InFlight inFlight = new InFlight();
+        ConnectionLimits limits = options.connections();
+        ConnectionGuard guard = ConnectionGuard.create(Http1Config.builder(), limits.headers(), limits.bodyStall());
         HttpRouting.Builder routing = HttpRouting.builder();
+        routing.addFilter((chain, req, res) -> {
+            // Helidon writes "Connection: close" but keeps reading the socket: end it once answered.
+            chain.proceed();
+            if (res.isSent() && (req.headers().containsToken(HeaderValues.CONNECTION_CLOSE)
+                    || res.headers().containsToken(HeaderValues.CONNECTION_CLOSE))) {
+                throw new CloseConnectionException("Connection: close");
+            }
+        });
         routing.addFilter((chain, req, res) -> {
             // Access log: one line per request once it is answered (streams: when they end).
             long start = System.nanoTime();
@@ -74,7 +96,7 @@ public final class IrisServer implements AutoCloseable {
             chain.proceed();
         });
         Endpoints endpoints = new Endpoints(model, options, inFlight, new Images(model, new MediaLoader(options.media()), inFlight.metrics()),
-                new RequestLog(options.logRequests()));
+                new RequestLog(options.logRequests()), guard);
         Handler chat = new ChatCompletionsEndpoint(endpoints);
         Handler completions = new CompletionsEndpoint(endpoints);
         Handler generate = new GenerateEndpoint(endpoints);
@@ -84,7 +106,7 @@ public final class IrisServer implements AutoCloseable {
                 .get("/v1/models", info::models)
                 .post("/generate", generate)
                 .put("/generate", generate)
-                .get("/health", (req, res) -> res.send())
+                .get("/health", info::health)
                 .get("/ping", (req, res) -> res.send())
                 .get("/health_generate", info::healthGenerate)
                 .get("/get_model_info", info::modelInfo)
@@ -110,10 +132,16 @@ public final class IrisServer implements AutoCloseable {
                 .port(options.port())
                 // The limit is enforced with the contract's 413: by the declared length above, and while reading.
                 .maxPayloadSize(-1)
+                .protocolsDiscoverServices(false) // the guard is the listener's only connection selector
+                .addConnectionSelector(guard)
+                .idleConnectionTimeout(limits.keepAlive())
+                .idleConnectionPeriod(min(Duration.ofSeconds(1), limits.keepAlive().dividedBy(4)))
+                .directHandlers(ProtocolErrors.handlers())
+                .errorHandling(ErrorHandling.builder().includeEntity(true).build())
                 .addRouting(routing)
                 .build()
                 .start();
-        return new IrisServer(server, inFlight);
+        return new IrisServer(server, inFlight, options.shutdownGrace());
     }
 
     /** Constant-time comparison, so the key cannot be guessed byte by byte from response times. */
@@ -133,13 +161,23 @@ public final class IrisServer implements AutoCloseable {
         return server.port();
     }
 
+    /** Generation requests running now. */
+    public int inFlight() {
+        return inFlight.size();
+    }
+
     /**
-     * Shuts down gracefully: new generation requests get 503, running ones end with "The server is
-     * shutting down." (streams in-band, then {@code [DONE]}), then the port closes.
+     * Shuts down gracefully: new generation requests get 503 at once; running ones may finish
+     * within the grace period, and those still running then end with "The server is shutting
+     * down." (streams in-band, then {@code [DONE]}); then the port closes.
      */
     @Override
     public void close() {
-        inFlight.shutdown("The server is shutting down.", Duration.ofSeconds(5));
+        inFlight.shutdown("The server is shutting down.", shutdownGrace);
         server.stop();
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 }

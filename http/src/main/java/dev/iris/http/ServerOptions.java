@@ -18,14 +18,20 @@ import dev.iris.runtime.media.MediaOptions;
  * @param streamInterval    {@code --stream-interval}: tokens per streamed event of a choice
  * @param toolCallParser    {@code --tool-call-parser}: {@code qwen25}, {@code mistral}, {@code llama3}, or
  *                          null to leave tool calls in the content (SGLang's default)
+ * @param connections       timeouts of connections and streams, and the shutdown grace period
+ * @param messages          how many messages and content parts a request may have
  */
 public record ServerOptions(String host, int port, String apiKey, boolean enableMetrics, boolean enableCacheReport,
                             int maxQueuedRequests, long maxRequestBytes, MediaOptions media, boolean logRequests,
-                            int streamInterval, String toolCallParser) {
+                            int streamInterval, String toolCallParser, ConnectionLimits connections,
+                            MessageLimits messages) {
 
-    /** 127.0.0.1:30000, no key, no metrics, 4096 queued requests, 64 MiB bodies, safe media defaults. */
+    /**
+     * 127.0.0.1:30000, no key, no metrics, 4096 queued requests, 64 MiB bodies, safe media defaults,
+     * the default timeouts and message limits.
+     */
     public static final ServerOptions DEFAULTS = new ServerOptions("127.0.0.1", 30000, null, false, false, 4096,
-            64L << 20, MediaOptions.defaults(), false, 1, null);
+            64L << 20, MediaOptions.defaults(), false, 1, null, ConnectionLimits.DEFAULTS, MessageLimits.DEFAULTS);
 
     public ServerOptions {
         if (maxQueuedRequests < 1) {
@@ -41,42 +47,42 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
 
     public ServerOptions withPort(int p) {
         return new ServerOptions(host, p, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser);
+                streamInterval, toolCallParser, connections, messages);
     }
 
     public ServerOptions withApiKey(String key) {
         return new ServerOptions(host, port, key, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser);
+                streamInterval, toolCallParser, connections, messages);
     }
 
     public ServerOptions withMetrics(boolean on) {
         return new ServerOptions(host, port, apiKey, on, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser);
+                streamInterval, toolCallParser, connections, messages);
     }
 
     public ServerOptions withMedia(MediaOptions m) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, m, logRequests,
-                streamInterval, toolCallParser);
+                streamInterval, toolCallParser, connections, messages);
     }
 
     public ServerOptions withMaxRequestBytes(long max) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, max, media, logRequests,
-                streamInterval, toolCallParser);
+                streamInterval, toolCallParser, connections, messages);
     }
 
     public ServerOptions withLogRequests(boolean on) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, on, streamInterval, toolCallParser);
+                media, on, streamInterval, toolCallParser, connections, messages);
     }
 
     public ServerOptions withStreamInterval(int tokens) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, tokens, toolCallParser);
+                media, logRequests, tokens, toolCallParser, connections, messages);
     }
 
     public ServerOptions withToolCallParser(String name) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, name);
+                media, logRequests, streamInterval, name, connections, messages);
     }
 
     /** The parser {@link #toolCallParser()} names, or null. */
@@ -86,6 +92,21 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
 
     public ServerOptions withMaxQueuedRequests(int max) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser);
+                streamInterval, toolCallParser, connections, messages);
+    }
+
+    public ServerOptions withConnections(ConnectionLimits limits) {
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
+                media, logRequests, streamInterval, toolCallParser, limits, messages);
+    }
+
+    public ServerOptions withMessages(MessageLimits limits) {
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
+                media, logRequests, streamInterval, toolCallParser, connections, limits);
+    }
+
+    /** How long requests in flight may finish on shutdown. */
+    public java.time.Duration shutdownGrace() {
+        return connections.shutdownGrace();
     }
 }

@@ -225,8 +225,10 @@ class ServerBehaviourTest {
     }
 
     @Test
-    void aShutdownEndsRunningStreamsWithAnErrorEventThenDone() throws Exception {
-        try (TestServer s = new TestServer()) {
+    void aShutdownPastItsGracePeriodEndsRunningStreamsWithAnErrorEventThenDone() throws Exception {
+        ServerOptions noGrace = ServerOptions.DEFAULTS.withConnections(
+                ConnectionLimits.DEFAULTS.withShutdownGrace(java.time.Duration.ZERO));
+        try (TestServer s = new TestServer(noGrace, new EngineOptions(4, 2048, 0, true, 16, 64))) {
             HttpRequest req = HttpRequest.newBuilder(s.uri("/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString(
                     "{\"messages\":[{\"role\":\"user\",\"content\":\"go on\"}],\"stream\":true,\"max_tokens\":3000,"
                             + "\"ignore_eos\":true}")).build();

@@ -70,4 +70,9 @@ public record MediaOptions(boolean allowPrivateUrls, Set<String> allowedDomains,
         return new MediaOptions(allowPrivateUrls, allowedDomains, allowedLocalPaths, timeout, maxImageBytes, maxImages, max,
                 maxRedirects, userAgent);
     }
+
+    public MediaOptions withMaxImageBytes(long max) {
+        return new MediaOptions(allowPrivateUrls, allowedDomains, allowedLocalPaths, timeout, max, maxImages, maxPixels,
+                maxRedirects, userAgent);
+    }
 }
