@@ -28,6 +28,7 @@ import java.util.Optional;
  */
 final class ChatCompletionsEndpoint implements Handler {
 
+    private final Endpoints endpoints;
     private final ServedModel model;
     private final ServerOptions options;
     private final InFlight inFlight;
@@ -35,6 +36,7 @@ final class ChatCompletionsEndpoint implements Handler {
     private final RequestLog log;
 
     ChatCompletionsEndpoint(Endpoints e) {
+        this.endpoints = e;
         this.model = e.model();
         this.options = e.options();
         this.inFlight = e.inFlight();
@@ -44,10 +46,12 @@ final class ChatCompletionsEndpoint implements Handler {
 
     @Override
     public void handle(ServerRequest req, ServerResponse res) throws Exception {
+        String id = Responses.newId();
+        req.context().register(RequestLog.ID, id);
         ObjectNode body = Json.object(Json.body(req, options.maxRequestBytes()));
         model.requireTokenizer();
         String modelName = Json.string(body, "model", model.servedName());
-        List<ChatMessage> messages = ChatMessages.parse(body);
+        List<ChatMessage> messages = ChatMessages.parse(body, options.messages());
         GenerationSettings settings = GenerationSettings.chat(body);
         boolean stream = Json.bool(body, "stream", false);
         ObjectNode streamOptions = Json.objectField(body, "stream_options");
@@ -67,11 +71,10 @@ final class ChatCompletionsEndpoint implements Handler {
         for (int i = 0; i < settings.n(); i++) {
             requests.add(settings.request(ids, images, i, model.eosTokenIds(), prompt.stopStrings()));
         }
-        String id = Responses.newId();
         long created = System.currentTimeMillis() / 1000;
         log.received(id, "/v1/chat/completions", body);
         try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests(),
-                options.streamInterval())) {
+                options.streamInterval(), endpoints.backpressure(req, id, stream))) {
             if (stream) {
                 stream(res, generations, settings, id, created, modelName, includeUsage, tools);
             } else {
@@ -258,8 +261,9 @@ final class ChatCompletionsEndpoint implements Handler {
                     events.send(root);
                 }
                 events.done();
-            } catch (EventStream.ClientGone gone) {
+            } catch (ClientGone gone) {
                 generations.close(); // nothing more can be written: abort at once
+                throw gone;
             }
         }
     }

@@ -19,7 +19,11 @@ final class ChatMessages {
     private ChatMessages() {
     }
 
-    static List<ChatMessage> parse(JsonNode body) {
+    /**
+     * The messages, refused with a 400 past the server's limits on messages and content parts
+     * before any is read.
+     */
+    static List<ChatMessage> parse(JsonNode body, MessageLimits limits) {
         JsonNode messages = body.get("messages");
         if (messages == null || messages.isNull()) {
             throw ApiError.badRequest("'messages' is required.", "messages");
@@ -29,6 +33,19 @@ final class ChatMessages {
         }
         if (messages.isEmpty()) {
             throw ApiError.badRequest("'messages' must contain at least one message.", "messages");
+        }
+        if (messages.size() > limits.messages()) {
+            throw ApiError.badRequest("A request may have at most " + limits.messages() + " messages, got "
+                    + messages.size() + " (--max-messages).", "messages");
+        }
+        long parts = 0;
+        for (JsonNode m : messages) {
+            JsonNode content = m.get("content");
+            parts += content != null && content.isArray() ? content.size() : 1;
+        }
+        if (parts > limits.parts()) {
+            throw ApiError.badRequest("A request may have at most " + limits.parts() + " content parts over all its"
+                    + " messages, got " + parts + " (--max-content-parts).", "messages");
         }
         List<ChatMessage> out = new ArrayList<>();
         for (int i = 0; i < messages.size(); i++) {

@@ -19,12 +19,14 @@ import java.util.List;
  */
 final class CompletionsEndpoint implements Handler {
 
+    private final Endpoints endpoints;
     private final ServedModel model;
     private final ServerOptions options;
     private final InFlight inFlight;
     private final RequestLog log;
 
     CompletionsEndpoint(Endpoints e) {
+        this.endpoints = e;
         this.model = e.model();
         this.options = e.options();
         this.inFlight = e.inFlight();
@@ -33,6 +35,8 @@ final class CompletionsEndpoint implements Handler {
 
     @Override
     public void handle(ServerRequest req, ServerResponse res) throws Exception {
+        String id = Responses.newId();
+        req.context().register(RequestLog.ID, id);
         ObjectNode body = Json.object(Json.body(req, options.maxRequestBytes()));
         model.requireTokenizer();
         String modelName = Json.string(body, "model", model.servedName());
@@ -48,11 +52,10 @@ final class CompletionsEndpoint implements Handler {
                 requests.add(settings.request(ids, List.of(), i, model.eosTokenIds(), List.of()));
             }
         }
-        String id = Responses.newId();
         long created = System.currentTimeMillis() / 1000;
         log.received(id, "/v1/completions", body);
         try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests(),
-                options.streamInterval())) {
+                options.streamInterval(), endpoints.backpressure(req, id, stream))) {
             if (!stream) {
                 WholeAnswer answer = new WholeAnswer(res, true);
                 List<GenerationResult> results = answer.await(generations);
@@ -129,8 +132,9 @@ final class CompletionsEndpoint implements Handler {
                     events.send(chunk);
                 }
                 events.done();
-            } catch (EventStream.ClientGone gone) {
-                generations.close();
+            } catch (ClientGone gone) {
+                generations.close(); // nothing more can be written: abort at once
+                throw gone;
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.iris.http;
 
 import dev.iris.http.connection.ConnectionGuard;
+import io.helidon.webserver.http.ServerRequest;
 
 /**
  * What every generation endpoint works with: the served model, the server's options, the
@@ -9,4 +10,22 @@ import dev.iris.http.connection.ConnectionGuard;
  */
 record Endpoints(ServedModel model, ServerOptions options, InFlight inFlight, Images images, RequestLog log,
                  ConnectionGuard connections) {
+
+    /**
+     * Back-pressure for a request's generations: a stream pauses once its client is a buffer
+     * behind, and one left unread past {@code --stream-stall-timeout} is aborted, its connection
+     * closed (which frees a handler stuck writing to it) and the abort logged; answers sent whole
+     * never pause.
+     */
+    Generations.Backpressure backpressure(ServerRequest req, String id, boolean stream) {
+        if (!stream) {
+            return Generations.Backpressure.NONE;
+        }
+        ConnectionLimits limits = options.connections();
+        return new Generations.Backpressure(limits.streamBuffer(), limits.streamStall(), () -> {
+            log.aborted(id, req.path().path(), "its stream went unread for "
+                    + limits.streamStall().toMillis() / 1000.0 + " s (--stream-stall-timeout)");
+            connections.abort(req);
+        });
+    }
 }

@@ -17,13 +17,6 @@ import java.nio.charset.StandardCharsets;
  */
 final class EventStream implements AutoCloseable {
 
-    /** The client closed the connection; nothing more can be written. */
-    static final class ClientGone extends RuntimeException {
-        ClientGone(Throwable cause) {
-            super("the client went away", cause, false, false);
-        }
-    }
-
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final OutputStream out;

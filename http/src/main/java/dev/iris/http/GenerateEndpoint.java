@@ -23,6 +23,7 @@ import java.util.List;
  */
 final class GenerateEndpoint implements Handler {
 
+    private final Endpoints endpoints;
     private final ServedModel model;
     private final ServerOptions options;
     private final InFlight inFlight;
@@ -30,6 +31,7 @@ final class GenerateEndpoint implements Handler {
     private final RequestLog log;
 
     GenerateEndpoint(Endpoints e) {
+        this.endpoints = e;
         this.model = e.model();
         this.options = e.options();
         this.inFlight = e.inFlight();
@@ -52,6 +54,8 @@ final class GenerateEndpoint implements Handler {
     @Override
     public void handle(ServerRequest req, ServerResponse res) throws Exception {
         ObjectNode body = Json.object(Json.body(req, options.maxRequestBytes()));
+        String rid = Json.absent(body, "rid") || !body.get("rid").isTextual() ? Responses.newId() : body.get("rid").asText();
+        req.context().register(RequestLog.ID, rid);
         JsonNode input = !Json.absent(body, "text") ? body.get("text") : body.get("input_ids");
         if (input == null || input.isNull()) {
             throw ApiError.badRequest("Either text, input_ids or input_embeds should be provided.", null);
@@ -74,7 +78,6 @@ final class GenerateEndpoint implements Handler {
         GenerationSettings settings = GenerationSettings.nativeParams(params == null ? Json.newObject() : params,
                 returnLogprob, topLogprobs);
         boolean stream = Json.bool(body, "stream", false);
-        String rid = Json.absent(body, "rid") || !body.get("rid").isTextual() ? Responses.newId() : body.get("rid").asText();
         List<GenerationRequest> requests = new ArrayList<>();
         for (int[] ids : prompts) {
             for (int i = 0; i < settings.n(); i++) {
@@ -86,7 +89,7 @@ final class GenerateEndpoint implements Handler {
         log.received(rid, "/generate", body);
         long start = System.nanoTime();
         try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests(),
-                options.streamInterval())) {
+                options.streamInterval(), endpoints.backpressure(req, rid, stream))) {
             if (!stream) {
                 WholeAnswer answer = new WholeAnswer(res, false);
                 List<GenerationResult> results = answer.await(generations);
@@ -142,8 +145,9 @@ final class GenerateEndpoint implements Handler {
                 }
                 log.finished(rid, results);
                 events.done();
-            } catch (EventStream.ClientGone gone) {
-                generations.close();
+            } catch (ClientGone gone) {
+                generations.close(); // nothing more can be written: abort at once
+                throw gone;
             }
         }
     }

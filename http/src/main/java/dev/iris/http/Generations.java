@@ -42,7 +42,22 @@ final class Generations implements AutoCloseable {
         }
     }
 
+    /**
+     * How much of a stream may wait unread: past {@code buffer} tokens its requests pause; paused
+     * for longer than {@code stall}, they are aborted and {@code onStall} runs (on the engine
+     * thread: it must return at once).
+     */
+    record Backpressure(int buffer, java.time.Duration stall, Runnable onStall) {
+        /** For answers sent whole: nothing is read until the end, so nothing pauses. */
+        static final Backpressure NONE = new Backpressure(Integer.MAX_VALUE, java.time.Duration.ZERO, () -> { });
+    }
+
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    /** Tokens handed over by the engine and not yet taken by the handler. */
+    private final java.util.concurrent.atomic.AtomicInteger unread = new java.util.concurrent.atomic.AtomicInteger();
+    private final Backpressure backpressure;
+    /** When the stream last became full ({@link System#nanoTime()}), 0 while it is not. */
+    private volatile long fullSince;
     /** Tokens per streamed event ({@code --stream-interval}). */
     private final int interval;
     /** Per choice, the tokens not yet handed out while fewer than {@link #interval} arrived. */
@@ -54,24 +69,26 @@ final class Generations implements AutoCloseable {
     private int open;
     private volatile String abortReason;
 
-    private Generations(InFlight registry, int interval) {
+    private Generations(InFlight registry, int interval, Backpressure backpressure) {
         this.registry = registry;
         this.interval = Math.max(1, interval);
+        this.backpressure = backpressure;
     }
 
     /**
      * Submits the requests, refusing all of them with a 400 if any cannot run and with a 503 when
      * the queue is full or the server is shutting down.
      *
-     * @param interval tokens per event of a choice (its last event may have fewer)
+     * @param interval     tokens per event of a choice (its last event may have fewer)
+     * @param backpressure how much may wait unread, and what happens when it waits too long
      */
     static Generations start(InFlight registry, Engine engine, List<GenerationRequest> requests, int maxQueued,
-                             int interval) {
+                             int interval, Backpressure backpressure) {
         if (engine.metrics().queuedRequests() + requests.size() > maxQueued) {
             throw new ApiError(503, "The server is overloaded: " + maxQueued + " requests are already waiting."
                     + " Retry later.", null);
         }
-        Generations g = new Generations(registry, interval);
+        Generations g = new Generations(registry, interval, backpressure);
         registry.add(g);
         try {
             long start = System.nanoTime();
@@ -82,8 +99,9 @@ final class Generations implements AutoCloseable {
                     if (first[0] == 0) {
                         first[0] = System.nanoTime();
                     }
+                    g.unread.incrementAndGet();
                     g.events.add(Event.token(choice, token));
-                });
+                }, g::paused);
                 f.whenComplete((r, e) -> {
                     if (r != null) {
                         registry.metrics().finished(start, first[0], System.nanoTime(), r.tokens().size());
@@ -107,6 +125,26 @@ final class Generations implements AutoCloseable {
     }
 
     /**
+     * Whether the reader is behind by a full buffer (asked by the engine before each step); a
+     * reader behind for longer than the stall limit gets its requests aborted.
+     */
+    private boolean paused() {
+        if (unread.get() < backpressure.buffer()) {
+            fullSince = 0;
+            return false;
+        }
+        long now = System.nanoTime();
+        if (fullSince == 0) {
+            fullSince = now;
+        } else if (now - fullSince > backpressure.stall().toNanos()) {
+            fullSince = Long.MAX_VALUE; // abort once
+            close();
+            backpressure.onStall().run();
+        }
+        return true;
+    }
+
+    /**
      * The next event, or null when every request has ended: a choice's tokens come
      * {@code interval} at a time, and what is left of them just before its end.
      */
@@ -121,6 +159,9 @@ final class Generations implements AutoCloseable {
             Event e = events.take();
             if (e.choice() < 0) {
                 return e; // aborted: no choice of it goes on
+            }
+            if (!e.finished()) {
+                unread.decrementAndGet();
             }
             List<Event> waiting = pending.computeIfAbsent(e.choice(), c -> new ArrayList<>());
             if (e.finished()) {

@@ -69,6 +69,9 @@ final class Images {
         List<ProcessedImage> out = new ArrayList<>();
         ImageProcessor processor = model.images().forRequest(decoded.size());
         for (int i = 0; i < decoded.size(); i++) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new java.util.concurrent.CancellationException("image preparation was cancelled");
+            }
             try {
                 out.add(processor.process(decoded.get(i), overrides(settings.get(i))));
             } catch (IllegalArgumentException e) {

@@ -28,12 +28,36 @@ public final class IrisServer implements AutoCloseable {
 
     private final WebServer server;
     private final InFlight inFlight;
+    private final ClientWatch clients;
     private final Duration shutdownGrace;
 
-    private IrisServer(WebServer server, InFlight inFlight, Duration shutdownGrace) {
+    private IrisServer(WebServer server, InFlight inFlight, ClientWatch clients, Duration shutdownGrace) {
         this.server = server;
         this.inFlight = inFlight;
+        this.clients = clients;
         this.shutdownGrace = shutdownGrace;
+    }
+
+    /**
+     * A generation endpoint whose client is watched while it runs: when the client leaves, the
+     * handler is interrupted wherever it is (preparing the prompt, waiting for the engine), its
+     * generation is aborted, the abort is logged, and the connection is dropped without an answer.
+     */
+    private static Handler watched(Handler endpoint, ClientWatch clients, RequestLog log) {
+        return (req, res) -> {
+            try (ClientWatch.Watched w = clients.watch(req)) {
+                try {
+                    endpoint.handle(req, res);
+                } catch (Exception e) {
+                    if (!(e instanceof ClientGone) && !w.clientGone()) {
+                        throw e;
+                    }
+                    log.aborted(req.context().get(RequestLog.ID, String.class).orElse(null), req.path().path(),
+                            "the client disconnected before the answer was complete");
+                    throw new CloseConnectionException("the client went away");
+                }
+            }
+        };
     }
 
     /** Starts listening; the model must be ready to generate, and needs no warm-up. */
@@ -97,9 +121,10 @@ public final class IrisServer implements AutoCloseable {
         });
         Endpoints endpoints = new Endpoints(model, options, inFlight, new Images(model, new MediaLoader(options.media()), inFlight.metrics()),
                 new RequestLog(options.logRequests()), guard);
-        Handler chat = new ChatCompletionsEndpoint(endpoints);
-        Handler completions = new CompletionsEndpoint(endpoints);
-        Handler generate = new GenerateEndpoint(endpoints);
+        ClientWatch clients = new ClientWatch(guard);
+        Handler chat = watched(new ChatCompletionsEndpoint(endpoints), clients, endpoints.log());
+        Handler completions = watched(new CompletionsEndpoint(endpoints), clients, endpoints.log());
+        Handler generate = watched(new GenerateEndpoint(endpoints), clients, endpoints.log());
         routing.post("/v1/chat/completions", chat)
                 .post("/invocations", chat)
                 .post("/v1/completions", completions)
@@ -141,7 +166,7 @@ public final class IrisServer implements AutoCloseable {
                 .addRouting(routing)
                 .build()
                 .start();
-        return new IrisServer(server, inFlight, options.shutdownGrace());
+        return new IrisServer(server, inFlight, clients, options.shutdownGrace());
     }
 
     /** Constant-time comparison, so the key cannot be guessed byte by byte from response times. */
@@ -175,6 +200,7 @@ public final class IrisServer implements AutoCloseable {
     public void close() {
         inFlight.shutdown("The server is shutting down.", shutdownGrace);
         server.stop();
+        clients.stop();
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -1,6 +1,8 @@
 package dev.iris.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -16,7 +18,13 @@ import java.util.List;
  */
 final class Json {
 
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    /**
+     * No string length cap of the parser's own: a long prompt or a data URL is bounded by the body
+     * limit and then by the limit meant for it (context, image size), each with its own message.
+     */
+    static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+            .build());
 
     private Json() {
     }

@@ -17,6 +17,8 @@ import java.util.Map;
 final class RequestLog {
 
     private static final System.Logger LOG = System.getLogger("dev.iris.http.requests");
+    /** Where a handler keeps its request's id in the request context, for lines written outside it. */
+    static final String ID = "iris.request.id";
     private static final int MAX_STRING = 200;
 
     private final boolean on;
@@ -29,6 +31,11 @@ final class RequestLog {
         if (on) {
             LOG.log(System.Logger.Level.INFO, "Receive: id=" + id + " " + path + " " + shortened(body));
         }
+    }
+
+    /** A request that ended early, with why: logged at info whatever {@code --log-requests} says. */
+    void aborted(String id, String path, String why) {
+        LOG.log(System.Logger.Level.INFO, "Abort: id=" + (id == null ? "(not yet assigned)" : id) + " " + path + ": " + why);
     }
 
     void finished(String id, List<GenerationResult> results) {

@@ -59,6 +59,12 @@ public record ServedModel(String servedName, String modelPath, String tokenizerP
             throw ApiError.badRequest("The tokenizer is not initialized (--skip-tokenizer-init): send token ids"
                     + " (input_ids to /generate).", null);
         }
+        long fewest = tokenizer.fewestTokens(text);
+        if (fewest >= contextLength) {
+            // Refused before tokenizing: no token is shorter than the longest one, so it cannot fit.
+            throw ApiError.badRequest("The input (at least " + fewest + " tokens) is longer than the model's context"
+                    + " length (" + contextLength + " tokens).", null);
+        }
         return tokenizer.encodePrompt(text);
     }
 }

@@ -31,7 +31,11 @@ final class WholeAnswer {
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
     }
 
-    /** The results, or null when the client left (its requests are aborted) or an error was already written. */
+    /**
+     * The results, or null when an error was already written.
+     *
+     * @throws ClientGone when the client left (its requests are aborted)
+     */
     List<GenerationResult> await(Generations generations) throws InterruptedException {
         while (!generations.awaitEnd(HEARTBEAT_MILLIS)) {
             try {
@@ -41,8 +45,8 @@ final class WholeAnswer {
                 started.write(' ');
                 started.flush();
             } catch (IOException | RuntimeException e) {
-                generations.close(); // the client went away
-                return null;
+                generations.close();
+                throw new ClientGone(e);
             }
         }
         try {

@@ -101,7 +101,7 @@ class MllamaServerTest {
         HttpResponse<String> r = post("/v1/chat/completions", chat);
         assertEquals(200, r.statusCode(), r.body());
         int bos = loaded.tokenizer().tokenId("<|begin_of_text|>").orElseThrow();
-        int[] ids = model.encode(model.chatTemplate().render(ChatMessages.parse(TestServer.JSON.readTree(chat)), true).text());
+        int[] ids = model.encode(model.chatTemplate().render(ChatMessages.parse(TestServer.JSON.readTree(chat), MessageLimits.DEFAULTS), true).text());
         assertEquals(1, java.util.Arrays.stream(ids).filter(id -> id == bos).count());
         assertEquals(ids.length, TestServer.json(r).get("usage").get("prompt_tokens").asInt());
     }
@@ -145,7 +145,7 @@ class MllamaServerTest {
         HttpResponse<String> r = post("/v1/chat/completions", "{\"max_tokens\":2,\"messages\":" + messages
                 + ",\"chat_template\":\"" + own.name() + "\",\"chat_template_kwargs\":{\"date_string\":\"1 January 1999\"}}");
         assertEquals(200, r.statusCode(), r.body());
-        var parsed = ChatMessages.parse(TestServer.JSON.readTree("{\"messages\":" + messages + "}"));
+        var parsed = ChatMessages.parse(TestServer.JSON.readTree("{\"messages\":" + messages + "}"), MessageLimits.DEFAULTS);
         String withDate = own.render(parsed, true, java.util.Map.of("date_string", "1 January 1999")).text();
         assertTrue(withDate.contains("Today Date: 1 January 1999"), withDate);
         assertEquals(model.encode(withDate).length, TestServer.json(r).get("usage").get("prompt_tokens").asInt());

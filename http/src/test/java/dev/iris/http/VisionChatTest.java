@@ -117,7 +117,7 @@ class VisionChatTest {
     void theTemplateRendersTheGoldenConversationAsTransformersDoes(String name) throws IOException {
         JsonNode golden = golden(name);
         JsonNode body = TestServer.JSON.createObjectNode().set("messages", golden.get("messages_openai"));
-        String rendered = s.template.render(ChatMessages.parse(body), true).text();
+        String rendered = s.template.render(ChatMessages.parse(body, MessageLimits.DEFAULTS), true).text();
         assertEquals(golden.get("rendered_prompt").asText(), rendered);
     }
 

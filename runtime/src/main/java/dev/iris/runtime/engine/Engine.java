@@ -42,8 +42,9 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.SubmissionPublisher;
-import java.util.function.Consumer;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 /**
@@ -74,6 +75,8 @@ public final class Engine implements AutoCloseable {
     private static final int CLIP_NEW_TOKENS_ESTIMATE = 4096;
     /** How long the idle engine thread waits for a request before it looks at its commands again. */
     private static final long IDLE_POLL_MILLIS = 50;
+    /** How long the engine waits before asking again when every running request is paused. */
+    private static final long PAUSED_POLL_MILLIS = 10;
     /** Longer queues are admitted in arrival order under LPM: sorting them every step costs too much. */
     private static final int LPM_QUEUE_LIMIT = 128;
     /** {@code max_new_tokens} of a request that set none: it runs to the context (or pool) limit. */
@@ -273,7 +276,18 @@ public final class Engine implements AutoCloseable {
      *                                  the K/V pool, bad images), with a message for the client
      */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, Consumer<TokenEvent> onToken) {
-        Sequence s = new Sequence(request, onToken, unseeded());
+        return submit(request, onToken, () -> false);
+    }
+
+    /**
+     * {@link #submit(GenerationRequest, Consumer)} with back-pressure: while {@code paused} says
+     * true (asked on the engine thread before each step; it must answer at once) the request takes
+     * no decode step and keeps its pages, so a client that stops reading costs no compute and its
+     * unread output stays bounded.
+     */
+    public CompletableFuture<GenerationResult> submit(GenerationRequest request, Consumer<TokenEvent> onToken,
+                                                      BooleanSupplier paused) {
+        Sequence s = new Sequence(request, onToken, paused, unseeded());
         prepare(s);
         if (s.maxNewTokens == 0) {
             s.finished = true;
@@ -321,10 +335,18 @@ public final class Engine implements AutoCloseable {
                 if (!running.isEmpty()) {
                     trimmed = false;
                     stepStarted = System.nanoTime();
+                    boolean stepped;
                     try {
-                        step();
+                        stepped = step();
                     } finally {
                         stepStarted = 0;
+                    }
+                    if (!stepped) {
+                        // Every running request waits for its reader: wait for news rather than spin.
+                        Sequence next = incoming.poll(PAUSED_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                        if (next != null) {
+                            enqueue(next);
+                        }
                     }
                 }
                 publishLoad();
@@ -470,8 +492,11 @@ public final class Engine implements AutoCloseable {
         admittedCachedTokens += s.computed;
     }
 
-    /** One forward over every running request: prompt chunks and decode tokens together. */
-    private void step() {
+    /**
+     * One forward over every running request that can take a step: prompt chunks and decode tokens
+     * together; false when there was none (all paused or cancelled).
+     */
+    private boolean step() {
         for (Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
             Sequence s = it.next();
             if (s.future.isCancelled()) {
@@ -484,6 +509,9 @@ public final class Engine implements AutoCloseable {
         Map<Sequence, Integer> rows = new LinkedHashMap<>();
         int budget = options.chunkedPrefillSize() > 0 ? options.chunkedPrefillSize() : Integer.MAX_VALUE;
         for (Sequence s : running) {
+            if (s.decoding() && s.paused.getAsBoolean()) {
+                continue; // its reader is behind: no more tokens for it until it catches up
+            }
             int n = s.known() - s.computed;
             if (!s.decoding()) {
                 n = Math.min(n, budget);
@@ -495,7 +523,7 @@ public final class Engine implements AutoCloseable {
         }
         takePages(rows);
         if (rows.isEmpty()) {
-            return; // every running request was cancelled
+            return false; // every running request was cancelled or is paused
         }
         List<Sequence> batch = new ArrayList<>(rows.keySet());
         encodeImages(rows);
@@ -560,6 +588,7 @@ public final class Engine implements AutoCloseable {
             newTokenRatio = Math.max(MIN_NEW_TOKEN_RATIO, newTokenRatio - NEW_TOKEN_RATIO_DECAY);
             stats.decodeStep(decodeTokens);
         }
+        return true;
     }
 
     /**

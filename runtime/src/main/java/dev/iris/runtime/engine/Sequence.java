@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
@@ -31,6 +32,8 @@ final class Sequence implements SamplingState {
 
     final GenerationRequest request;
     final Consumer<TokenEvent> sink;
+    /** True while whoever takes its tokens is not keeping up: it takes no decode step then. */
+    final BooleanSupplier paused;
     final CompletableFuture<GenerationResult> future = new CompletableFuture<>();
     final long submittedNanos = System.nanoTime();
 
@@ -73,9 +76,10 @@ final class Sequence implements SamplingState {
     private final RandomGenerator random;
 
     /** @param unseeded the generator of a request that gives no seed of its own */
-    Sequence(GenerationRequest request, Consumer<TokenEvent> sink, RandomGenerator unseeded) {
+    Sequence(GenerationRequest request, Consumer<TokenEvent> sink, BooleanSupplier paused, RandomGenerator unseeded) {
         this.request = request;
         this.sink = sink;
+        this.paused = paused;
         Long seed = request.sampling().seed();
         this.random = seed == null ? unseeded : new SplittableRandom(seed);
     }

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.concurrent.CancellationException;
 import java.util.Set;
 
 /**
@@ -36,6 +37,10 @@ public final class Tokenizer {
     private final TextPipeline.Decoder decoder;
     private final int[] prefix;
     private final int[] suffix;
+    /** Characters a normaliser may fold into one, at most, as far as {@link #fewestTokens} assumes. */
+    private static final int NORMALISATION_FOLD = 4;
+    /** The most characters any vocabulary entry or added token has. */
+    private final int longestToken;
 
     private Tokenizer(JsonNode root, String source) {
         JsonNode m = root.get("model");
@@ -77,6 +82,7 @@ public final class Tokenizer {
         List<Integer> pre = new ArrayList<>();
         List<Integer> post = new ArrayList<>();
         template(root.get("post_processor"), pre, post);
+        this.longestToken = Math.max(1, idToToken.values().stream().mapToInt(String::length).max().orElse(1));
         this.prefix = pre.stream().mapToInt(Integer::intValue).toArray();
         this.suffix = post.stream().mapToInt(Integer::intValue).toArray();
     }
@@ -156,6 +162,7 @@ public final class Tokenizer {
     private void encodeText(String text, List<Integer> ids) {
         int at = 0;
         while (true) {
+            stopIfInterrupted();
             AddedTokenMatcher.Match<Added> match = added.find(text, at);
             int end = match == null ? text.length() : match.start();
             String segment = text.substring(at, end);
@@ -195,7 +202,20 @@ public final class Tokenizer {
             return;
         }
         for (String piece : preTokenizer.split(normalizer.apply(segment), atStart)) {
+            stopIfInterrupted();
             model.encode(piece, ids);
+        }
+    }
+
+    /**
+     * A long text takes a while: a thread that was interrupted (its request's client left) stops
+     * here instead of tokenizing on for nobody.
+     *
+     * @throws CancellationException when the thread is interrupted
+     */
+    private static void stopIfInterrupted() {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new CancellationException("tokenizing was cancelled");
         }
     }
 
@@ -209,6 +229,18 @@ public final class Tokenizer {
             }
         }
         return String.join("", decoder.decode(tokens));
+    }
+
+    /**
+     * A lower bound of the tokens {@code text} becomes, without tokenizing it, so a text far too
+     * long for a context can be refused in constant time: a token stands for at most as many
+     * characters as its vocabulary entry has (a byte-level token one byte per character, a
+     * SentencePiece piece one character each), and normalisation is given room to fold up to
+     * {@value #NORMALISATION_FOLD} characters into one (NFC composition).
+     */
+    public long fewestTokens(String text) {
+        long perToken = (long) longestToken * NORMALISATION_FOLD;
+        return (text.length() + perToken - 1) / perToken;
     }
 
     /** The id of a token (vocabulary or added), if any. */
