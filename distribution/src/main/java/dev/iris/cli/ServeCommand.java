@@ -19,6 +19,7 @@ import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.engine.GenerationResult;
 import dev.iris.runtime.engine.SchedulePolicy;
+import dev.iris.runtime.engine.Watchdog;
 import dev.iris.runtime.hub.HubDownloader;
 import dev.iris.runtime.media.MediaOptions;
 import dev.iris.runtime.model.LoadedModel;
@@ -35,6 +36,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -143,13 +145,16 @@ final class ServeCommand {
             checkDtype(a.string("dtype"), loaded);
             ChatTemplate template = TemplateChoice.choose(a.string("chat-template"), plugins, loaded, Path.of(tokenizerPath));
             Sampler sampler = plugins.require(Sampler.class, "default");
-            try (Engine engine = loaded.newEngine(sampler, engineOptions)) {
-                watchdog(engine, a.number("watchdog-timeout", 300));
+            try (Engine engine = loaded.newEngine(sampler, engineOptions);
+                 Watchdog watchdog = watchdog(engine, a.number("watchdog-timeout", 300))) {
                 int context = engine.contextLength();
                 LOG.log(System.Logger.Level.INFO, engine.kvBudget().reason());
                 LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT, "max_total_num_tokens=%d, "
-                                + "chunked_prefill_size=%d, max_prefill_tokens=%d, max_running_requests=%d, context_len=%d",
-                        engine.pages().tokenCapacity(), a.integer("chunked-prefill-size", 8192),
+                                + "chunked_prefill_size=%s, max_prefill_tokens=%d, max_running_requests=%d, context_len=%d",
+                        engine.pages().tokenCapacity(), engineOptions.prefillStepSeconds() > 0 ? String.format(Locale.ROOT,
+                                "auto (steps of about %.0f s at the measured prefill speed, at most %d tokens)",
+                                engineOptions.prefillStepSeconds(), engineOptions.chunkedPrefillSize())
+                                : String.valueOf(a.integer("chunked-prefill-size", 8192)),
                         a.integer("max-prefill-tokens", 16384), engineOptions.maxRunningRequests(), context));
                 ImageProcessor images = loaded.model().imageProcessor();
                 if (images != null) {
@@ -202,31 +207,13 @@ final class ServeCommand {
         return 0;
     }
 
-    /**
-     * SGLang's watchdog: a forward step that runs past the timeout means a hung server, which is
-     * ended (non-zero) so a supervisor can restart it rather than leave clients waiting forever.
-     */
-    private static void watchdog(Engine engine, double timeoutSeconds) {
-        if (!(timeoutSeconds > 0)) {
+    /** SGLang's watchdog, on progress: a hung step fails every waiting request, then the process exits 1. */
+    private static Watchdog watchdog(Engine engine, double timeoutSeconds) {
+        if (!(timeoutSeconds > 0) || Double.isInfinite(timeoutSeconds)) {
             throw new UsageException("argument --watchdog-timeout: must be positive, got " + timeoutSeconds);
         }
-        java.time.Duration limit = java.time.Duration.ofMillis((long) (timeoutSeconds * 1000));
-        Thread.ofPlatform().name("iris-watchdog").daemon().start(() -> {
-            while (true) {
-                java.time.Duration running = engine.currentStepDuration();
-                if (running.compareTo(limit) > 0) {
-                    LOG.log(System.Logger.Level.ERROR, "Watchdog timeout: a batch has run for " + running.toSeconds()
-                            + " s (--watchdog-timeout " + timeoutSeconds + "). Exiting.");
-                    System.err.flush();
-                    Runtime.getRuntime().halt(1);
-                }
-                try {
-                    Thread.sleep(Math.min(1000, Math.max(10, limit.toMillis() / 4)));
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
+        return new Watchdog(engine, Duration.ofMillis((long) (timeoutSeconds * 1000)), Duration.ofSeconds(2),
+                () -> Runtime.getRuntime().halt(1));
     }
 
     private static void logPlugins(PluginRegistry plugins, PluginHostType host, Path dir) {
@@ -270,10 +257,15 @@ final class ServeCommand {
         }
     }
 
+    /** How long a prefill step should take on a CPU when no chunk size is given. */
+    private static final double CPU_PREFILL_STEP_SECONDS = 2;
+
     private static EngineOptions engineOptions(ServerArgs a, long seed) {
         int chunked = a.integer("chunked-prefill-size", 8192);
         int maxPrefill = a.integer("max-prefill-tokens", 16384);
         int perStep = chunked > 0 ? Math.min(chunked, maxPrefill) : maxPrefill;
+        // SGLang's 8192 is a GPU's chunk: on a CPU, unless a size is asked for, steps are sized by time.
+        boolean cpuChunks = !a.given("chunked-prefill-size") && a.string("device").equalsIgnoreCase("cpu");
         String policy = a.string("schedule-policy").toLowerCase(Locale.ROOT);
         SchedulePolicy schedule = switch (policy) {
             case "lpm" -> SchedulePolicy.LPM;
@@ -294,19 +286,20 @@ final class ServeCommand {
             return new EngineOptions(a.integer("page-size", 1), a.integer("max-total-tokens", 0),
                     a.number("mem-fraction-static", 0.8), !a.bool("disable-radix-cache"),
                     a.integer("max-running-requests", 200), perStep, schedule, a.integer("decode-log-interval", 40),
-                    (long) imageCacheMib << 20, a.integer("context-length", 0), seed, kvCacheDtype(a.string("kv-cache-dtype")));
+                    (long) imageCacheMib << 20, a.integer("context-length", 0), seed, kvCacheDtype(a.string("kv-cache-dtype")),
+                    cpuChunks ? CPU_PREFILL_STEP_SECONDS : 0);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
     }
 
     /** A flag given in seconds (fractions allowed). */
-    private static java.time.Duration seconds(ServerArgs a, String flag) {
+    private static Duration seconds(ServerArgs a, String flag) {
         double s = a.number(flag, 0);
         if (!(s >= 0) || Double.isInfinite(s)) {
             throw new UsageException("argument --" + flag + ": must be a number of seconds, got " + s);
         }
-        return java.time.Duration.ofMillis(Math.round(s * 1000));
+        return Duration.ofMillis(Math.round(s * 1000));
     }
 
     /** {@code --kv-cache-dtype}: null for auto (the attention backend's preferred type). */

@@ -50,6 +50,14 @@ public interface ComputeBackend extends IrisPlugin {
         return -1;
     }
 
+    /**
+     * A count that grows as the backend finishes work (parallel ops, kernels), so a watchdog can
+     * tell a long step that progresses from one that hangs; -1 for a backend that keeps none.
+     */
+    default long completedWork() {
+        return -1;
+    }
+
     // ---- memory ------------------------------------------------------------------------------
 
     /** A new zero-filled tensor. */

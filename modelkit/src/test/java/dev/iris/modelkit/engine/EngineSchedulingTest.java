@@ -192,7 +192,7 @@ class EngineSchedulingTest {
         };
         log.addHandler(capture);
         EngineOptions options = new EngineOptions(4, 1024, 0, true, 8, 32, SchedulePolicy.FCFS, 5,
-                EngineOptions.DEFAULT_IMAGE_CACHE_BYTES, 0, null, null);
+                EngineOptions.DEFAULT_IMAGE_CACHE_BYTES, 0, null, null, 0);
         try (Engine engine = loaded.newEngine(new DefaultSampler(), options)) {
             engine.generate(request(prompt, SamplingParams.GREEDY, 10));
             GenerationResult second = engine.generate(request(prompt, SamplingParams.GREEDY, 10));

@@ -103,6 +103,11 @@ public final class Engine implements AutoCloseable {
     private final KvPagePool encoderPool;
     private final KvCache encoderCache;
     private final SchedulerStats stats;
+    private final PrefillBudget prefill;
+    /** Every request submitted and not yet ended, for failing them all from any thread ({@link #failAll}). */
+    private final Set<Sequence> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Steps finished, part of {@link #progress()}. */
+    private volatile long stepsDone;
     private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
     /** Work for the engine thread from other threads (cache flushes). */
     private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> commands = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -146,6 +151,8 @@ public final class Engine implements AutoCloseable {
         this.encoderPool = spec.crossLayers() > 0 ? new KvPagePool(options.pageSize(), pages) : null;
         this.encoderCache = spec.crossLayers() > 0 ? attention.createCache(new KvCacheSpec(spec.crossLayers(),
                 spec.kvHeads(), spec.headDim(), options.pageSize(), pages, kvType)) : null;
+        this.prefill = new PrefillBudget(options.chunkedPrefillSize() > 0 ? options.chunkedPrefillSize() : Integer.MAX_VALUE,
+                options.prefillStepSeconds());
         this.stats = new SchedulerStats(options.decodeLogInterval());
         this.imageCache = new EncodedImageCache(options.imageCacheBytes());
         this.seeds = options.randomSeed() == null ? new SplittableRandom() : new SplittableRandom(options.randomSeed());
@@ -206,6 +213,34 @@ public final class Engine implements AutoCloseable {
             done.complete(idle);
         });
         return done;
+    }
+
+    /**
+     * A count that grows while the engine works: steps finished and the compute backend's finished
+     * work; a watchdog that sees it stand still through a step knows the step hangs. Safe from any
+     * thread.
+     */
+    public long progress() {
+        return stepsDone + Math.max(0, compute.completedWork());
+    }
+
+    /** Whether {@link #progress()} moves within a step (the backend counts its work), not only between steps. */
+    public boolean progressWithinSteps() {
+        return compute.completedWork() >= 0;
+    }
+
+    /**
+     * Ends every request that has not ended with {@code error}, from any thread: for a watchdog
+     * whose engine thread hangs, so no client is left waiting without an answer.
+     *
+     * @return how many were ended
+     */
+    public int failAll(Throwable error) {
+        int n = 0;
+        for (Sequence s : List.copyOf(live)) {
+            n += s.future.completeExceptionally(error) ? 1 : 0;
+        }
+        return n;
     }
 
     /** How long the forward step now running has taken, 0 between steps (for a watchdog); safe from any thread. */
@@ -295,6 +330,8 @@ public final class Engine implements AutoCloseable {
         } else if (closed) {
             s.future.completeExceptionally(new IllegalStateException("the engine is closed"));
         } else {
+            live.add(s);
+            s.future.whenComplete((r, e) -> live.remove(s));
             incoming.add(s);
         }
         return s.future;
@@ -507,7 +544,7 @@ public final class Engine implements AutoCloseable {
         }
         // Rows per request this step: every decode token, and prompt rows up to the chunk budget.
         Map<Sequence, Integer> rows = new LinkedHashMap<>();
-        int budget = options.chunkedPrefillSize() > 0 ? options.chunkedPrefillSize() : Integer.MAX_VALUE;
+        int budget = prefill.tokens();
         for (Sequence s : running) {
             if (s.decoding() && s.paused.getAsBoolean()) {
                 continue; // its reader is behind: no more tokens for it until it catches up
@@ -550,11 +587,13 @@ public final class Engine implements AutoCloseable {
             stats.prefillBatch(prefillSeqs, prefillTokens, admittedCachedTokens);
             admittedCachedTokens = 0;
         }
+        long forwardStart = System.nanoTime();
         Tensor logits = model.forward(new ForwardBatch(inputs, cache, encoderCache));
         for (Sequence s : batch) {
             s.encoderWritten |= s.encoderTable != null; // the first step wrote the images' states
         }
         float[] all = compute.toFloats(logits);
+        prefill.measured(prefillTokens, System.nanoTime() - forwardStart);
         int vocab = logits.shape().dim(1);
         // The logit row each batch entry samples from, -1 when it samples nothing this step; rows
         // before it score prompt tokens.
@@ -588,6 +627,7 @@ public final class Engine implements AutoCloseable {
             newTokenRatio = Math.max(MIN_NEW_TOKEN_RATIO, newTokenRatio - NEW_TOKEN_RATIO_DECAY);
             stats.decodeStep(decodeTokens);
         }
+        stepsDone++;
         return true;
     }
 

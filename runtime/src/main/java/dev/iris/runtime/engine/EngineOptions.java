@@ -27,11 +27,14 @@ import dev.iris.api.tensor.DType;
  *                           null for a random start
  * @param kvCacheDtype       how K/V are stored ({@code --kv-cache-dtype}); null for the attention
  *                           backend's preferred type (BF16 on the CPU)
+ * @param prefillStepSeconds when positive, prompt chunks are sized (up to {@code chunkedPrefillSize})
+ *                           so a step takes about this long at the measured prefill speed; 0 for
+ *                           chunks of {@code chunkedPrefillSize}
  */
 public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
                             int maxRunningRequests, int chunkedPrefillSize, SchedulePolicy schedulePolicy,
                             int decodeLogInterval, long imageCacheBytes, int contextLength, Long randomSeed,
-                            DType kvCacheDtype) {
+                            DType kvCacheDtype, double prefillStepSeconds) {
 
     /** The image cache's default budget: about 100 images of 1024 rows of 1536 floats. */
     public static final long DEFAULT_IMAGE_CACHE_BYTES = 512L << 20;
@@ -52,6 +55,10 @@ public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction
         if (contextLength < 0) {
             throw new IllegalArgumentException("the context length must not be negative, got " + contextLength);
         }
+        if (!(prefillStepSeconds >= 0) || Double.isInfinite(prefillStepSeconds)) {
+            throw new IllegalArgumentException("the prefill step target must be a non-negative time, got "
+                    + prefillStepSeconds);
+        }
         if (imageCacheBytes < 0) {
             throw new IllegalArgumentException("the image cache size must not be negative, got " + imageCacheBytes);
         }
@@ -61,36 +68,46 @@ public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction
     public EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
                          int maxRunningRequests, int chunkedPrefillSize) {
         this(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests, chunkedPrefillSize,
-                SchedulePolicy.FCFS, 40, DEFAULT_IMAGE_CACHE_BYTES, 0, null, null);
+                SchedulePolicy.FCFS, 40, DEFAULT_IMAGE_CACHE_BYTES, 0, null, null, 0);
     }
 
     /** These options with another admission order. */
     public EngineOptions withSchedulePolicy(SchedulePolicy policy) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, policy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed, kvCacheDtype);
+                chunkedPrefillSize, policy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed, kvCacheDtype, prefillStepSeconds);
     }
 
     /** These options with another context length (0: the model's). */
     public EngineOptions withContextLength(int tokens) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, tokens, randomSeed, kvCacheDtype);
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, tokens, randomSeed, kvCacheDtype, prefillStepSeconds);
     }
 
     /** These options with a seed for requests that give none (null: random). */
     public EngineOptions withRandomSeed(Long seed) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, seed, kvCacheDtype);
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, seed, kvCacheDtype, prefillStepSeconds);
     }
 
     /** These options with another image-cache budget. */
     public EngineOptions withImageCacheBytes(long bytes) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, schedulePolicy, decodeLogInterval, bytes, contextLength, randomSeed, kvCacheDtype);
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, bytes, contextLength, randomSeed, kvCacheDtype, prefillStepSeconds);
     }
 
     /** These options with K/V stored as {@code dtype} (null: the backend's preferred type). */
     public EngineOptions withKvCacheDtype(DType dtype) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed, dtype);
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed, dtype, prefillStepSeconds);
+    }
+
+    /**
+     * These options with prompt chunks sized so a step takes about {@code seconds} at the measured
+     * prefill speed, at most {@link #chunkedPrefillSize()} tokens (0: fixed chunks).
+     */
+    public EngineOptions withPrefillStepTarget(double seconds) {
+        return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed,
+                kvCacheDtype, seconds);
     }
 }

@@ -46,6 +46,11 @@ public final class CpuComputeBackend implements ComputeBackend {
                 + ")";
     }
 
+    @Override
+    public long completedWork() {
+        return pool.completed();
+    }
+
     // ---- memory ------------------------------------------------------------------------------
 
     @Override

@@ -2,6 +2,7 @@ package dev.iris.backend.cpu;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
@@ -26,6 +27,8 @@ final class CpuThreads {
     private final int threads;
     private final Thread[] workers;
     private final AtomicBoolean busy = new AtomicBoolean();
+    /** Ops finished, for a watchdog telling a long step from a hung one. */
+    private final LongAdder completed = new LongAdder();
 
     // The current op, published by a volatile write of generation.
     private IntConsumer body;
@@ -48,12 +51,18 @@ final class CpuThreads {
         return threads;
     }
 
+    /** Parallel ops finished so far. */
+    long completed() {
+        return completed.sum();
+    }
+
     /** Runs {@code body.accept(task)} for every task in {@code [0, tasks)} and returns when all are done. */
     void parallelFor(int tasks, IntConsumer body) {
         if (tasks <= 1 || workers.length == 0 || !busy.compareAndSet(false, true)) {
             for (int t = 0; t < tasks; t++) {
                 body.accept(t);
             }
+            completed.increment();
             return;
         }
         try {
@@ -70,6 +79,7 @@ final class CpuThreads {
             while (unfinishedWorkers.get() > 0) {
                 Thread.onSpinWait();
             }
+            completed.increment();
             Throwable f = failure;
             if (f instanceof RuntimeException r) {
                 throw r;
