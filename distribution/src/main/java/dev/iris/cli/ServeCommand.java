@@ -103,7 +103,7 @@ final class ServeCommand {
         }
         try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(pluginsDir, host))) {
             logPlugins(plugins, host, pluginsDir);
-            return serve(a, plugins, dir, tokenizerPath, servedName, seed, demo, err);
+            return serve(a, plugins, dir, tokenizerPath, servedName, seed, demo, resolved, err);
         }
     }
 
@@ -121,7 +121,7 @@ final class ServeCommand {
     }
 
     private static int serve(ServerArgs a, PluginRegistry plugins, Path dir, String tokenizerPath, String servedName,
-                             long seed, boolean demo, PrintStream err) throws IOException {
+                             long seed, boolean demo, Map<String, Object> resolved, PrintStream err) throws IOException {
         MediaOptions media = mediaOptions(a);
         ServerOptions options;
         try {
@@ -174,7 +174,13 @@ final class ServeCommand {
                     Signal.handle(new Signal(signal), s -> stop.countDown());
                 }
                 AtomicBoolean failed = new AtomicBoolean();
-                try (IrisServer server = IrisServer.start(model, options, readiness)) {
+                resolved.put("chat-template", template.name());
+                resolved.put("context-length", context);
+                resolved.put("mem-fraction-static", engineOptions.memFraction());
+                resolved.put("max-running-requests", engineOptions.maxRunningRequests());
+                resolved.put("max-total-tokens", engine.pages().tokenCapacity());
+                resolved.put("kv-cache-dtype", engine.kvCacheDtype() == DType.BF16 ? "bf16" : "fp32");
+                try (IrisServer server = IrisServer.start(model, options, readiness, a.values(resolved))) {
                     LOG.log(System.Logger.Level.INFO, "Serving " + servedName + (demo ? " (demo model, random weights)" : "")
                             + " at http://" + options.host() + ":" + server.port());
                     LOG.log(System.Logger.Level.INFO, "The server is fired up and ready to roll!");

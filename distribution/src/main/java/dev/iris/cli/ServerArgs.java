@@ -136,19 +136,29 @@ final class ServerArgs {
     String describe(Map<String, Object> resolved) {
         StringBuilder b = new StringBuilder("server_args=ServerArgs(");
         boolean first = true;
-        for (Flag f : ServerFlags.ALL) {
-            if (f.name().equals("help")) {
-                continue;
-            }
+        for (Map.Entry<String, Object> e : values(resolved).entrySet()) {
             if (!first) {
                 b.append(", ");
             }
             first = false;
-            b.append(f.field()).append('=');
-            Object v = resolved.containsKey(f.name()) ? resolved.get(f.name()) : value(f);
-            b.append(python(v));
+            b.append(e.getKey()).append('=').append(python(e.getValue()));
         }
         return b.append(')').toString();
+    }
+
+    /**
+     * Every server argument under its snake_case name (SGLang's {@code ServerArgs} fields), with
+     * the values {@code resolved} settles (keyed by flag name) in place of the command line's:
+     * what {@code /get_server_info} reports.
+     */
+    Map<String, Object> values(Map<String, Object> resolved) {
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        for (Flag f : ServerFlags.ALL) {
+            if (!f.name().equals("help")) {
+                out.put(f.field(), resolved.containsKey(f.name()) ? resolved.get(f.name()) : value(f));
+            }
+        }
+        return out;
     }
 
     private Object value(Flag f) {

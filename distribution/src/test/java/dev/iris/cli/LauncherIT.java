@@ -183,15 +183,29 @@ class LauncherIT {
                     chat[1]);
             String[] models = http("GET", "http://127.0.0.1:" + port + "/v1/models", null);
             assertTrue(models[1].contains("\"id\":\"" + ServeCommand.DEMO_NAME + "\""), models[1]);
+            // Every server argument, resolved (contract §6.4), beside the live figures.
+            String[] info = http("GET", "http://127.0.0.1:" + port + "/get_server_info", null);
+            for (Flag f : ServerFlags.ALL) {
+                if (!f.name().equals("help")) {
+                    assertTrue(info[1].contains("\"" + f.field() + "\":"), f.field() + " missing: " + info[1]);
+                }
+            }
+            for (String resolved : List.of("\"chat_template\":\"", "\"mem_fraction_static\":0.8",
+                    "\"max_running_requests\":200", "\"kv_cache_dtype\":\"bf16\"", "\"max_total_num_tokens\":",
+                    "\"status\":\"")) {
+                assertTrue(info[1].contains(resolved), resolved + " missing: " + info[1]);
+            }
             String curl = readmeBlock("IMG=").replace("127.0.0.1:30000", "127.0.0.1:" + port);
             Process shell = new ProcessBuilder("bash", "-c", curl).directory(Path.of("..").toFile()).start();
             String answer = new String(shell.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(shell.waitFor(60, TimeUnit.SECONDS));
             assertTrue(answer.contains("\"object\":\"chat.completion\"") && answer.contains("\"finish_reason\""),
                     "the README's curl got: " + answer);
-            p.destroy(); // SIGTERM
+            p.toHandle().destroy(); // SIGTERM, leaving its output to be read (Process.destroy closes the pipes)
             assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the server did not stop on SIGTERM");
             assertEquals(0, p.exitValue());
+            assertTrue(server.laterLog().contains("Shutting down: new requests get 503; 0 in flight may finish for up to"
+                    + " 30.0 s (--graceful-shutdown-timeout), then end with an error."), server.laterLog());
         }
     }
 
@@ -375,13 +389,22 @@ class LauncherIT {
         final Process process;
         final int port;
         final String log;
+        /** What the server logs after it is ready. */
+        private final StringBuffer later;
         private final Thread drain;
 
-        private RunningServer(Process process, int port, String log, Thread drain) {
+        private RunningServer(Process process, int port, String log, StringBuffer later, Thread drain) {
             this.process = process;
             this.port = port;
             this.log = log;
+            this.later = later;
             this.drain = drain;
+        }
+
+        /** Everything the server logged after it was ready, once it has ended. */
+        String laterLog() throws InterruptedException {
+            drain.join();
+            return later.toString();
         }
 
         static RunningServer start(String... flags) throws IOException {
@@ -413,14 +436,17 @@ class LauncherIT {
                 p.destroyForcibly();
                 throw new AssertionError("the server did not get ready:\n" + log);
             }
+            StringBuffer later = new StringBuffer();
             Thread drain = Thread.ofVirtual().start(() -> {
                 try {
-                    err.transferTo(java.io.Writer.nullWriter());
+                    for (String line; (line = err.readLine()) != null; ) {
+                        later.append(line).append('\n');
+                    }
                 } catch (IOException ignored) {
                     // the process ended
                 }
             });
-            return new RunningServer(p, port, log.toString(), drain);
+            return new RunningServer(p, port, log.toString(), later, drain);
         }
 
         @Override

@@ -50,9 +50,9 @@ final class ChatCompletionsEndpoint implements Handler {
         req.context().register(RequestLog.ID, id);
         ObjectNode body = Json.object(Json.body(req, options.maxRequestBytes()));
         model.requireTokenizer();
-        String modelName = Json.string(body, "model", model.servedName());
+        String modelName = Json.modelName(body, model.servedName());
         List<ChatMessage> messages = ChatMessages.parse(body, options.messages());
-        GenerationSettings settings = GenerationSettings.chat(body);
+        GenerationSettings settings = GenerationSettings.chat(body, model.vocabSize());
         boolean stream = Json.bool(body, "stream", false);
         ObjectNode streamOptions = Json.objectField(body, "stream_options");
         boolean includeUsage = stream && streamOptions != null && Json.bool(streamOptions, "include_usage", false);
@@ -76,7 +76,8 @@ final class ChatCompletionsEndpoint implements Handler {
         try (Generations generations = Generations.start(inFlight, model.engine(), requests, options.maxQueuedRequests(),
                 options.streamInterval(), endpoints.backpressure(req, id, stream))) {
             if (stream) {
-                stream(res, generations, settings, id, created, modelName, includeUsage, tools);
+                stream(res, generations, settings, id, created, modelName, includeUsage,
+                        new StreamUsage(streamOptions, includeUsage, settings.n()), tools);
             } else {
                 WholeAnswer answer = new WholeAnswer(res, true);
                 List<GenerationResult> results = answer.await(generations);
@@ -185,7 +186,7 @@ final class ChatCompletionsEndpoint implements Handler {
     }
 
     private void stream(ServerResponse res, Generations generations, GenerationSettings settings, String id,
-                        long created, String modelName, boolean includeUsage, ToolCallParser tools)
+                        long created, String modelName, boolean includeUsage, StreamUsage usage, ToolCallParser tools)
             throws InterruptedException {
         try (EventStream events = new EventStream(res)) {
             try {
@@ -215,6 +216,7 @@ final class ChatCompletionsEndpoint implements Handler {
                         events.done();
                         return;
                     }
+                    usage.count(e);
                     ObjectNode root = chunk(id, created, modelName);
                     ObjectNode c = choice(root, e.choice());
                     ToolCallParser.Gate gate = gates.get(e.choice());
@@ -251,6 +253,7 @@ final class ChatCompletionsEndpoint implements Handler {
                     } else {
                         continue; // text held back (a stop string may be forming): nothing to send yet
                     }
+                    usage.attach(root, e);
                     events.send(root);
                 }
                 log.finished(id, results);

@@ -39,9 +39,9 @@ final class CompletionsEndpoint implements Handler {
         req.context().register(RequestLog.ID, id);
         ObjectNode body = Json.object(Json.body(req, options.maxRequestBytes()));
         model.requireTokenizer();
-        String modelName = Json.string(body, "model", model.servedName());
+        String modelName = Json.modelName(body, model.servedName());
         List<int[]> prompts = Prompts.read(body.get("prompt"), "prompt", model);
-        GenerationSettings settings = GenerationSettings.completions(body);
+        GenerationSettings settings = GenerationSettings.completions(body, model.vocabSize());
         boolean stream = Json.bool(body, "stream", false);
         boolean echo = Json.bool(body, "echo", false);
         ObjectNode streamOptions = Json.objectField(body, "stream_options");
@@ -79,12 +79,14 @@ final class CompletionsEndpoint implements Handler {
                 answer.send(Json.bytes(r));
                 return;
             }
-            stream(res, generations, settings, prompts, id, created, modelName, echo, includeUsage);
+            stream(res, generations, settings, prompts, id, created, modelName, echo, includeUsage,
+                    new StreamUsage(streamOptions, includeUsage, requests.size()));
         }
     }
 
     private void stream(ServerResponse res, Generations generations, GenerationSettings settings, List<int[]> prompts,
-                        String id, long created, String modelName, boolean echo, boolean includeUsage)
+                        String id, long created, String modelName, boolean echo, boolean includeUsage,
+                        StreamUsage usage)
             throws InterruptedException {
         try (EventStream events = new EventStream(res)) {
             try {
@@ -99,6 +101,7 @@ final class CompletionsEndpoint implements Handler {
                         events.done();
                         return;
                     }
+                    usage.count(e);
                     String text = e.finished() ? "" : e.text();
                     if (echo && !started[e.choice()]) {
                         text = model.tokenizer().decode(prompts.get(e.choice() / settings.n()), true) + text;
@@ -122,6 +125,7 @@ final class CompletionsEndpoint implements Handler {
                         c.putNull("matched_stop");
                     }
                     chunk.putNull("usage");
+                    usage.attach(chunk, e);
                     events.send(chunk);
                 }
                 log.finished(id, results);

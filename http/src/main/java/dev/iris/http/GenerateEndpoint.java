@@ -76,7 +76,7 @@ final class GenerateEndpoint implements Handler {
         boolean tokenTexts = Json.bool(body, "return_text_in_logprobs", false);
         ObjectNode params = Json.objectField(body, "sampling_params");
         GenerationSettings settings = GenerationSettings.nativeParams(params == null ? Json.newObject() : params,
-                returnLogprob, topLogprobs);
+                returnLogprob, topLogprobs, model.vocabSize());
         boolean stream = Json.bool(body, "stream", false);
         List<GenerationRequest> requests = new ArrayList<>();
         for (int[] ids : prompts) {

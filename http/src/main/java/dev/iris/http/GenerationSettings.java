@@ -27,36 +27,53 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
 
     /** {@code n} above this is refused (OpenAI's own cap). */
     static final int MAX_N = 128;
+    /** Alternatives per token at most on the OpenAI endpoints (OpenAI's and vLLM's cap). */
+    static final int MAX_TOP_LOGPROBS = 20;
 
     /** {@code /v1/chat/completions}: temperature 0.7, no length limit, {@code logprobs} a boolean. */
-    static GenerationSettings chat(JsonNode body) {
+    static GenerationSettings chat(JsonNode body, int vocab) {
         Integer max = Json.integer(body, "max_tokens", null);
         Integer maxCompletion = Json.integer(body, "max_completion_tokens", null);
         String maxField = maxCompletion != null ? "max_completion_tokens" : "max_tokens";
         boolean logprobs = Json.bool(body, "logprobs", false);
+        if (!logprobs && !Json.absent(body, "top_logprobs")) {
+            throw ApiError.badRequest("top_logprobs requires logprobs to be true.", "top_logprobs");
+        }
         int top = logprobs ? Json.integer(body, "top_logprobs", 0) : 0;
+        if (top > MAX_TOP_LOGPROBS) {
+            throw ApiError.badRequest("top_logprobs must be at most " + MAX_TOP_LOGPROBS + ", got " + top + ".",
+                    "top_logprobs");
+        }
         checkGrammar(body);
-        return read(body, 0.7f, maxCompletion != null ? maxCompletion : max, maxField, "min_tokens", logprobs, top);
+        return read(body, 0.7f, maxCompletion != null ? maxCompletion : max, maxField, "min_tokens", logprobs, top,
+                vocab);
     }
 
     /** {@code /v1/completions}: temperature 1, 16 new tokens, {@code logprobs} the number of alternatives. */
-    static GenerationSettings completions(JsonNode body) {
+    static GenerationSettings completions(JsonNode body, int vocab) {
         Integer max = Json.absent(body, "max_tokens") ? null : Json.integer(body, "max_tokens", null);
         Integer top = Json.integer(body, "logprobs", null);
+        if (top != null && top > MAX_TOP_LOGPROBS) {
+            throw ApiError.badRequest("logprobs must be at most " + MAX_TOP_LOGPROBS + ", got " + top + ".", "logprobs");
+        }
         checkGrammar(body);
         return read(body, 1f, body.has("max_tokens") ? max : Integer.valueOf(16), "max_tokens", "min_tokens",
-                top != null, top == null ? 0 : top);
+                top != null, top == null ? 0 : top, vocab);
     }
 
     /** The native {@code sampling_params}: temperature 1, 128 new tokens. */
-    static GenerationSettings nativeParams(JsonNode params, boolean logprobs, int topLogprobs) {
+    static GenerationSettings nativeParams(JsonNode params, boolean logprobs, int topLogprobs, int vocab) {
         checkGrammar(params);
+        if (topLogprobs > vocab) {
+            throw ApiError.badRequest("top_logprobs_num must be at most the vocabulary size (" + vocab + "), got "
+                    + topLogprobs + ".", "top_logprobs_num");
+        }
         Integer max = params.has("max_new_tokens") ? Json.integer(params, "max_new_tokens", null) : Integer.valueOf(128);
-        return read(params, 1f, max, "max_new_tokens", "min_new_tokens", logprobs, topLogprobs);
+        return read(params, 1f, max, "max_new_tokens", "min_new_tokens", logprobs, topLogprobs, vocab);
     }
 
     private static GenerationSettings read(JsonNode o, float defaultTemperature, Integer max, String maxField,
-                                           String minField, boolean logprobs, int topLogprobs) {
+                                           String minField, boolean logprobs, int topLogprobs, int vocab) {
         if (max != null && max < 0) {
             throw ApiError.badRequest("max_new_tokens must be at least 0, got " + max + ".", maxField);
         }
@@ -77,7 +94,7 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
             sampling = new SamplingParams(Json.number(o, "temperature", defaultTemperature), Json.number(o, "top_p", 1f),
                     Json.integer(o, "top_k", -1), Json.number(o, "min_p", 0f), Json.number(o, "repetition_penalty", 1f),
                     Json.number(o, "frequency_penalty", 0f), Json.number(o, "presence_penalty", 0f),
-                    Json.longInteger(o, "seed"), topLogprobs, logitBias(o));
+                    Json.longInteger(o, "seed"), topLogprobs, logitBias(o, vocab));
         } catch (IllegalArgumentException e) {
             String message = e.getMessage();
             throw ApiError.badRequest(message, message.substring(0, Math.max(0, message.indexOf(' '))));
@@ -125,8 +142,8 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
         }
     }
 
-    /** OpenAI's {@code logit_bias}: token ids (as strings) to a bias in [-100, 100]. */
-    private static Map<Integer, Float> logitBias(JsonNode o) {
+    /** OpenAI's {@code logit_bias}: ids of the model's vocabulary (as strings) to a bias in [-100, 100]. */
+    private static Map<Integer, Float> logitBias(JsonNode o, int vocab) {
         JsonNode bias = o.get("logit_bias");
         if (bias == null || bias.isNull()) {
             return Map.of();
@@ -142,10 +159,11 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
             } catch (NumberFormatException x) {
                 throw ApiError.badRequest("logit_bias keys must be token ids, got '" + e.getKey() + "'.", "logit_bias");
             }
-            if (!e.getValue().isNumber()) {
-                throw Json.wrongType("logit_bias." + e.getKey(), "a number");
+            if (id < 0 || id >= vocab) {
+                throw ApiError.badRequest("logit_bias names token " + id + ", outside the vocabulary of " + vocab
+                        + " tokens.", "logit_bias");
             }
-            out.put(id, e.getValue().floatValue());
+            out.put(id, Json.number(bias, e.getKey(), 0f));
         }
         return out;
     }

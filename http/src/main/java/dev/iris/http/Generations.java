@@ -28,17 +28,18 @@ final class Generations implements AutoCloseable {
      * New tokens of choice {@code choice} and the text they add (which may be empty while a stop
      * string could be forming), or its end ({@code result} or {@code error} set).
      */
-    record Event(int choice, String text, List<SampledToken> tokens, GenerationResult result, Throwable error) {
+    record Event(int choice, String text, List<SampledToken> tokens, GenerationResult result, Throwable error,
+                 int promptTokens) {
         boolean finished() {
             return tokens == null;
         }
 
         static Event token(int choice, TokenEvent t) {
-            return new Event(choice, t.text(), List.of(t.token()), null, null);
+            return new Event(choice, t.text(), List.of(t.token()), null, null, t.promptTokens());
         }
 
         static Event end(int choice, GenerationResult result, Throwable error) {
-            return new Event(choice, null, null, result, error);
+            return new Event(choice, null, null, result, error, result == null ? 0 : result.promptTokens());
         }
     }
 
@@ -193,9 +194,9 @@ final class Generations implements AutoCloseable {
             text.append(e.text());
             tokens.addAll(e.tokens());
         }
-        int choice = waiting.getFirst().choice();
+        Event first = waiting.getFirst();
         waiting.clear();
-        return new Event(choice, text.toString(), tokens, null, null);
+        return new Event(first.choice(), text.toString(), tokens, null, null, first.promptTokens());
     }
 
     /** Waits up to {@code millis} for every request to end; true when they all have. */
@@ -244,7 +245,8 @@ final class Generations implements AutoCloseable {
         if (e instanceof IllegalStateException) {
             return new ApiError(503, e.getMessage(), null);
         }
-        return new ApiError(500, "Generation failed: " + e, null);
+        System.getLogger(Generations.class.getName()).log(System.Logger.Level.ERROR, "generation failed", e);
+        return new ApiError(500, "Generation failed; the server log has the details.", null);
     }
 
     private static Throwable unwrap(Throwable e) {

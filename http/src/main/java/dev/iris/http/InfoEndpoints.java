@@ -9,7 +9,10 @@ import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -21,12 +24,14 @@ final class InfoEndpoints {
     private final ServedModel model;
     private final ServerOptions options;
     private final Readiness readiness;
+    private final Map<String, Object> serverArgs;
     private final long healthTimeoutSeconds;
 
-    InfoEndpoints(ServedModel model, ServerOptions options, Readiness readiness) {
+    InfoEndpoints(ServedModel model, ServerOptions options, Readiness readiness, Map<String, Object> serverArgs) {
         this.model = model;
         this.options = options;
         this.readiness = readiness;
+        this.serverArgs = Collections.unmodifiableMap(new LinkedHashMap<>(serverArgs));
         this.healthTimeoutSeconds = Long.parseLong(System.getenv().getOrDefault("SGLANG_HEALTH_CHECK_TIMEOUT", "20"));
     }
 
@@ -61,9 +66,10 @@ final class InfoEndpoints {
         json(res, body);
     }
 
+    /** Every server argument (contract §6.4), then the live figures. */
     void serverInfo(ServerRequest req, ServerResponse res) {
         EngineMetrics m = model.engine().metrics();
-        ObjectNode body = Json.newObject();
+        ObjectNode body = Json.MAPPER.valueToTree(serverArgs);
         body.put("model_path", model.modelPath());
         body.put("tokenizer_path", model.tokenizerPath());
         body.put("served_model_name", model.servedName());

@@ -14,6 +14,7 @@ import io.helidon.webserver.http.HttpRouting;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.security.MessageDigest;
 
 /**
@@ -67,7 +68,16 @@ public final class IrisServer implements AutoCloseable {
 
     /** Starts listening; {@code /health} says 503 until {@code readiness} says the warm-up is done. */
     public static IrisServer start(ServedModel model, ServerOptions options, Readiness readiness) {
-        InfoEndpoints info = new InfoEndpoints(model, options, readiness);
+        return start(model, options, readiness, Map.of());
+    }
+
+    /**
+     * Starts listening, with the server's arguments for {@code /get_server_info} (every flag under
+     * its snake_case name, as SGLang's {@code ServerArgs} has them).
+     */
+    public static IrisServer start(ServedModel model, ServerOptions options, Readiness readiness,
+                                   Map<String, Object> serverArgs) {
+        InfoEndpoints info = new InfoEndpoints(model, options, readiness, serverArgs);
         InFlight inFlight = new InFlight();
         ConnectionLimits limits = options.connections();
         ConnectionGuard guard = ConnectionGuard.create(Http1Config.builder(), limits.headers(), limits.bodyStall());
@@ -150,7 +160,8 @@ public final class IrisServer implements AutoCloseable {
         routing.error(Exception.class, (req, res, e) -> {
             LOG.log(System.Logger.Level.ERROR, "request " + req.prologue().method().text() + " " + req.path().path()
                     + " failed", e);
-            Errors.send(req, res, new ApiError(500, "Internal server error: " + e, null));
+            Errors.send(req, res, new ApiError(500, "Internal server error: the request failed in a way the server did"
+                    + " not foresee; the server log has the details.", null));
         });
         WebServer server = WebServer.builder()
                 .host(options.host())

@@ -3,12 +3,20 @@ package dev.iris.http;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,19 +50,60 @@ final class Json {
         }
     }
 
-    /** The body as a JSON object, whatever the Content-Type said. */
+    /**
+     * The body as a JSON object, whatever the Content-Type said. The body must be well-formed
+     * UTF-8 (no overlong forms, no surrogates), and what is wrong with it is said in our words.
+     */
     static ObjectNode object(byte[] body) {
+        checkUtf8(body);
         JsonNode node;
         try {
             node = MAPPER.readTree(body);
         } catch (IOException e) {
-            String detail = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            throw ApiError.badRequest("The request body is not valid JSON: " + detail, null);
+            throw ApiError.badRequest(notJson(e), null);
         }
         if (node == null || !node.isObject()) {
             throw ApiError.badRequest("The request body must be a JSON object.", null);
         }
         return (ObjectNode) node;
+    }
+
+    /** Rejects bytes that are not strict UTF-8, naming where they go wrong. */
+    private static void checkUtf8(byte[] body) {
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(body);
+        CharBuffer out = CharBuffer.allocate(8192);
+        while (true) {
+            CoderResult r = in.hasRemaining() ? utf8.decode(in, out, true) : utf8.flush(out);
+            if (r.isError()) {
+                throw ApiError.badRequest("The request body is not valid UTF-8 (at byte " + in.position() + ").", null);
+            }
+            if (!in.hasRemaining() && r.isUnderflow()) {
+                return;
+            }
+            out.clear();
+        }
+    }
+
+    /** Why a body is not JSON, with where, without the parser's own wording. */
+    private static String notJson(IOException e) {
+        String where = "";
+        if (e instanceof JsonProcessingException j && j.getLocation() != null) {
+            where = " (line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() + ")";
+        }
+        if (e instanceof StreamConstraintsException c) {
+            String m = String.valueOf(c.getOriginalMessage());
+            String what = m.contains("nesting depth") ? "it nests arrays and objects too deeply"
+                    : m.contains("Number value length") ? "it has a number with too many digits"
+                    : m.contains("Name length") ? "it has a field name that is too long"
+                    : "it is larger than this server parses";
+            return "The request body cannot be read: " + what + where + ".";
+        }
+        if (e instanceof JsonEOFException) {
+            return "The request body is not valid JSON: it ends early" + where + ".";
+        }
+        return "The request body is not valid JSON" + where + ".";
     }
 
     static byte[] bytes(JsonNode node) {
@@ -79,6 +128,19 @@ final class Json {
             throw wrongType(field, "a string");
         }
         return v.asText();
+    }
+
+    /** The longest {@code model} a request may name. */
+    static final int MAX_MODEL_NAME = 256;
+
+    /** The request's {@code model} (echoed in the answer, so bounded), or the served name. */
+    static String modelName(JsonNode o, String served) {
+        String name = string(o, "model", served);
+        if (name.length() > MAX_MODEL_NAME) {
+            throw ApiError.badRequest("'model' must be at most " + MAX_MODEL_NAME + " characters, got " + name.length()
+                    + ".", "model");
+        }
+        return name;
     }
 
     static boolean bool(JsonNode o, String field, boolean fallback) {
@@ -114,6 +176,7 @@ final class Json {
         return v.asLong();
     }
 
+    /** A number field as a float: non-finite values (1e999) and ones beyond a float's range are refused. */
     static float number(JsonNode o, String field, float fallback) {
         if (absent(o, field)) {
             return fallback;
@@ -122,7 +185,11 @@ final class Json {
         if (!v.isNumber()) {
             throw wrongType(field, "a number");
         }
-        return (float) v.asDouble();
+        float f = (float) v.asDouble();
+        if (!Float.isFinite(f)) {
+            throw wrongType(field, "a finite number");
+        }
+        return f;
     }
 
     /** A JSON value as plain Java: maps, lists, strings, numbers, booleans and null. */

@@ -72,7 +72,7 @@ final class Responses {
         ObjectNode e = Json.newObject();
         e.put("token", text);
         ArrayNode bytes = e.putArray("bytes");
-        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+        for (byte b : tokenizer.tokenBytes(id)) {
             bytes.add(b & 0xff);
         }
         e.put("logprob", logprob);

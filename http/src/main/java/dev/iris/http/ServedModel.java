@@ -48,6 +48,11 @@ public record ServedModel(String servedName, String modelPath, String tokenizerP
         }
     }
 
+    /** Tokens the model's logits cover: the ids {@code logit_bias} may name. */
+    int vocabSize() {
+        return engine.vocabSize();
+    }
+
     /** A token's text for logprob listings; null without a tokenizer. */
     String tokenText(int id) {
         return tokenizer == null ? null : tokenizer.decode(new int[]{id}, false);

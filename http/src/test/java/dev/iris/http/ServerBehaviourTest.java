@@ -15,6 +15,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Auth, CORS, the native API, health, metrics, client disconnects and overload. */
@@ -220,6 +221,68 @@ class ServerBehaviourTest {
                 assertEquals(200, stream.statusCode());
                 stream.body().close(); // it leaves, aborted at its next token
                 held.remove(first);
+            }
+        }
+    }
+
+    /**
+     * On shutdown new generation requests get 503 at once, while one in flight finishes normally
+     * within the grace period, and the server stops as soon as it has (not at the period's end).
+     */
+    @Test
+    void aShutdownLetsRequestsInFlightFinishWithinTheGracePeriodAndRefusesNewOnes() throws Exception {
+        try (TestServer s = new TestServer()) {
+            HttpRequest req = HttpRequest.newBuilder(s.uri("/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString(
+                    "{\"messages\":[{\"role\":\"user\",\"content\":\"go on\"}],\"stream\":true,\"max_tokens\":300,"
+                            + "\"ignore_eos\":true}")).build();
+            HttpResponse<InputStream> r = s.client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            BufferedReader lines = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
+            List<String> events = new ArrayList<>();
+            for (String line; events.size() < 2 && (line = lines.readLine()) != null; ) {
+                if (line.startsWith("data: ")) {
+                    events.add(line);
+                }
+            }
+            long start = System.nanoTime();
+            Thread closer = Thread.ofVirtual().start(s.server::close);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            HttpResponse<String> late;
+            do {
+                late = s.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}");
+            } while (late.statusCode() == 200 && System.nanoTime() < deadline);
+            assertEquals(503, late.statusCode(), late.body());
+            assertEquals("The server is shutting down.", TestServer.json(late).get("message").asText());
+            for (String line; (line = lines.readLine()) != null; ) {
+                if (line.startsWith("data: ")) {
+                    events.add(line);
+                }
+            }
+            closer.join();
+            assertEquals("data: [DONE]", events.getLast());
+            JsonNode last = TestServer.JSON.readTree(events.get(events.size() - 2).substring(6));
+            assertEquals("length", last.get("choices").get(0).get("finish_reason").asText(), "it ran to its end");
+            assertTrue(System.nanoTime() - start < 25_000_000_000L, "closed when the request was done, not after 30 s");
+        }
+    }
+
+    @Test
+    void healthSaysWarmingUpUntilTheWarmUpIsDoneAndHealthGenerateWaitsForIt() throws Exception {
+        try (TestServer s = new TestServer()) {
+            Readiness readiness = Readiness.warmingUp();
+            try (IrisServer warming = IrisServer.start(s.model, ServerOptions.DEFAULTS.withPort(0), readiness)) {
+                java.net.URI base = java.net.URI.create("http://127.0.0.1:" + warming.port());
+                HttpResponse<String> health = s.client.send(HttpRequest.newBuilder(base.resolve("/health")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(503, health.statusCode());
+                assertEquals("warming up", TestServer.json(health).get("status").asText());
+                var probe = s.client.sendAsync(HttpRequest.newBuilder(base.resolve("/health_generate")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                Thread.sleep(300);
+                assertFalse(probe.isDone(), "/health_generate waits for the warm-up");
+                readiness.warmedUp();
+                assertEquals(200, probe.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+                assertEquals(200, s.client.send(HttpRequest.newBuilder(base.resolve("/health")).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode());
             }
         }
     }

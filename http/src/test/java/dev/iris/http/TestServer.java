@@ -40,6 +40,7 @@ final class TestServer implements AutoCloseable {
     final ChatTemplate template;
     final Engine engine;
     final IrisServer server;
+    final ServedModel model;
     final JsonNode golden;
     final HttpClient client = HttpClient.newHttpClient();
 
@@ -83,7 +84,7 @@ final class TestServer implements AutoCloseable {
         }
         engine = loaded.newEngine(sampler, engineOptions);
         golden = JSON.readTree(Path.of("../testdata/golden/tiny-qwen2-vl/text_only.json").toFile());
-        ServedModel model = new ServedModel("tiny-qwen2-vl", MODEL.toString(), MODEL.toString(), engine,
+        model = new ServedModel("tiny-qwen2-vl", MODEL.toString(), MODEL.toString(), engine,
                 loaded.tokenizer(), template, images, loaded.eosTokenIds(), 32768);
         server = IrisServer.start(model, options.withPort(0));
     }

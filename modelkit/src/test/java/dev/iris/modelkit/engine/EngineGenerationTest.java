@@ -137,6 +137,27 @@ class EngineGenerationTest {
         }
     }
 
+    /**
+     * Without {@code max_tokens} generation stops when prompt and output reach C − 1 tokens
+     * (contract §4.8.3), and a prompt of C − 1 tokens gets no token at all.
+     */
+    @Test
+    void generationStopsWhenPromptAndOutputReachTheContextLessOne() {
+        int[] prompt = promptIds(); // 71 tokens
+        try (Engine e = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, false, 4, 32)
+                .withContextLength(100))) {
+            GenerationResult r = e.generate(request(prompt, SamplingParams.GREEDY, true, Engine.UNLIMITED));
+            assertEquals(100 - 1 - prompt.length, r.outputIds().length);
+            assertEquals(StopMatcher.FinishReason.LENGTH, r.finishReason());
+        }
+        try (Engine e = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, false, 4, 32)
+                .withContextLength(prompt.length + 1))) {
+            GenerationResult r = e.generate(request(prompt, SamplingParams.GREEDY, true, Engine.UNLIMITED));
+            assertEquals(0, r.outputIds().length);
+            assertEquals(StopMatcher.FinishReason.LENGTH, r.finishReason());
+        }
+    }
+
     @Test
     void theSecondOfTwoIdenticalRequestsReusesCachedTokensAndGivesTheSameOutput() throws IOException {
         GenerationResult first = engine.generate(request(promptIds(), SamplingParams.GREEDY, true, 8));

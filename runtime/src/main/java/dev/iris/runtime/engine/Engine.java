@@ -172,6 +172,11 @@ public final class Engine implements AutoCloseable {
         return asked;
     }
 
+    /** How keys and values are stored. */
+    public DType kvCacheDtype() {
+        return cache.spec().dtype();
+    }
+
     /** How the K/V pool was sized, as the start-up line says it. */
     public KvBudget kvBudget() {
         return budget;
@@ -407,6 +412,11 @@ public final class Engine implements AutoCloseable {
 
     private synchronized SplittableRandom unseeded() {
         return seeds.split();
+    }
+
+    /** Tokens the model's logits cover. */
+    public int vocabSize() {
+        return model.spec().vocabSize();
     }
 
     /** The context length prompts and outputs must fit: {@code --context-length}, else the model's. */
@@ -790,7 +800,7 @@ public final class Engine implements AutoCloseable {
             shown += s.text.finish(); // the rest of a character cut by the length limit
         }
         s.shown.append(shown);
-        s.sink.accept(new TokenEvent(token, shown));
+        s.sink.accept(new TokenEvent(token, shown, s.ids.length));
         if (step.finished()) {
             finish(s, step.finish(), step.matchedStop());
         }

@@ -199,7 +199,8 @@ final class HttpFetcher {
         } else if (headers.containsKey("content-length")) {
             long length = Long.parseLong(headers.get("content-length"));
             if (length > max) {
-                throw new FetchException("image larger than " + max + " bytes at " + uri);
+                throw new FetchException("the image at " + uri + " is larger than the limit of " + max
+                        + " bytes (--max-image-bytes)");
             }
             copy(in, body, length, max, uri, deadline);
         } else {
@@ -225,7 +226,8 @@ final class HttpFetcher {
             out.write(buf, 0, r);
             left -= r;
             if (out.size() > max) {
-                throw new FetchException("image larger than " + max + " bytes at " + uri);
+                throw new FetchException("the image at " + uri + " is larger than the limit of " + max
+                        + " bytes (--max-image-bytes)");
             }
         }
     }

@@ -12,10 +12,13 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Loads the images of a request from the references clients send (contract §4.6, in this order):
@@ -27,6 +30,9 @@ import java.util.concurrent.Future;
 public final class MediaLoader {
 
     private static final List<String> IMAGE_EXTENSIONS = List.of("png", "jpg", "jpeg", "webp", "gif");
+    /** A URL's scheme; one letter is a Windows drive, not a scheme. */
+    private static final Pattern SCHEME = Pattern.compile("([a-z][a-z0-9+.-]+):");
+    private static final Set<String> SCHEMES = Set.of("http", "https", "data", "file");
 
     private final MediaOptions options;
     private final HttpFetcher http;
@@ -92,6 +98,11 @@ public final class MediaLoader {
 
     private byte[] bytes(int index, String reference) {
         String lower = reference.toLowerCase(Locale.ROOT);
+        Matcher scheme = SCHEME.matcher(lower);
+        if (scheme.lookingAt() && !SCHEMES.contains(scheme.group(1))) {
+            throw MediaException.image(index, "unsupported image URL scheme '" + scheme.group(1)
+                    + "': use an http(s), data or file URL");
+        }
         if (lower.startsWith("http://") || lower.startsWith("https://")) {
             try {
                 return http.fetch(new URI(reference));
@@ -105,7 +116,10 @@ public final class MediaLoader {
             int comma = reference.indexOf(',');
             return base64(index, comma < 0 ? "" : reference.substring(comma + 1));
         }
-        if (lower.startsWith("file://")) {
+        if (lower.startsWith("file:")) {
+            if (options.allowedLocalPaths().isEmpty()) {
+                throw localFilesDisabled(index);
+            }
             try {
                 return localFile(index, Path.of(new URI(reference)));
             } catch (URISyntaxException | IllegalArgumentException e) {
@@ -120,6 +134,9 @@ public final class MediaLoader {
 
     private byte[] base64(int index, String text) {
         String compact = text.replaceAll("\\s", "");
+        if (compact.length() / 4 * 3L - 2 > options.maxImageBytes()) {
+            throw tooLarge(index); // known from the length alone: no need to decode it
+        }
         if (compact.length() % 4 != 0) {
             throw MediaException.image(index, "invalid base64 data (Incorrect padding)"); // Python's words, as SGLang
         }
@@ -130,16 +147,25 @@ public final class MediaLoader {
             throw MediaException.image(index, "invalid base64 data (" + e.getMessage() + ")");
         }
         if (bytes.length > options.maxImageBytes()) {
-            throw MediaException.image(index, "image larger than " + options.maxImageBytes() + " bytes");
+            throw tooLarge(index);
         }
         return bytes;
+    }
+
+    private MediaException tooLarge(int index) {
+        return MediaException.image(index, "the image is larger than the limit of " + options.maxImageBytes()
+                + " bytes (--max-image-bytes)");
+    }
+
+    private static MediaException localFilesDisabled(int index) {
+        return MediaException.image(index, "local files are disabled; start the server with"
+                + " --allowed-local-media-path DIR");
     }
 
     /** A file below one of the allowed directories, after {@code ..} and symbolic links are resolved. */
     private byte[] localFile(int index, Path path) {
         if (options.allowedLocalPaths().isEmpty()) {
-            throw MediaException.image(index, "local files are disabled; start the server with"
-                    + " --allowed-local-media-path DIR");
+            throw localFilesDisabled(index);
         }
         Path real;
         try {
@@ -162,7 +188,7 @@ public final class MediaLoader {
         }
         try {
             if (Files.size(real) > options.maxImageBytes()) {
-                throw MediaException.image(index, "image larger than " + options.maxImageBytes() + " bytes");
+                throw tooLarge(index);
             }
             return Files.readAllBytes(real);
         } catch (IOException e) {

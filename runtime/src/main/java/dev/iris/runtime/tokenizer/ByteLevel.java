@@ -39,6 +39,11 @@ final class ByteLevel {
 
     /** Mapped characters back to bytes (characters outside the map are kept as their UTF-8), decoded as UTF-8. */
     static String decode(String s) {
+        return new String(bytes(s), StandardCharsets.UTF_8);
+    }
+
+    /** Mapped characters back to the bytes they stand for (characters outside the map as their UTF-8). */
+    static byte[] bytes(String s) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -49,6 +54,6 @@ final class ByteLevel {
                 out.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
             }
         }
-        return out.toString(StandardCharsets.UTF_8);
+        return out.toByteArray();
     }
 }

@@ -32,6 +32,9 @@ public final class Tokenizer {
     private final Map<Integer, String> idToToken = new HashMap<>();
     private final Map<String, Integer> tokenToId = new HashMap<>();
     private final Set<Integer> specialIds = new HashSet<>();
+    private final Set<Integer> addedIds = new HashSet<>();
+    /** Whether tokens are byte-level (each character one byte), as the decoder says. */
+    private final boolean byteLevel;
     private final TextPipeline.TextNormalizer normalizer;
     private final TextPipeline.PreTokenizer preTokenizer;
     private final TextPipeline.Decoder decoder;
@@ -71,6 +74,7 @@ public final class Tokenizer {
             addedTokens.add(t);
             idToToken.put(t.id(), t.content());
             tokenToId.put(t.content(), t.id());
+            addedIds.add(t.id());
             if (t.special()) {
                 specialIds.add(t.id());
             }
@@ -79,6 +83,7 @@ public final class Tokenizer {
         this.normalizer = TextPipeline.normalizer(root.get("normalizer"));
         this.preTokenizer = TextPipeline.preTokenizer(root.get("pre_tokenizer"));
         this.decoder = TextPipeline.decoder(root.get("decoder"));
+        this.byteLevel = root.path("decoder").toString().contains("\"ByteLevel\"");
         List<Integer> pre = new ArrayList<>();
         List<Integer> post = new ArrayList<>();
         template(root.get("post_processor"), pre, post);
@@ -241,6 +246,29 @@ public final class Tokenizer {
     public long fewestTokens(String text) {
         long perToken = (long) longestToken * NORMALISATION_FOLD;
         return (text.length() + perToken - 1) / perToken;
+    }
+
+    /**
+     * The bytes one token stands for, before they are decoded as UTF-8: a byte-level token may be
+     * part of a character (its text alone would be U+FFFD), so this is what OpenAI's logprob
+     * {@code bytes} carry. Added tokens are their text; SentencePiece pieces their text with
+     * {@code ▁} as a space, and {@code <0xNN>} the byte NN.
+     */
+    public byte[] tokenBytes(int id) {
+        String t = idToToken.get(id);
+        if (t == null) {
+            return new byte[0];
+        }
+        if (addedIds.contains(id)) {
+            return t.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+        if (byteLevel) {
+            return ByteLevel.bytes(t);
+        }
+        if (t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")) {
+            return new byte[]{(byte) Integer.parseInt(t.substring(3, 5), 16)};
+        }
+        return t.replace('\u2581', ' ').getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** The id of a token (vocabulary or added), if any. */

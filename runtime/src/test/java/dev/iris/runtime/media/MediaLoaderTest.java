@@ -129,6 +129,39 @@ class MediaLoaderTest {
     }
 
     @Test
+    void urlSchemesOtherThanHttpDataAndFileAreRefusedAsSuch() {
+        for (String url : List.of("ftp://example.invalid/cat.png", "gopher://example.invalid/cat.png",
+                "jar:file:/tmp/a.jar!/cat.png", "javascript:alert(1)")) {
+            String scheme = url.substring(0, url.indexOf(':'));
+            assertEquals("Failed to load image 0: unsupported image URL scheme '" + scheme
+                    + "': use an http(s), data or file URL", message(() -> loader.load(List.of(url))));
+        }
+        assertEquals("Failed to load image 0: local files are disabled; start the server with"
+                + " --allowed-local-media-path DIR", message(() -> loader.load(List.of("file:///etc/passwd.png"))));
+    }
+
+    /** One limit with one message for every way an image arrives: data URL (checked before decoding it), file, download. */
+    @Test
+    void imagesOverTheByteLimitAreRefusedWithTheLimitsOwnMessage(@TempDir Path tmp) throws IOException {
+        byte[] png = Files.readAllBytes(PNG);
+        MediaOptions small = MediaOptions.defaults().withMaxImageBytes(png.length - 1).withAllowPrivateUrls(true)
+                .withAllowedLocalPaths(List.of(tmp));
+        MediaLoader loader = new MediaLoader(small);
+        String expected = "Failed to load image 0: the image is larger than the limit of " + (png.length - 1)
+                + " bytes (--max-image-bytes)";
+        assertEquals(expected, message(() -> loader.load(List.of(dataUrl(png, "image/png")))));
+        String huge = "data:image/png;base64," + "A".repeat(40 << 20); // 30 MiB once decoded: refused by its length
+        assertEquals(expected, message(() -> loader.load(List.of(huge))));
+        Path file = Files.write(tmp.resolve("cat.png"), png);
+        assertEquals(expected, message(() -> loader.load(List.of(file.toString()))));
+        try (TinyHttpServer server = new TinyHttpServer()) {
+            server.answer("/cat.png", new TinyHttpServer.Answer("200 OK", "Content-Type: image/png\r\n", png));
+            assertEquals("Failed to load image 0: the image at " + server.url("/cat.png") + " is larger than the limit of "
+                    + (png.length - 1) + " bytes (--max-image-bytes)", message(() -> loader.load(List.of(server.url("/cat.png")))));
+        }
+    }
+
+    @Test
     void privateAndLocalAddressesAreRefusedOnEveryHop() throws IOException {
         try (TinyHttpServer server = new TinyHttpServer()) {
             server.answer("/cat.png", new TinyHttpServer.Answer("200 OK", "", Files.readAllBytes(PNG)));

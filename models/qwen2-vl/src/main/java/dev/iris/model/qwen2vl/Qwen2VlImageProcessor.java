@@ -72,21 +72,19 @@ public final class Qwen2VlImageProcessor implements ImageProcessor {
 
     /**
      * HF's {@code smart_resize}: sides rounded (half to even) to multiples of {@code factor}, then
-     * scaled down or up to fit {@code [min, max]} pixels.
+     * scaled down or up to fit {@code [min, max]} pixels. [DEV] A side below the factor is raised to
+     * it, as SGLang's copy of {@code qwen_vl_utils.smart_resize} does, where transformers refuses
+     * the image: an icon gets an answer (docs/deviations.md).
      *
-     * @throws IllegalArgumentException for a side below the factor or an aspect ratio above 200 (HF's errors)
+     * @throws IllegalArgumentException for an aspect ratio above 200 (HF's error)
      */
     static int[] smartResize(int height, int width, int factor, long min, long max) {
-        if (height < factor || width < factor) {
-            throw new IllegalArgumentException("height:" + height + " or width:" + width + " must be larger than factor:"
-                    + factor);
-        }
         double ratio = (double) Math.max(height, width) / Math.min(height, width);
         if (ratio > 200) {
             throw new IllegalArgumentException("absolute aspect ratio must be smaller than 200, got " + ratio);
         }
-        int hb = (int) Math.rint((double) height / factor) * factor;
-        int wb = (int) Math.rint((double) width / factor) * factor;
+        int hb = Math.max(factor, (int) Math.rint((double) height / factor) * factor);
+        int wb = Math.max(factor, (int) Math.rint((double) width / factor) * factor);
         if ((long) hb * wb > max) {
             double beta = Math.sqrt((double) height * width / max);
             hb = (int) Math.floor(height / beta / factor) * factor;
@@ -99,7 +97,6 @@ public final class Qwen2VlImageProcessor implements ImageProcessor {
         return new int[]{hb, wb};
     }
 
-    /** RGB bytes with alpha dropped, as PIL's {@code convert("RGB")} does (no compositing). */
     /**
      * Normalised patches: row {@code ((by/2)·GW + bx/2)·4 + (by%2)·2 + bx%2} for the patch at (by, bx),
      * columns channel, frame, patch row, patch column (spec §4.6); the one frame is repeated.
