@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start-up time and memory of `iris serve`, beside llama-server's on the same machine, interleaved
 # (Iris, llama-server, Iris, ...), three rounds each, medians into bench/RESULTS.md ("## Start-up and memory").
-# The method of ../shared/bench/compare/llamacpp-compare.sh: ready = the server's ready line
+# The method of the shared llama.cpp comparison script (bench/compare/llamacpp-compare.sh): ready = the server's ready line
 # (Iris: "fired up", llama-server: "model loaded"); /health 200 is timed too (Iris answers 503 while
 # its warm-up runs); memory is VmHWM / RssAnon / RssFile from /proc after start.
 # Usage: bench/startup.sh [2B model dir] [llama-server binary] [2B BF16 gguf]

@@ -293,7 +293,7 @@ final class ServeCommand {
                     a.number("mem-fraction-static", 0.8), !a.bool("disable-radix-cache"),
                     a.integer("max-running-requests", 200), perStep, schedule, a.integer("decode-log-interval", 40),
                     (long) imageCacheMib << 20, a.integer("context-length", 0), seed, kvCacheDtype(a.string("kv-cache-dtype")),
-                    cpuChunks ? CPU_PREFILL_STEP_SECONDS : 0);
+                    cpuChunks ? CPU_PREFILL_STEP_SECONDS : 0, a.integer("max-cached-tokens", 0));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -128,6 +128,7 @@ final class ServerFlags {
             e("limit-mm-per-prompt", Type.STRING, "image=30", "images per request at most, as image=N"),
             e("min-pixels", Type.INT, null, "Qwen2-VL: smallest image area after resizing (default: preprocessor_config.json)"),
             e("max-pixels", Type.INT, null, "Qwen2-VL: largest image area after resizing; requests may ask for less"),
+            e("max-cached-tokens", Type.INT, null, "tokens of finished requests' K/V the prefix cache keeps (default: two contexts, at least 16384)"),
             e("image-cache-size", Type.INT, "512", "MiB of vision-tower outputs kept for repeated images; 0: none"),
             e("max-queued-requests", Type.INT, "4096", "requests waiting for admission at most (then 503)"),
             e("max-request-bytes", Type.INT, "67108864", "largest request body (then 413)"),

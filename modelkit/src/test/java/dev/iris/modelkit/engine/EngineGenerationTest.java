@@ -158,6 +158,28 @@ class EngineGenerationTest {
         }
     }
 
+    /**
+     * With pages backed as they are used, the prefix cache must not grow to the whole budget:
+     * past {@code --max-cached-tokens} the least recently used prefixes go, and the most recent
+     * one is still reused.
+     */
+    @Test
+    void thePrefixCacheKeepsNoMoreThanItsLimitAndTheLatestPrefixStaysReusable() {
+        try (Engine e = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 4096, 0, true, 4, 32)
+                .withPrefixCacheTokens(160))) {
+            int[] prompt = promptIds();
+            for (int i = 0; i < 8; i++) {
+                int[] distinct = prompt.clone();
+                distinct[0] = 10 + i; // a different first token: nothing shared with the others
+                e.generate(request(distinct, SamplingParams.GREEDY, true, 2));
+                assertTrue(e.cachedPages() <= 160 / 4, "cached pages: " + e.cachedPages());
+            }
+            int[] last = prompt.clone();
+            last[0] = 17;
+            assertTrue(e.generate(request(last, SamplingParams.GREEDY, true, 2)).cachedTokens() > 0);
+        }
+    }
+
     @Test
     void theSecondOfTwoIdenticalRequestsReusesCachedTokensAndGivesTheSameOutput() throws IOException {
         GenerationResult first = engine.generate(request(promptIds(), SamplingParams.GREEDY, true, 8));

@@ -33,9 +33,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -174,25 +171,10 @@ class EngineSchedulingTest {
 
     @Test
     void everyBatchIsLoggedInSglangsFormAndCountedInTheMetrics() {
-        List<String> lines = Collections.synchronizedList(new ArrayList<>());
-        Logger log = Logger.getLogger(Engine.class.getName());
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                lines.add(record.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        log.addHandler(capture);
+        EngineLog log = new EngineLog();
+        List<String> lines = log.lines;
         EngineOptions options = new EngineOptions(4, 1024, 0, true, 8, 32, SchedulePolicy.FCFS, 5,
-                EngineOptions.DEFAULT_IMAGE_CACHE_BYTES, 0, null, null, 0);
+                EngineOptions.DEFAULT_IMAGE_CACHE_BYTES, 0, null, null, 0, 0);
         try (Engine engine = loaded.newEngine(new DefaultSampler(), options)) {
             engine.generate(request(prompt, SamplingParams.GREEDY, 10));
             GenerationResult second = engine.generate(request(prompt, SamplingParams.GREEDY, 10));
@@ -206,7 +188,7 @@ class EngineSchedulingTest {
             assertEquals(0, m.queuedRequests());
             assertTrue(m.genThroughput() > 0);
         } finally {
-            log.removeHandler(capture);
+            log.close();
         }
         assertTrue(lines.contains("Prefill batch. #new-seq: 1, #new-token: 32, #cached-token: 0, token usage: 0.03, "
                 + "#running-req: 0, #queue-req: 0"), String.join("\n", lines));

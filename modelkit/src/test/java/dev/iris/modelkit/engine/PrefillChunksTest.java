@@ -16,12 +16,8 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Set;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -40,22 +36,6 @@ class PrefillChunksTest {
 
     @Test
     void aStepTargetCutsALongPromptIntoChunksThatGiveTheSameAnswer() throws Exception {
-        List<String> lines = Collections.synchronizedList(new ArrayList<>());
-        Logger log = Logger.getLogger(Engine.class.getName());
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                lines.add(record.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
         try (LoadedModel loaded = LoadedModel.load(MODEL, List.of(new TextOnlyArchitecture(
                 Set.of("Qwen2VLForConditionalGeneration"), "qwen2-vl")), new CpuComputeBackend(), new CpuAttentionBackend(),
                 LoadProgress.NONE)) {
@@ -66,13 +46,12 @@ class PrefillChunksTest {
             try (Engine oneStep = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 8192, 0, false, 4, 8192))) {
                 whole = oneStep.generate(request);
             }
-            log.addHandler(capture);
-            try (Engine timed = loaded.newEngine(new DefaultSampler(),
+            List<String> lines;
+            try (EngineLog log = new EngineLog(); Engine timed = loaded.newEngine(new DefaultSampler(),
                     new EngineOptions(4, 8192, 0, false, 4, 8192).withPrefillStepTarget(0.001))) {
                 GenerationResult chunked = timed.generate(request);
                 assertArrayEquals(whole.outputIds(), chunked.outputIds());
-            } finally {
-                log.removeHandler(capture);
+                lines = List.copyOf(log.lines);
             }
             List<Integer> chunks = new ArrayList<>();
             for (String line : lines) {

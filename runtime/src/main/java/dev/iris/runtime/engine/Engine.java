@@ -75,6 +75,8 @@ public final class Engine implements AutoCloseable {
     private static final int CLIP_NEW_TOKENS_ESTIMATE = 4096;
     /** How long the idle engine thread waits for a request before it looks at its commands again. */
     private static final long IDLE_POLL_MILLIS = 50;
+    /** The prefix cache's default limit is two contexts' worth, and no less than this. */
+    private static final int DEFAULT_MIN_CACHED_TOKENS = 16384;
     /** How long the engine waits before asking again when every running request is paused. */
     private static final long PAUSED_POLL_MILLIS = 10;
     /** Longer queues are admitted in arrival order under LPM: sorting them every step costs too much. */
@@ -88,6 +90,8 @@ public final class Engine implements AutoCloseable {
     private final BiFunction<int[], Boolean, String> detokenize;
     private final EngineOptions options;
     private final KvBudget budget;
+    /** Unpinned pages the prefix cache may keep. */
+    private final int prefixCachePages;
     private final KvPagePool pool;
     private final PrefixCache prefixCache;
     private final ImageKeys imageKeys = new ImageKeys();
@@ -146,6 +150,9 @@ public final class Engine implements AutoCloseable {
         int pages = budget.pages();
         this.pool = new KvPagePool(options.pageSize(), pages);
         this.prefixCache = options.prefixCache() ? new PrefixCache(pool) : null;
+        long cachedTokens = options.prefixCacheTokens() > 0 ? options.prefixCacheTokens()
+                : Math.max(2L * contextLength(), DEFAULT_MIN_CACHED_TOKENS);
+        this.prefixCachePages = (int) Math.min(pages, pool.pagesFor((int) Math.min(Integer.MAX_VALUE, cachedTokens)));
         this.cache = attention.createCache(new KvCacheSpec(spec.layers(), spec.kvHeads(), spec.headDim(),
                 options.pageSize(), pages, kvType));
         this.encoderPool = spec.crossLayers() > 0 ? new KvPagePool(options.pageSize(), pages) : null;
@@ -775,7 +782,11 @@ public final class Engine implements AutoCloseable {
         waiting.addFirst(s);
     }
 
-    /** Hands a request's full computed pages to the prefix cache (when on) for later requests. */
+    /**
+     * Hands a request's full computed pages to the prefix cache (when on) for later requests; past
+     * its limit the least recently used cached prefixes go, down to nine tenths of it (so the tree
+     * walk of an eviction is not paid for every request).
+     */
     private void cacheComputed(Sequence s) {
         if (prefixCache == null || s.table == null) {
             return;
@@ -783,6 +794,10 @@ public final class Engine implements AutoCloseable {
         int fullPages = Math.min(s.computed / pool.pageSize(), s.table.size());
         prefixCache.insert(s.keys(s.computed), s.table.pages(), fullPages);
         s.table.detach(fullPages);
+        int over = prefixCache.evictablePages() - prefixCachePages;
+        if (over > 0) {
+            prefixCache.evict(over + prefixCachePages / 10);
+        }
     }
 
     private void publishLoad() {

@@ -30,11 +30,15 @@ import dev.iris.api.tensor.DType;
  * @param prefillStepSeconds when positive, prompt chunks are sized (up to {@code chunkedPrefillSize})
  *                           so a step takes about this long at the measured prefill speed; 0 for
  *                           chunks of {@code chunkedPrefillSize}
+ * @param prefixCacheTokens  tokens of finished requests' K/V the prefix cache keeps for reuse at
+ *                           most ({@code --max-cached-tokens}); 0 for two contexts' worth (at least
+ *                           16384): pages are backed as they are used, so an unbounded cache would
+ *                           grow to the whole budget
  */
 public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
                             int maxRunningRequests, int chunkedPrefillSize, SchedulePolicy schedulePolicy,
                             int decodeLogInterval, long imageCacheBytes, int contextLength, Long randomSeed,
-                            DType kvCacheDtype, double prefillStepSeconds) {
+                            DType kvCacheDtype, double prefillStepSeconds, int prefixCacheTokens) {
 
     /** The image cache's default budget: about 100 images of 1024 rows of 1536 floats. */
     public static final long DEFAULT_IMAGE_CACHE_BYTES = 512L << 20;
@@ -59,6 +63,9 @@ public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction
             throw new IllegalArgumentException("the prefill step target must be a non-negative time, got "
                     + prefillStepSeconds);
         }
+        if (prefixCacheTokens < 0) {
+            throw new IllegalArgumentException("the prefix cache size must not be negative, got " + prefixCacheTokens);
+        }
         if (imageCacheBytes < 0) {
             throw new IllegalArgumentException("the image cache size must not be negative, got " + imageCacheBytes);
         }
@@ -68,37 +75,37 @@ public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction
     public EngineOptions(int pageSize, int maxTotalTokens, double memFraction, boolean prefixCache,
                          int maxRunningRequests, int chunkedPrefillSize) {
         this(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests, chunkedPrefillSize,
-                SchedulePolicy.FCFS, 40, DEFAULT_IMAGE_CACHE_BYTES, 0, null, null, 0);
+                SchedulePolicy.FCFS, 40, DEFAULT_IMAGE_CACHE_BYTES, 0, null, null, 0, 0);
     }
 
     /** These options with another admission order. */
     public EngineOptions withSchedulePolicy(SchedulePolicy policy) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, policy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed, kvCacheDtype, prefillStepSeconds);
+                chunkedPrefillSize, policy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed, kvCacheDtype, prefillStepSeconds, prefixCacheTokens);
     }
 
     /** These options with another context length (0: the model's). */
     public EngineOptions withContextLength(int tokens) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, tokens, randomSeed, kvCacheDtype, prefillStepSeconds);
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, tokens, randomSeed, kvCacheDtype, prefillStepSeconds, prefixCacheTokens);
     }
 
     /** These options with a seed for requests that give none (null: random). */
     public EngineOptions withRandomSeed(Long seed) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, seed, kvCacheDtype, prefillStepSeconds);
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, seed, kvCacheDtype, prefillStepSeconds, prefixCacheTokens);
     }
 
     /** These options with another image-cache budget. */
     public EngineOptions withImageCacheBytes(long bytes) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, schedulePolicy, decodeLogInterval, bytes, contextLength, randomSeed, kvCacheDtype, prefillStepSeconds);
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, bytes, contextLength, randomSeed, kvCacheDtype, prefillStepSeconds, prefixCacheTokens);
     }
 
     /** These options with K/V stored as {@code dtype} (null: the backend's preferred type). */
     public EngineOptions withKvCacheDtype(DType dtype) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
-                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed, dtype, prefillStepSeconds);
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed, dtype, prefillStepSeconds, prefixCacheTokens);
     }
 
     /**
@@ -108,6 +115,13 @@ public record EngineOptions(int pageSize, int maxTotalTokens, double memFraction
     public EngineOptions withPrefillStepTarget(double seconds) {
         return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
                 chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed,
-                kvCacheDtype, seconds);
+                kvCacheDtype, seconds, prefixCacheTokens);
+    }
+
+    /** These options with the prefix cache keeping at most {@code tokens} tokens (0: the default). */
+    public EngineOptions withPrefixCacheTokens(int tokens) {
+        return new EngineOptions(pageSize, maxTotalTokens, memFraction, prefixCache, maxRunningRequests,
+                chunkedPrefillSize, schedulePolicy, decodeLogInterval, imageCacheBytes, contextLength, randomSeed,
+                kvCacheDtype, prefillStepSeconds, tokens);
     }
 }
