@@ -189,6 +189,7 @@ final class ServeCommand {
                             readiness.warmedUp();
                             LOG.log(System.Logger.Level.INFO, "Warm-up done: " + r.outputIds().length
                                     + " tokens generated; /health answers 200.");
+                            ClassDataArchive.markReady();
                         } else {
                             LOG.log(System.Logger.Level.ERROR, "Initialization failed. warmup error: "
                                     + (e.getCause() != null ? e.getCause() : e).getMessage());
