@@ -124,6 +124,25 @@ class RequestCostTest {
     }
 
     @Test
+    void aClientThatLeavesMidStreamHasItsRequestAbortedAndTheAbortLogged() throws Exception {
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"go on\"}],\"stream\":true,\"max_tokens\":5000,"
+                + "\"ignore_eos\":true}";
+        try (Socket s = new Socket("127.0.0.1", server.server.port())) {
+            s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+            s.getInputStream().readNBytes(600); // the headers and the first chunks
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline && (server.engine.metrics().runningRequests() > 0
+                || log.stream().noneMatch(l -> l.contains("the client disconnected")))) {
+            Thread.sleep(20);
+        }
+        assertEquals(0, server.engine.metrics().runningRequests());
+        assertTrue(log.stream().anyMatch(l -> l.matches("INFO Abort: id=\\w+ /v1/chat/completions: the client disconnected"
+                + " before the answer was complete")), log::toString);
+    }
+
+    @Test
     void aStreamNobodyReadsPausesThenIsAbortedAndItsSlotFreed() throws Exception {
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"go on\"}],\"stream\":true,\"max_tokens\":20000,"
                 + "\"ignore_eos\":true,\"n\":8,\"logprobs\":true,\"top_logprobs\":5}";
