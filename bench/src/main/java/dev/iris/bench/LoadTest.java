@@ -91,7 +91,7 @@ public final class LoadTest {
         try {
             LoadTest t = new LoadTest(URI.create("http://127.0.0.1:" + port));
             t.awaitHealthy(server, Duration.ofMinutes(10));
-            String report = t.run(server.pid(), streams, seconds, warmup, String.join(" ", serveFlags));
+            String report = t.run(server.pid(), streams, seconds, warmup, String.join(" ", serveFlags), log);
             System.out.println(report);
             BenchMain.replaceSection(results, HEADING, report);
         } finally {
@@ -119,7 +119,7 @@ public final class LoadTest {
         throw new IllegalStateException("the server did not become healthy" + (server.isAlive() ? "" : " (it exited)"));
     }
 
-    private String run(long pid, int streams, int seconds, int warmup, String flags) throws Exception {
+    private String run(long pid, int streams, int seconds, int warmup, String flags, Path log) throws Exception {
         long start = System.nanoTime();
         long end = start + TimeUnit.SECONDS.toNanos(seconds);
         List<Sample> samples = new ArrayList<>();
@@ -159,7 +159,13 @@ public final class LoadTest {
         samples.add(idle);
         Thread.sleep(TimeUnit.SECONDS.toMillis(IDLE_SECONDS)); // the launcher's periodic GC returns idle heap
         Sample rested = sample(pid, start);
-        return report(streams, seconds, warmup, flags, loadSeconds, requests.get(), samples, idle, rested);
+        // What the server logged once it was serving (its start-up warnings, e.g. the demo model's, aside).
+        List<String> served = Files.readAllLines(log);
+        served = served.subList(served.stream().filter(l -> l.contains("fired up")).findFirst().map(served::indexOf)
+                .orElse(0), served.size());
+        long complaints = served.stream().filter(l -> l.contains("WARNING") || l.contains("ERROR")
+                || l.contains("Exception")).count();
+        return report(streams, seconds, warmup, flags, loadSeconds, requests.get(), samples, idle, rested, complaints);
     }
 
     /** One chat request with an image: streamed and read to the end, read whole, or abandoned early. */
@@ -236,12 +242,13 @@ public final class LoadTest {
     }
 
     private String report(int streams, int seconds, int warmup, String flags, double loadSeconds, long requests,
-                          List<Sample> samples, Sample idle, Sample rested) {
+                          List<Sample> samples, Sample idle, Sample rested, long complaints) {
         long atWarmup = samples.stream().filter(s -> s.seconds() >= warmup).mapToLong(Sample::rssKib).findFirst().orElse(-1);
         long peakAfter = samples.stream().filter(s -> s.seconds() >= warmup).mapToLong(Sample::rssKib).max().orElse(-1);
         long fivexx = statuses.entrySet().stream().filter(e -> e.getKey() >= 500).mapToLong(e -> e.getValue().sum()).sum();
         double growth = atWarmup > 0 ? (double) peakAfter / atWarmup - 1 : Double.NaN;
-        boolean pass = fivexx == 0 && failures.sum() == 0 && growth <= RSS_TOLERANCE && idle.kvTokens() == 0;
+        boolean pass = fivexx == 0 && failures.sum() == 0 && growth <= RSS_TOLERANCE && idle.kvTokens() == 0
+                && complaints == 0;
         StringBuilder b = new StringBuilder(HEADING + "\n\n");
         b.append(String.format(Locale.ROOT, "`LoadTest`, %s, on %s (%d cores): `iris serve %s`, %d streams of image chats"
                         + " for %d s (warm-up %d s), loopback.%n%n", LocalDate.now(), BenchMain.cpuModel(),
@@ -259,7 +266,9 @@ public final class LoadTest {
         b.append(String.format(Locale.ROOT, "| RSS when the clients stop, and %d s later | %.0f MiB, %.0f MiB |%n",
                 IDLE_SECONDS, idle.rssKib() / 1024.0, rested.rssKib() / 1024.0));
         b.append(String.format(Locale.ROOT, "| K/V tokens in use once idle | %d |%n", idle.kvTokens()));
-        b.append(String.format(Locale.ROOT, "| verdict (no 5xx, RSS within %.0f%%, K/V back to 0) | %s |%n%n",
+        b.append(String.format(Locale.ROOT, "| server log lines with a warning, an error or an exception | %d |%n",
+                complaints));
+        b.append(String.format(Locale.ROOT, "| verdict (no 5xx, RSS within %.0f%%, K/V back to 0, a clean log) | %s |%n%n",
                 RSS_TOLERANCE * 100, pass ? "pass" : "FAIL"));
         b.append("RSS (MiB) every 5 s: ");
         b.append(samples.stream().map(s -> String.valueOf(Math.round(s.rssKib() / 1024.0))).reduce((x, y) -> x + " " + y)

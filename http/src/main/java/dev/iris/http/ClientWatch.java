@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ClientWatch {
 
     private static final long PERIOD_MILLIS = 50;
+    private static final System.Logger LOG = System.getLogger(ClientWatch.class.getName());
 
     private final ConnectionGuard connections;
     private final Map<Watched, Boolean> watched = new ConcurrentHashMap<>();
@@ -23,12 +24,12 @@ final class ClientWatch {
 
     /** One handler's request; {@link #close()} ends the watch and clears a late interrupt. */
     final class Watched implements AutoCloseable {
-        private final ServerRequest req;
+        private final ConnectionGuard.Client client;
         private final Thread handler = Thread.currentThread();
         private volatile boolean gone;
 
         private Watched(ServerRequest req) {
-            this.req = req;
+            this.client = connections.client(req);
         }
 
         /** Whether the client left while the handler was watched. */
@@ -37,7 +38,7 @@ final class ClientWatch {
         }
 
         private synchronized void check() {
-            if (!gone && watched.containsKey(this) && connections.clientGone(req)) {
+            if (!gone && watched.containsKey(this) && client.gone()) {
                 gone = true;
                 handler.interrupt();
             }
@@ -72,7 +73,11 @@ final class ClientWatch {
     private void run() {
         while (true) {
             for (Watched w : watched.keySet()) {
-                w.check();
+                try {
+                    w.check();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "watching a client failed", e); // the others are still watched
+                }
             }
             try {
                 Thread.sleep(PERIOD_MILLIS);

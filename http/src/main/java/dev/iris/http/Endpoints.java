@@ -22,10 +22,12 @@ record Endpoints(ServedModel model, ServerOptions options, InFlight inFlight, Im
             return Generations.Backpressure.NONE;
         }
         ConnectionLimits limits = options.connections();
+        ConnectionGuard.Client client = connections.client(req);
+        String path = req.path().path();
         return new Generations.Backpressure(limits.streamBuffer(), limits.streamStall(), () -> {
-            log.aborted(id, req.path().path(), "its stream went unread for "
-                    + limits.streamStall().toMillis() / 1000.0 + " s (--stream-stall-timeout)");
-            connections.abort(req);
+            log.aborted(id, path, "its stream went unread for " + limits.streamStall().toMillis() / 1000.0
+                    + " s (--stream-stall-timeout)");
+            client.close();
         });
     }
 }

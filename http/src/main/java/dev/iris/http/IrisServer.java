@@ -30,13 +30,21 @@ public final class IrisServer implements AutoCloseable {
     private final WebServer server;
     private final InFlight inFlight;
     private final ClientWatch clients;
+    private final ConnectionGuard guard;
     private final Duration shutdownGrace;
 
-    private IrisServer(WebServer server, InFlight inFlight, ClientWatch clients, Duration shutdownGrace) {
+    private IrisServer(WebServer server, InFlight inFlight, ClientWatch clients, ConnectionGuard guard,
+                       Duration shutdownGrace) {
         this.server = server;
         this.inFlight = inFlight;
         this.clients = clients;
+        this.guard = guard;
         this.shutdownGrace = shutdownGrace;
+    }
+
+    /** Connections open now. */
+    public int openConnections() {
+        return guard.openConnections();
     }
 
     /**
@@ -93,12 +101,13 @@ public final class IrisServer implements AutoCloseable {
         routing.addFilter((chain, req, res) -> {
             // Access log: one line per request once it is answered (streams: when they end).
             long start = System.nanoTime();
+            String peer = req.remotePeer().host(); // read now: once the client has gone its address is too
             try {
                 chain.proceed();
             } finally {
                 if (ACCESS.isLoggable(System.Logger.Level.INFO)) {
                     ACCESS.log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT, "%s - \"%s %s\" %d %.3fs",
-                            req.remotePeer().host(), req.prologue().method().text(), req.path().path(),
+                            peer, req.prologue().method().text(), req.path().path(),
                             res.status().code(), (System.nanoTime() - start) / 1e9));
                 }
             }
@@ -177,7 +186,7 @@ public final class IrisServer implements AutoCloseable {
                 .addRouting(routing)
                 .build()
                 .start();
-        return new IrisServer(server, inFlight, clients, options.shutdownGrace());
+        return new IrisServer(server, inFlight, clients, guard, options.shutdownGrace());
     }
 
     /** Constant-time comparison, so the key cannot be guessed byte by byte from response times. */

@@ -127,6 +127,7 @@ class RequestCostTest {
     void aClientThatLeavesMidStreamHasItsRequestAbortedAndTheAbortLogged() throws Exception {
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"go on\"}],\"stream\":true,\"max_tokens\":5000,"
                 + "\"ignore_eos\":true}";
+        int open = server.server.openConnections();
         try (Socket s = new Socket("127.0.0.1", server.server.port())) {
             s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                     + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
@@ -134,10 +135,12 @@ class RequestCostTest {
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < deadline && (server.engine.metrics().runningRequests() > 0
+                || server.server.openConnections() > open
                 || log.stream().noneMatch(l -> l.contains("the client disconnected")))) {
             Thread.sleep(20);
         }
         assertEquals(0, server.engine.metrics().runningRequests());
+        assertEquals(open, server.server.openConnections(), "the connection is forgotten once closed");
         assertTrue(log.stream().anyMatch(l -> l.matches("INFO Abort: id=\\w+ /v1/chat/completions: the client disconnected"
                 + " before the answer was complete")), log::toString);
     }

@@ -76,20 +76,43 @@ public final class ConnectionGuard implements ServerConnectionSelector {
         return new ConnectionGuard(http1, headerTimeout, bodyStallTimeout);
     }
 
-    /** Whether the client of this request has closed or reset its connection. */
-    public boolean clientGone(ServerRequest req) {
-        GuardedConnection c = live.get(key(req.serverSocketId(), req.socketId(), req.remotePeer()));
-        return c == null || c.peerClosed();
+    /**
+     * The connection a request came on, to ask later whether its client is still there or to
+     * close it. Take it while the request is being handled (once the socket is closed its peer
+     * can no longer be read); a request whose connection is already gone gets {@link Client#GONE}.
+     */
+    public Client client(ServerRequest req) {
+        GuardedConnection c;
+        try {
+            c = live.get(key(req.serverSocketId(), req.socketId(), req.remotePeer()));
+        } catch (RuntimeException e) {
+            return Client.GONE; // the socket is closed: its peer address is gone with it
+        }
+        return c == null ? Client.GONE : new Client(c);
     }
 
-    /**
-     * Closes the connection of this request from any thread: a handler blocked writing to it
-     * fails at once.
-     */
-    public void abort(ServerRequest req) {
-        GuardedConnection c = live.get(key(req.serverSocketId(), req.socketId(), req.remotePeer()));
-        if (c != null) {
-            c.close();
+    /** One request's connection, as {@link #client} found it. */
+    public static final class Client {
+
+        /** A connection that was already closed. */
+        public static final Client GONE = new Client(null);
+
+        private final GuardedConnection connection;
+
+        private Client(GuardedConnection connection) {
+            this.connection = connection;
+        }
+
+        /** Whether the client has closed or reset its connection. */
+        public boolean gone() {
+            return connection == null || connection.peerClosed();
+        }
+
+        /** Closes the connection from any thread: a handler blocked writing to it fails at once. */
+        public void close() {
+            if (connection != null) {
+                connection.close();
+            }
         }
     }
 
@@ -110,14 +133,16 @@ public final class ConnectionGuard implements ServerConnectionSelector {
 
     @Override
     public ServerConnection connection(ConnectionContext ctx) {
-        GuardedConnection c = new GuardedConnection(ctx, headerTimeout, bodyStallTimeout, this::forget);
-        live.put(key(ctx.socketId(), ctx.childSocketId(), ctx.remotePeer()), c);
+        String key = key(ctx.socketId(), ctx.childSocketId(), ctx.remotePeer()); // read while the socket is open
+        GuardedConnection c = new GuardedConnection(ctx, headerTimeout, bodyStallTimeout, ended -> live.remove(key, ended));
+        live.put(key, c);
         c.start();
         return http1.connection(c);
     }
 
-    private void forget(GuardedConnection c) {
-        live.remove(key(c.socketId(), c.childSocketId(), c.remotePeer()), c);
+    /** Connections open now (for tests: every ended connection is forgotten). */
+    public int openConnections() {
+        return live.size();
     }
 
     private static String key(String serverSocketId, String socketId, PeerInfo remote) {

@@ -38,6 +38,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -109,7 +110,7 @@ public final class Engine implements AutoCloseable {
     private final SchedulerStats stats;
     private final PrefillBudget prefill;
     /** Every request submitted and not yet ended, for failing them all from any thread ({@link #failAll}). */
-    private final Set<Sequence> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Sequence> live = ConcurrentHashMap.newKeySet();
     /** Steps finished, part of {@link #progress()}. */
     private volatile long stepsDone;
     private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
