@@ -143,6 +143,7 @@ final class ServeCommand {
         try (LoadedModel loaded = LoadedModel.load(dir, plugins, a.string("device"), overrides,
                 new LoadBar(err, System.console() != null))) {
             checkDtype(a.string("dtype"), loaded);
+            LOG.log(System.Logger.Level.INFO, "Compute backend: " + loaded.compute().description());
             ChatTemplate template = TemplateChoice.choose(a.string("chat-template"), plugins, loaded, Path.of(tokenizerPath));
             Sampler sampler = plugins.require(Sampler.class, "default");
             try (Engine engine = loaded.newEngine(sampler, engineOptions);

@@ -12,9 +12,8 @@ import org.bytedeco.openblas.global.openblas;
  * Vector API kernel is as fast or faster, so the backend hands over from {@link #MIN_ROWS} rows.
  * Panels of 256 rows measured better than 1024 or 2240.
  *
- * <p>If the native library cannot load (another platform, a missing natives jar), {@link #AVAILABLE}
- * is false, the reason is kept in {@link #UNAVAILABLE_REASON}, and the Vector API kernels do all
- * the work.
+ * <p>If the native library cannot load (another platform, a missing natives jar),
+ * {@link OpenBlas#AVAILABLE} is false and the Vector API kernels do all the work.
  */
 final class BlasGemm {
 
@@ -22,21 +21,6 @@ final class BlasGemm {
     static final int MIN_ROWS = 64;
     /** Weight rows per sgemm call. */
     static final int PANEL = 256;
-
-    static final boolean AVAILABLE;
-    static final String UNAVAILABLE_REASON;
-
-    static {
-        String reason = "";
-        try {
-            // Our pool provides the parallelism; OpenBLAS's own threads would fight it.
-            openblas.blas_set_num_threads(1);
-        } catch (Throwable e) {
-            reason = e.toString();
-        }
-        UNAVAILABLE_REASON = reason;
-        AVAILABLE = reason.isEmpty();
-    }
 
     /** Per-thread buffers: the widened panel on the heap and in native memory, and the panel's output. */
     private static final class Buffers {

@@ -23,7 +23,7 @@ public final class CpuAttentionBackend implements AttentionBackend {
 
     /** The backend on the shared pool, with OpenBLAS for large attention blocks when it loads. */
     public CpuAttentionBackend() {
-        this(CpuThreads.SHARED, BlasGemm.AVAILABLE && Boolean.parseBoolean(System.getProperty("iris.cpu.blas", "true")));
+        this(CpuThreads.SHARED, OpenBlas.AVAILABLE && Boolean.parseBoolean(System.getProperty("iris.cpu.blas", "true")));
     }
 
     CpuAttentionBackend(CpuThreads pool, boolean blas) {

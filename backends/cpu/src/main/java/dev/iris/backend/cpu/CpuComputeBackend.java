@@ -26,7 +26,7 @@ public final class CpuComputeBackend implements ComputeBackend {
 
     /** The backend on the shared pool, with OpenBLAS for large GEMMs when it loads ({@code -Diris.cpu.blas=false} turns it off). */
     public CpuComputeBackend() {
-        this(CpuThreads.SHARED, BlasGemm.AVAILABLE && Boolean.parseBoolean(System.getProperty("iris.cpu.blas", "true")));
+        this(CpuThreads.SHARED, OpenBlas.AVAILABLE && Boolean.parseBoolean(System.getProperty("iris.cpu.blas", "true")));
     }
 
     CpuComputeBackend(CpuThreads pool, boolean blas) {
@@ -41,9 +41,10 @@ public final class CpuComputeBackend implements ComputeBackend {
 
     @Override
     public String description() {
-        return "CPU (Vector API " + WeightRows.F.vectorBitSize() + "-bit, " + pool.threads() + " threads, "
-                + (blas ? "OpenBLAS for large GEMMs" : "no OpenBLAS" + (BlasGemm.AVAILABLE ? "" : ": " + BlasGemm.UNAVAILABLE_REASON))
-                + ")";
+        return "CPU " + CpuFeatures.HOST.describe() + ": Vector API " + WeightRows.F.vectorBitSize() + "-bit, "
+                + pool.threads() + " threads, "
+                + (blas ? "OpenBLAS for large GEMMs (" + OpenBlas.CORE + ")"
+                        : "no OpenBLAS" + (OpenBlas.AVAILABLE ? "" : ": " + OpenBlas.UNAVAILABLE_REASON));
     }
 
     @Override

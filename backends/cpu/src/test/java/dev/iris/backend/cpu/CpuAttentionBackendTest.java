@@ -201,7 +201,7 @@ class CpuAttentionBackendTest {
     }
 
     private void largeBlocks(boolean blas, boolean masked) {
-        CpuAttentionBackend backend = new CpuAttentionBackend(CpuThreads.SHARED, blas && BlasGemm.AVAILABLE);
+        CpuAttentionBackend backend = new CpuAttentionBackend(CpuThreads.SHARED, blas && OpenBlas.AVAILABLE);
         int rows = 230;
         int[] starts = {0, 100, 130}; // 100 rows (GEMMs), 30 rows (row kernel), 100 rows (GEMMs)
         float[] q = TestTensors.random(rnd, rows * HEADS * HEAD_DIM, 1f);

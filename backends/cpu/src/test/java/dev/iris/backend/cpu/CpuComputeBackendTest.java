@@ -40,7 +40,7 @@ class CpuComputeBackendTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
     void linearMatchesTheReferenceForEveryWeightDtypeAndRaggedShape(DType dtype) {
-        assertTrue(BlasGemm.AVAILABLE, "OpenBLAS did not load: " + BlasGemm.UNAVAILABLE_REASON);
+        assertTrue(OpenBlas.AVAILABLE, "OpenBLAS did not load: " + OpenBlas.UNAVAILABLE_REASON);
         linearMatchesTheReference(cpu, dtype);
     }
 
