@@ -84,6 +84,10 @@ final class ServeCommand {
         resolved.put("served-model-name", servedName);
         resolved.put("random-seed", seed);
         LOG.log(System.Logger.Level.INFO, a.describe(resolved));
+        if (FLOAT32.equals(canonicalDtype(a.string("dtype")))) {
+            // Read by the CPU backend when the plugin registry creates it, below.
+            System.setProperty("iris.cpu.bf16-dot", "false");
+        }
         a.ignored().forEach(line -> LOG.log(System.Logger.Level.WARNING, line));
         if (demo) {
             LOG.log(System.Logger.Level.WARNING, "No --model-path given: serving the bundled demo model '" + DEMO_NAME
@@ -250,18 +254,29 @@ final class ServeCommand {
     }
 
     /** Weights stay as stored: {@code --dtype} may only name what the checkpoint holds. */
-    private static void checkDtype(String dtype, LoadedModel loaded) throws IOException {
+    private static final String FLOAT32 = "float32";
+
+    private static String canonicalDtype(String dtype) {
         String d = dtype.toLowerCase(Locale.ROOT);
-        if (d.equals("auto")) {
+        return Map.of("half", "float16", "float", FLOAT32, "bf16", "bfloat16", "fp16", "float16", "fp32", FLOAT32)
+                .getOrDefault(d, d);
+    }
+
+    /**
+     * {@code auto} and the checkpoint's own dtype keep the weights as stored; {@code float32} keeps
+     * them too but asks for every product in F32 (BF16 weights otherwise multiply activations
+     * rounded to BF16 where the CPU has BF16 dot products).
+     */
+    private static void checkDtype(String dtype, LoadedModel loaded) throws IOException {
+        String d = canonicalDtype(dtype);
+        if (d.equals("auto") || d.equals(FLOAT32)) {
             return;
         }
-        String stored = dev.iris.runtime.config.JsonConfigView.read(loaded.directory().resolve("config.json"), false)
-                .string("torch_dtype").orElse("float32");
-        Map<String, String> canonical = Map.of("half", "float16", "float", "float32", "bf16", "bfloat16",
-                "fp16", "float16", "fp32", "float32");
-        if (!canonical.getOrDefault(d, d).equals(canonical.getOrDefault(stored, stored))) {
+        String stored = canonicalDtype(dev.iris.runtime.config.JsonConfigView.read(
+                loaded.directory().resolve("config.json"), false).string("torch_dtype").orElse(FLOAT32));
+        if (!d.equals(stored)) {
             throw new UsageException("--dtype " + dtype + " is not supported by Iris for this checkpoint: its weights are"
-                    + " " + stored + " and are used as stored (activations are float32); use --dtype auto");
+                    + " " + stored + " and are used as stored; use --dtype auto, or float32 for F32 products");
         }
     }
 

@@ -22,7 +22,8 @@ final class ServerFlags {
             e("skip-tokenizer-init", Type.BOOL, null, "load no tokenizer: /generate takes input_ids and returns output_ids"),
             r("load-format", Type.STRING, "auto", "auto|safetensors"),
             n("trust-remote-code", Type.BOOL, null, "no remote code is ever run"),
-            r("dtype", Type.STRING, "auto", "auto, or the checkpoint's own dtype (weights stay as stored)"),
+            r("dtype", Type.STRING, "auto", "auto or the checkpoint's own dtype (weights as stored; BF16 weights"
+                    + " multiply BF16-rounded activations where the CPU has BF16 dot products), or float32 (F32 products)"),
             r("kv-cache-dtype", Type.STRING, "auto", "auto|bf16|fp32: K/V storage (auto: bf16 on the CPU, fp32 on CUDA)"),
             r("quantization", Type.STRING, null, "not supported"),
             r("quantization-param-path", Type.STRING, null, "not supported"),

@@ -58,7 +58,7 @@ class EngineGenerationTest {
 
     @BeforeEach
     void start() throws IOException {
-        loaded = LoadedModel.load(MODEL, List.of(new TextOnlyArchitecture(Set.of("Qwen2VLForConditionalGeneration"), "qwen2-vl")), new CpuComputeBackend(),
+        loaded = LoadedModel.load(MODEL, List.of(new TextOnlyArchitecture(Set.of("Qwen2VLForConditionalGeneration"), "qwen2-vl")), CpuComputeBackend.withF32Products(),
                 new CpuAttentionBackend(), LoadProgress.NONE);
         tokenizer = loaded.tokenizer();
         engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, true, 16, 32));

@@ -41,7 +41,16 @@ class DecoderParityTest {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final float TOLERANCE = 1e-3f;
 
-    private final ComputeBackend cpu = new CpuComputeBackend();
+    /**
+     * Activations rounded to BF16 for BF16 weights' products (the shipped default where the CPU has
+     * AVX512-BF16): logits move by the rounding carried through the layers (0.022 measured on the
+     * tiny Qwen2-VL decoder), bounded at 0.05.
+     */
+    private static final float BF16_COMPUTE_TOLERANCE = 0.05f;
+
+    /** F32 products, the arithmetic of the float32 goldens. */
+    private ComputeBackend cpu = CpuComputeBackend.withF32Products();
+    private float tolerance = TOLERANCE;
     private final AttentionBackend attention = new CpuAttentionBackend();
 
     @ParameterizedTest(name = "{0} ({1} weights)")
@@ -51,6 +60,19 @@ class DecoderParityTest {
             "tiny-llava-onevision, F32 Qwen2, language_model.",
             "tiny-qwen2-vl, BF16 Qwen2-VL M-RoPE, ''"})
     void matchesTheReferenceLogitsAndGreedyTokens(String model, String what, String prefix) throws IOException {
+        decodeAndCompare(model, prefix);
+    }
+
+    @ParameterizedTest(name = "{0} ({1} weights)")
+    @CsvSource({"tiny-qwen2-vl, BF16 Qwen2-VL M-RoPE, ''"})
+    void asShippedBf16WeightsStayWithinTheBf16ComputeToleranceAndGiveTheSameGreedyTokens(String model, String what,
+                                                                                        String prefix) throws IOException {
+        cpu = new CpuComputeBackend();
+        tolerance = BF16_COMPUTE_TOLERANCE;
+        decodeAndCompare(model, prefix);
+    }
+
+    private void decodeAndCompare(String model, String prefix) throws IOException {
         Path dir = Path.of("../testdata/models", model);
         ConfigView top = JsonConfigView.read(dir.resolve("config.json"), false);
         ConfigView text = top.object("text_config").orElse(top);
@@ -111,14 +133,14 @@ class DecoderParityTest {
         return out;
     }
 
-    private static void assertClose(float[] expected, float[] actual, String what) {
+    private void assertClose(float[] expected, float[] actual, String what) {
         assertEquals(expected.length, actual.length, what);
         float max = 0;
         for (int i = 0; i < expected.length; i++) {
             max = Math.max(max, Math.abs(expected[i] - actual[i]));
         }
         float worst = max;
-        assertTrue(worst <= TOLERANCE, () -> what + ": max |diff| " + worst);
+        assertTrue(worst <= tolerance, () -> what + ": max |diff| " + worst);
     }
 
     private static int argmax(float[] x) {

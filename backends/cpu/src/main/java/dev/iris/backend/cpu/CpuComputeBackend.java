@@ -23,15 +23,35 @@ public final class CpuComputeBackend implements ComputeBackend {
 
     private final CpuThreads pool;
     private final boolean blas;
+    private final boolean bf16Dot;
 
-    /** The backend on the shared pool, with OpenBLAS for large GEMMs when it loads ({@code -Diris.cpu.blas=false} turns it off). */
+    /**
+     * The backend on the shared pool, with OpenBLAS for large GEMMs when it loads
+     * ({@code -Diris.cpu.blas=false} turns it off) and BF16 dot products for BF16 weights where the
+     * CPU has them ({@code -Diris.cpu.bf16-dot=false} keeps every product in F32).
+     */
     public CpuComputeBackend() {
-        this(CpuThreads.SHARED, OpenBlas.AVAILABLE && Boolean.parseBoolean(System.getProperty("iris.cpu.blas", "true")));
+        this(CpuThreads.SHARED, OpenBlas.AVAILABLE && Boolean.parseBoolean(System.getProperty("iris.cpu.blas", "true")),
+                Bf16DotKernel.AVAILABLE && Boolean.parseBoolean(System.getProperty("iris.cpu.bf16-dot", "true")));
+    }
+
+    /**
+     * The backend with every product in F32 (BF16 weights widened exactly, activations unrounded):
+     * what parity with float32 reference logits needs, and what {@code --dtype float32} asks for.
+     */
+    public static CpuComputeBackend withF32Products() {
+        return new CpuComputeBackend(CpuThreads.SHARED, OpenBlas.AVAILABLE
+                && Boolean.parseBoolean(System.getProperty("iris.cpu.blas", "true")), false);
     }
 
     CpuComputeBackend(CpuThreads pool, boolean blas) {
+        this(pool, blas, false);
+    }
+
+    CpuComputeBackend(CpuThreads pool, boolean blas, boolean bf16Dot) {
         this.pool = pool;
         this.blas = blas;
+        this.bf16Dot = bf16Dot;
     }
 
     @Override
@@ -43,7 +63,8 @@ public final class CpuComputeBackend implements ComputeBackend {
     public String description() {
         return "CPU " + CpuFeatures.HOST.describe() + ": Vector API " + WeightRows.F.vectorBitSize() + "-bit, "
                 + pool.threads() + " threads, "
-                + (blas ? "OpenBLAS for large GEMMs (" + OpenBlas.CORE + ")"
+                + (bf16Dot ? "AVX512-BF16 dot products for BF16 weights, " : "")
+                + (blas ? "OpenBLAS for large F32/F16 GEMMs (" + OpenBlas.CORE + ")"
                         : "no OpenBLAS" + (OpenBlas.AVAILABLE ? "" : ": " + OpenBlas.UNAVAILABLE_REASON));
     }
 
@@ -107,7 +128,10 @@ public final class CpuComputeBackend implements ComputeBackend {
         CpuTensor y = CpuTensor.allocate(new Shape(dims));
         float[] bf = b == null ? null : b.floats();
         int bo = b == null ? 0 : b.floatsOffset();
-        if (blas && a.rows() >= BlasGemm.MIN_ROWS) {
+        if (bf16Dot && wt.dtype == DType.BF16 && !wt.isHeap()) {
+            // Every batch size, so a request's rows come out the same alone or batched.
+            Bf16DotKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, bf, bo, y.data, 0, m);
+        } else if (blas && a.rows() >= BlasGemm.MIN_ROWS) {
             BlasGemm.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, bf, bo, y.data, 0, m);
         } else {
             LinearKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, bf, bo, y.data, 0, m);

@@ -55,7 +55,8 @@ class MllamaModelTest {
 
     @BeforeAll
     static void load() throws IOException {
-        loaded = LoadedModel.load(MODEL, List.of(new MllamaArchitecture()), new CpuComputeBackend(),
+        // F32 products: the goldens are float32 logits (MllamaEngineTest runs the default BF16 path).
+        loaded = LoadedModel.load(MODEL, List.of(new MllamaArchitecture()), CpuComputeBackend.withF32Products(),
                 new CpuAttentionBackend(), LoadProgress.NONE);
         model = (MllamaModel) loaded.model();
     }

@@ -35,7 +35,7 @@ class Qwen2VisionTowerTest {
 
     @Test
     void blocksAndMergerMatchTransformersOnTheFixtureImage() throws IOException {
-        CpuComputeBackend cpu = new CpuComputeBackend();
+        CpuComputeBackend cpu = CpuComputeBackend.withF32Products();
         Qwen2VisionConfig config = Qwen2VisionConfig.from(JsonConfigView.read(MODEL.resolve("config.json"), false));
         try (SafetensorsWeights weights = SafetensorsWeights.open(MODEL, LoadProgress.NONE);
              Arena arena = Arena.ofConfined()) {

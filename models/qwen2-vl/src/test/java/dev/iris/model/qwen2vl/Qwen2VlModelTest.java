@@ -41,7 +41,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class Qwen2VlModelTest {
 
+    /**
+     * Logits with activations rounded to BF16 for the BF16 weights' products (the default where
+     * the CPU has AVX512-BF16) differ from transformers' float32 ones by the rounding carried
+     * through the layers: 0.01–0.03 measured on these cases, bounded here at 0.05.
+     */
+    private static final double BF16_COMPUTE_TOLERANCE = 0.05;
+
+    /** The backend as shipped (BF16 dot products where the CPU has them). */
     private static LoadedModel loaded;
+    /** Every product in F32: the float32 reference's own arithmetic. */
+    private static LoadedModel exact;
     private static Arena arena;
     private static GoldenCase golden;
 
@@ -49,6 +59,8 @@ class Qwen2VlModelTest {
     static void load() throws IOException {
         loaded = LoadedModel.load(GoldenCase.MODEL, List.of(new Qwen2VlArchitecture()), new CpuComputeBackend(),
                 new CpuAttentionBackend(), LoadProgress.NONE);
+        exact = LoadedModel.load(GoldenCase.MODEL, List.of(new Qwen2VlArchitecture()),
+                CpuComputeBackend.withF32Products(), new CpuAttentionBackend(), LoadProgress.NONE);
         arena = Arena.ofShared();
     }
 
@@ -56,6 +68,7 @@ class Qwen2VlModelTest {
     static void close() throws IOException {
         arena.close();
         loaded.close();
+        exact.close();
     }
 
     private static void use(String name) throws IOException {
@@ -119,6 +132,13 @@ class Qwen2VlModelTest {
     @ValueSource(strings = {"text_only", "one_image", "two_images"})
     void thePromptsLastLogitsMatchTransformers(String name) throws IOException {
         use(name);
+        double f32 = lastLogitsDifference(exact);
+        assertTrue(f32 < 1e-4, "largest logit difference with F32 products " + f32);
+        double shipped = lastLogitsDifference(loaded);
+        assertTrue(shipped < BF16_COMPUTE_TOLERANCE, "largest logit difference as shipped " + shipped);
+    }
+
+    private static double lastLogitsDifference(LoadedModel loaded) throws IOException {
         VisionLanguageModel model = loaded.model();
         List<Qwen2VlImage> images = images();
         PreparedPrompt p = model.preparePrompt(collapsedPrompt(), List.copyOf(images));
@@ -143,7 +163,7 @@ class Qwen2VlModelTest {
             for (int i = 0; i < got.length; i++) {
                 worst = Math.max(worst, Math.abs(expected[i] - got[i]));
             }
-            assertTrue(worst < 1e-4, "largest logit difference " + worst);
+            return worst;
         }
     }
 

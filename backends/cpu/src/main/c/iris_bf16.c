@@ -1,0 +1,95 @@
+/*
+ * BF16 linear layers at the CPU's BF16 rate (AVX512-BF16 VDPBF16PS), called from Java through
+ * the FFM API (Bf16DotKernel). Built with gcc at package time; the Java side loads it only on a CPU
+ * that reports avx512_bf16, so these instructions never run elsewhere.
+ *
+ * y[i, c] = sum_k x[i, k] * w[c, k] (+ bias[c]), x rounded to BF16 beforehand, products and sums
+ * in F32. Every output has one 16-lane accumulator that takes its row's pairs in the same order
+ * (32 columns per step, a masked tail, then one fixed horizontal sum), whatever tile it is in,
+ * so a row's result does not depend on how many rows share the call.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+
+/* Rows of x kept hot while a block of weight rows is swept over them (bytes of BF16). */
+#define X_CHUNK_BYTES (256 * 1024)
+
+/* F32 -> BF16, round to nearest even (VCVTNEPS2BF16), 16 values per step. */
+void iris_bf16_round(const float *src, uint16_t *dst, int64_t count) {
+    int64_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        __m256bh b = _mm512_cvtneps_pbh(_mm512_loadu_ps(src + i));
+        _mm256_storeu_si256((__m256i *) (dst + i), (__m256i) b);
+    }
+    if (i < count) {
+        __mmask16 m = (__mmask16) ((1u << (count - i)) - 1);
+        __m256bh b = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
+        _mm256_mask_storeu_epi16(dst + i, m, (__m256i) b);
+    }
+}
+
+/*
+ * One tile: R rows of x (stride k) against 4 weight rows (stride k); stores `cols` (1..4) of
+ * the 4 results of each row at y (row stride ldy). A short last block repeats its last weight
+ * row (wrow[c]) and drops those results.
+ */
+static inline __attribute__((always_inline)) void tile(int R, const uint16_t *x, int k, const uint16_t *const wrow[4],
+                                                       const float *bias, float *y, int64_t ldy, int cols) {
+    __m512 acc[4][4];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+    int kk = 0;
+    for (; kk + 32 <= k; kk += 32) {
+        __m512bh w0 = (__m512bh) _mm512_loadu_si512(wrow[0] + kk);
+        __m512bh w1 = (__m512bh) _mm512_loadu_si512(wrow[1] + kk);
+        __m512bh w2 = (__m512bh) _mm512_loadu_si512(wrow[2] + kk);
+        __m512bh w3 = (__m512bh) _mm512_loadu_si512(wrow[3] + kk);
+        for (int r = 0; r < R; r++) {
+            __m512bh xv = (__m512bh) _mm512_loadu_si512(x + (int64_t) r * k + kk);
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], xv, w0);
+            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], xv, w1);
+            acc[r][2] = _mm512_dpbf16_ps(acc[r][2], xv, w2);
+            acc[r][3] = _mm512_dpbf16_ps(acc[r][3], xv, w3);
+        }
+    }
+    if (kk < k) {
+        __mmask32 m = (__mmask32) ((1ull << (k - kk)) - 1);
+        __m512bh w0 = (__m512bh) _mm512_maskz_loadu_epi16(m, wrow[0] + kk);
+        __m512bh w1 = (__m512bh) _mm512_maskz_loadu_epi16(m, wrow[1] + kk);
+        __m512bh w2 = (__m512bh) _mm512_maskz_loadu_epi16(m, wrow[2] + kk);
+        __m512bh w3 = (__m512bh) _mm512_maskz_loadu_epi16(m, wrow[3] + kk);
+        for (int r = 0; r < R; r++) {
+            __m512bh xv = (__m512bh) _mm512_maskz_loadu_epi16(m, x + (int64_t) r * k + kk);
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], xv, w0);
+            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], xv, w1);
+            acc[r][2] = _mm512_dpbf16_ps(acc[r][2], xv, w2);
+            acc[r][3] = _mm512_dpbf16_ps(acc[r][3], xv, w3);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < cols; c++)
+            y[r * ldy + c] = _mm512_reduce_add_ps(acc[r][c]) + (bias ? bias[c] : 0.0f);
+}
+
+/*
+ * y[i * ldy + c] for rows i < n of x ([n, k] BF16) and weight rows c < rows (w: [rows, k] BF16,
+ * row-major), plus bias[c] when bias is not null. The caller splits the weight rows between
+ * threads; x is swept in chunks that stay in L2 while each block of 4 weight rows stays in L1.
+ */
+void iris_bf16_linear(const uint16_t *x, int32_t n, int32_t k, const uint16_t *w, int32_t rows,
+                      const float *bias, float *y, int64_t ldy) {
+    int chunk = X_CHUNK_BYTES / (2 * k);
+    chunk = chunk < 4 ? 4 : chunk / 4 * 4;
+    for (int i0 = 0; i0 < n; i0 += chunk) {
+        int i1 = i0 + chunk < n ? i0 + chunk : n;
+        for (int c0 = 0; c0 < rows; c0 += 4) {
+            int cols = rows - c0 < 4 ? rows - c0 : 4;
+            const uint16_t *wrow[4];
+            for (int c = 0; c < 4; c++) wrow[c] = w + (int64_t) (c0 + (c < cols ? c : cols - 1)) * k;
+            const float *b = bias ? bias + c0 : 0;
+            int i = i0;
+            for (; i + 4 <= i1; i += 4) tile(4, x + (int64_t) i * k, k, wrow, b, y + i * ldy + c0, ldy, cols);
+            for (; i < i1; i++) tile(1, x + (int64_t) i * k, k, wrow, b, y + i * ldy + c0, ldy, cols);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package dev.iris.backend.cpu;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for BF16 weights at the CPU's BF16 rate: x is
+ * rounded to BF16 once per call (round to nearest even, as the hardware does) and every row is
+ * multiplied with AVX512-BF16 dot products, F32 sums, by the native code in
+ * {@code src/main/c/iris_bf16.c}. Twice the multiply rate of widening the weight to F32, and the
+ * weight is read in place; the price is the activations' rounding to BF16 (8 significant bits),
+ * what a BF16 model computes on a GPU too. Results do not depend on the batch: every row goes
+ * through the same per-output accumulation whatever the number of rows.
+ *
+ * <p>Available only where the CPU reports AVX512-BF16 and the library (built at package time
+ * with gcc) loads; {@link #UNAVAILABLE_REASON} says why not, and the F32 kernels do the work.
+ */
+final class Bf16DotKernel {
+
+    static final boolean AVAILABLE;
+    static final String UNAVAILABLE_REASON;
+
+    private static final MethodHandle ROUND;
+    private static final MethodHandle LINEAR;
+    private static final ThreadLocal<short[]> X_BF16 = ThreadLocal.withInitial(() -> new short[0]);
+
+    static {
+        MethodHandle round = null;
+        MethodHandle linear = null;
+        String reason = "";
+        CpuFeatures cpu = CpuFeatures.HOST;
+        if (!(cpu.avx512() && cpu.has("avx512_bf16"))) {
+            reason = "the CPU has no AVX512-BF16";
+        } else {
+            try {
+                SymbolLookup lib = SymbolLookup.libraryLookup(extractLibrary(), Arena.global());
+                Linker linker = Linker.nativeLinker();
+                // Critical calls: short, no upcalls, and they may read and write Java arrays in place.
+                Linker.Option inPlace = Linker.Option.critical(true);
+                round = linker.downcallHandle(lib.find("iris_bf16_round").orElseThrow(),
+                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
+                        inPlace);
+                linear = linker.downcallHandle(lib.find("iris_bf16_linear").orElseThrow(),
+                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                                ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                                ValueLayout.JAVA_LONG),
+                        inPlace);
+            } catch (Throwable e) {
+                reason = "the native BF16 kernels did not load: " + e;
+            }
+        }
+        ROUND = round;
+        LINEAR = linear;
+        UNAVAILABLE_REASON = reason;
+        AVAILABLE = reason.isEmpty();
+    }
+
+    private Bf16DotKernel() {
+    }
+
+    /** The library bundled in this module, copied to a temporary file the process can load. */
+    private static Path extractLibrary() throws IOException {
+        try (InputStream in = Bf16DotKernel.class.getResourceAsStream("libiris_bf16.so")) {
+            if (in == null) {
+                throw new IOException("libiris_bf16.so is not in the jar (gcc was missing at build time)");
+            }
+            Path file = Files.createTempFile("iris_bf16", ".so");
+            file.toFile().deleteOnExit();
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+            return file;
+        }
+    }
+
+    /** As {@link LinearKernel#run}, for a BF16 weight in its mapped segment. */
+    static void run(CpuThreads pool, float[] x, int xOff, int n, int k, CpuTensor w, float[] bias, int biasOff,
+                    float[] y, int yOff, int m) {
+        if (n == 0 || m == 0) {
+            return;
+        }
+        short[] xb = X_BF16.get();
+        if (xb.length < n * k) {
+            xb = new short[n * k];
+            X_BF16.set(xb);
+        }
+        try {
+            ROUND.invokeExact(MemorySegment.ofArray(x).asSlice(4L * xOff), MemorySegment.ofArray(xb), (long) n * k);
+        } catch (Throwable e) {
+            throw new IllegalStateException("BF16 rounding failed", e);
+        }
+        // Threads split the weight rows in blocks of 4, about eight tasks per thread so they balance.
+        int blocks = (m + 3) / 4;
+        int tasks = Math.min(blocks, pool.threads() * 8);
+        MemorySegment xs = MemorySegment.ofArray(xb);
+        MemorySegment ys = MemorySegment.ofArray(y);
+        MemorySegment bs = bias == null ? MemorySegment.NULL : MemorySegment.ofArray(bias);
+        pool.parallelFor(tasks, t -> {
+            int j0 = (int) ((long) blocks * t / tasks) * 4;
+            int j1 = Math.min(m, (int) ((long) blocks * (t + 1) / tasks) * 4);
+            MemorySegment b = bias == null ? MemorySegment.NULL : bs.asSlice(4L * (biasOff + j0));
+            try {
+                LINEAR.invokeExact(xs, n, k, w.segment.asSlice(2L * j0 * k), j1 - j0, b, ys.asSlice(4L * (yOff + j0)),
+                        (long) m);
+            } catch (Throwable e) {
+                throw new IllegalStateException("BF16 linear failed", e);
+            }
+        });
+    }
+}

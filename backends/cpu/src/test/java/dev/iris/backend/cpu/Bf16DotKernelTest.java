@@ -1,0 +1,75 @@
+package dev.iris.backend.cpu;
+
+import dev.iris.api.tensor.DType;
+import dev.iris.api.tensor.Shape;
+import dev.iris.api.tensor.Tensor;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The AVX512-BF16 path for BF16 weights (runs where the CPU has it; elsewhere the F32 kernels are
+ * used and CpuComputeBackendTest covers them). Its results are those of exact arithmetic on
+ * activations rounded to BF16, up to F32 summation (1e-5 of the sum of absolute products, as for
+ * every linear kernel); against unrounded activations they differ by at most that rounding,
+ * half a BF16 step: 2⁻⁸ of the sum of absolute products.
+ */
+class Bf16DotKernelTest {
+
+    /** Rows 1–70 (tiles of 4 and single rows), ragged k (the masked tail) and m (short weight blocks). */
+    private static final int[][] SHAPES = {
+            {1, 1, 1}, {1, 17, 5}, {2, 33, 7}, {3, 64, 4}, {4, 100, 9}, {5, 255, 13}, {8, 1536, 37},
+            {9, 31, 3}, {13, 257, 19}, {37, 129, 70}, {64, 96, 33}, {70, 48, 6}, {70, 1000, 130}};
+
+    private final CpuComputeBackend cpu = new CpuComputeBackend(CpuThreads.SHARED, true, true);
+    private final Random rnd = new Random(7);
+
+    @BeforeEach
+    void onACpuWithAvx512Bf16() {
+        assumeTrue(Bf16DotKernel.AVAILABLE, "no BF16 dot products here: " + Bf16DotKernel.UNAVAILABLE_REASON);
+    }
+
+    @Test
+    void resultsAreExactArithmeticOnActivationsRoundedToBf16() {
+        for (int[] s : SHAPES) {
+            int n = s[0], k = s[1], m = s[2];
+            float[] x = TestTensors.random(rnd, n * k, 1f);
+            float[] w = TestTensors.rounded(TestTensors.random(rnd, m * k, 0.1f), DType.BF16);
+            float[] bias = TestTensors.random(rnd, m, 0.5f);
+            Tensor wt = cpu.weight(TestTensors.weight("w", w, DType.BF16, Shape.of(m, k)));
+            float[] got = cpu.toFloats(cpu.linear(cpu.fromFloats(x, Shape.of(n, k)), wt, cpu.fromFloats(bias, Shape.of(m))));
+            float[] xb = TestTensors.rounded(x, DType.BF16);
+            float[] exact = ScalarReference.linear(xb, n, k, w, m, bias);
+            float[] unrounded = ScalarReference.linear(x, n, k, w, m, bias);
+            float[] mag = ScalarReference.linearMagnitude(x, n, k, w, m);
+            for (int i = 0; i < got.length; i++) {
+                String at = "n=" + n + " k=" + k + " m=" + m + " at " + i + ": ";
+                assertTrue(Math.abs(got[i] - exact[i]) <= 1e-5f * mag[i] + 1e-6f, at + got[i] + " vs " + exact[i]);
+                assertTrue(Math.abs(got[i] - unrounded[i]) <= 0x1p-8f * mag[i] + 1e-6f, at + got[i] + " vs " + unrounded[i]);
+            }
+        }
+    }
+
+    @Test
+    void aRowsResultIsBitForBitTheSameAloneAndInABatchOfAnySize() {
+        int k = 1000, m = 37;
+        Tensor wt = cpu.weight(TestTensors.weight("w", TestTensors.random(rnd, m * k, 0.1f), DType.BF16, Shape.of(m, k)));
+        float[] x = TestTensors.random(rnd, 70 * k, 1f);
+        float[] alone = cpu.toFloats(cpu.linear(cpu.fromFloats(Arrays.copyOf(x, k), Shape.of(1, k)), wt, null));
+        for (int n = 2; n <= 70; n++) {
+            float[] batch = cpu.toFloats(cpu.linear(cpu.fromFloats(Arrays.copyOf(x, n * k), Shape.of(n, k)), wt, null));
+            assertArrayEquals(alone, Arrays.copyOf(batch, m), "first row in a batch of " + n);
+        }
+    }
+
+    @Test
+    void theBackendSaysItUsesBf16DotProducts() {
+        assertTrue(cpu.description().contains("AVX512-BF16 dot products"), cpu.description());
+    }
+}
