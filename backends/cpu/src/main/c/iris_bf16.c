@@ -29,46 +29,50 @@ void iris_bf16_round(const float *src, uint16_t *dst, int64_t count) {
 }
 
 /*
- * One tile: R rows of x (stride k) against 4 weight rows (stride k); stores `cols` (1..4) of
- * the 4 results of each row at y (row stride ldy). A short last block repeats its last weight
- * row (wrow[c]) and drops those results.
+ * One tile: R rows of x (stride k) against C weight rows (wrow[c], stride k); stores `cols`
+ * (1..C, C at most 4) of the C results of each row at y (row stride ldy). A short last block repeats its last
+ * weight row and drops those results. R and C are constants at every call, so the accumulators
+ * live in registers. With `next` (the following block's rows) each step also prefetches the
+ * same columns of that block, so a block is in L1 before its first tile: batches of a few rows
+ * do too little work per block to hide the weights' memory latency otherwise.
  */
-static inline __attribute__((always_inline)) void tile(int R, const uint16_t *x, int k, const uint16_t *const wrow[4],
+static inline __attribute__((always_inline)) void tile(int R, int C, const uint16_t *x, int k,
+                                                       const uint16_t *const *wrow, const uint16_t *const *next,
                                                        const float *bias, float *y, int64_t ldy, int cols) {
     __m512 acc[4][4];
     for (int r = 0; r < R; r++)
-        for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+        for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
     int kk = 0;
     for (; kk + 32 <= k; kk += 32) {
-        __m512bh w0 = (__m512bh) _mm512_loadu_si512(wrow[0] + kk);
-        __m512bh w1 = (__m512bh) _mm512_loadu_si512(wrow[1] + kk);
-        __m512bh w2 = (__m512bh) _mm512_loadu_si512(wrow[2] + kk);
-        __m512bh w3 = (__m512bh) _mm512_loadu_si512(wrow[3] + kk);
+        __m512bh wv[4];
+        for (int c = 0; c < C; c++) wv[c] = (__m512bh) _mm512_loadu_si512(wrow[c] + kk);
+        if (next)
+            for (int c = 0; c < C; c++) _mm_prefetch((const char *) (next[c] + kk), _MM_HINT_T0);
         for (int r = 0; r < R; r++) {
             __m512bh xv = (__m512bh) _mm512_loadu_si512(x + (int64_t) r * k + kk);
-            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], xv, w0);
-            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], xv, w1);
-            acc[r][2] = _mm512_dpbf16_ps(acc[r][2], xv, w2);
-            acc[r][3] = _mm512_dpbf16_ps(acc[r][3], xv, w3);
+            for (int c = 0; c < C; c++) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], xv, wv[c]);
         }
     }
     if (kk < k) {
         __mmask32 m = (__mmask32) ((1ull << (k - kk)) - 1);
-        __m512bh w0 = (__m512bh) _mm512_maskz_loadu_epi16(m, wrow[0] + kk);
-        __m512bh w1 = (__m512bh) _mm512_maskz_loadu_epi16(m, wrow[1] + kk);
-        __m512bh w2 = (__m512bh) _mm512_maskz_loadu_epi16(m, wrow[2] + kk);
-        __m512bh w3 = (__m512bh) _mm512_maskz_loadu_epi16(m, wrow[3] + kk);
+        __m512bh wv[4];
+        for (int c = 0; c < C; c++) wv[c] = (__m512bh) _mm512_maskz_loadu_epi16(m, wrow[c] + kk);
         for (int r = 0; r < R; r++) {
             __m512bh xv = (__m512bh) _mm512_maskz_loadu_epi16(m, x + (int64_t) r * k + kk);
-            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], xv, w0);
-            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], xv, w1);
-            acc[r][2] = _mm512_dpbf16_ps(acc[r][2], xv, w2);
-            acc[r][3] = _mm512_dpbf16_ps(acc[r][3], xv, w3);
+            for (int c = 0; c < C; c++) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], xv, wv[c]);
         }
     }
     for (int r = 0; r < R; r++)
         for (int c = 0; c < cols; c++)
             y[r * ldy + c] = _mm512_reduce_add_ps(acc[r][c]) + (bias ? bias[c] : 0.0f);
+}
+
+/* Weight rows c0 .. c0+C-1 of w, the last valid one repeated past `rows`. */
+static inline void weight_rows(const uint16_t *w, int k, int c0, int C, int rows, const uint16_t **wrow) {
+    for (int c = 0; c < C; c++) {
+        int row = c0 + c < rows ? c0 + c : rows - 1;
+        wrow[c] = w + (int64_t) row * k;
+    }
 }
 
 /*
@@ -78,18 +82,37 @@ static inline __attribute__((always_inline)) void tile(int R, const uint16_t *x,
  */
 void iris_bf16_linear(const uint16_t *x, int32_t n, int32_t k, const uint16_t *w, int32_t rows,
                       const float *bias, float *y, int64_t ldy) {
+    const uint16_t *wrow[4], *next[4];
+    if (n < 4) {
+        /* Decode: memory-bound. One weight row at a time keeps each thread's reads one sequential
+         * stream, which the prefetchers follow best (measured 1.3x over eight rows in flight). */
+        for (int c = 0; c < rows; c++) {
+            weight_rows(w, k, c, 1, rows, wrow);
+            const float *b = bias ? bias + c : 0;
+            if (n == 1) tile(1, 1, x, k, wrow, 0, b, y + c, ldy, 1);
+            else if (n == 2) tile(2, 1, x, k, wrow, 0, b, y + c, ldy, 1);
+            else tile(3, 1, x, k, wrow, 0, b, y + c, ldy, 1);
+        }
+        return;
+    }
     int chunk = X_CHUNK_BYTES / (2 * k);
     chunk = chunk < 4 ? 4 : chunk / 4 * 4;
     for (int i0 = 0; i0 < n; i0 += chunk) {
         int i1 = i0 + chunk < n ? i0 + chunk : n;
         for (int c0 = 0; c0 < rows; c0 += 4) {
             int cols = rows - c0 < 4 ? rows - c0 : 4;
-            const uint16_t *wrow[4];
-            for (int c = 0; c < 4; c++) wrow[c] = w + (int64_t) (c0 + (c < cols ? c : cols - 1)) * k;
+            weight_rows(w, k, c0, 4, rows, wrow);
+            int last = c0 + 4 >= rows;
+            if (!last) weight_rows(w, k, c0 + 4, 4, rows, next);
             const float *b = bias ? bias + c0 : 0;
             int i = i0;
-            for (; i + 4 <= i1; i += 4) tile(4, x + (int64_t) i * k, k, wrow, b, y + i * ldy + c0, ldy, cols);
-            for (; i < i1; i++) tile(1, x + (int64_t) i * k, k, wrow, b, y + i * ldy + c0, ldy, cols);
+            /* The block's first tile prefetches the next block. */
+            if (i + 4 <= i1) {
+                tile(4, 4, x + (int64_t) i * k, k, wrow, last ? 0 : next, b, y + i * ldy + c0, ldy, cols);
+                i += 4;
+            }
+            for (; i + 4 <= i1; i += 4) tile(4, 4, x + (int64_t) i * k, k, wrow, 0, b, y + i * ldy + c0, ldy, cols);
+            for (; i < i1; i++) tile(1, 4, x + (int64_t) i * k, k, wrow, 0, b, y + i * ldy + c0, ldy, cols);
         }
     }
 }

@@ -20,20 +20,21 @@ final class Lanes {
     private static final VectorShuffle<Float> BY_2 = VectorShuffle.fromOp(F, i -> (i + 2) % L);
     private static final VectorShuffle<Float> BY_1 = VectorShuffle.fromOp(F, i -> (i + 1) % L);
 
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[WeightRows.F.length()]);
-
     private Lanes() {
     }
 
-    /** Lane 0 first, then each lane in turn. */
+    /** The lanes' sum in the tree order of {@link #sumStored}, kept in registers. */
     static float sum(FloatVector v) {
-        float[] lanes = LANES.get();
-        v.intoArray(lanes, 0);
-        float s = lanes[0];
-        for (int i = 1; i < L; i++) {
-            s += lanes[i];
+        if (L >= 16) {
+            v = v.add(v.rearrange(BY_8));
         }
-        return s;
+        if (L >= 8) {
+            v = v.add(v.rearrange(BY_4));
+        }
+        if (L >= 4) {
+            v = v.add(v.rearrange(BY_2));
+        }
+        return v.add(v.rearrange(BY_1)).lane(0);
     }
 
     /**
