@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Writes the "Iris vs llama.cpp" section of bench/RESULTS.md from a run of llamacpp-compare.sh.
+
+usage: ANCHORS=<scratch dir> results.py bench/RESULTS.md
+Reads $ANCHORS/out (the files the script's steps write), takes medians of the rounds, and states
+the machine, its CPU flags, the kernels Iris chose (its start-up line) and llama.cpp's build, every
+figure of both engines and the ratios the CPU-speed issue sets targets on.
+"""
+import datetime
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+OUT = os.path.join(os.environ["ANCHORS"], "out")
+TEXT_BF16_BYTES = 2.88 * 2**30  # the BF16 text GGUF / the weights a decode step reads (both engines)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def read(pattern):
+    return [open(f).read() for f in sorted(glob.glob(os.path.join(OUT, pattern)))]
+
+
+def jsonl(pattern):
+    return [json.loads(l) for t in read(pattern) for l in t.splitlines() if l.startswith("{")]
+
+
+def cpu():
+    model, flags = "unknown", []
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name") and model == "unknown":
+            model = line.split(":", 1)[1].strip()
+        if line.startswith("flags") and not flags:
+            have = line.split(":", 1)[1].split()
+            flags = [f for f in ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+                                 "amx_bf16", "amx_int8") if f in have]
+    return model, flags
+
+
+def main(results_md):
+    bench = jsonl("llamabench-BF16-r*.jsonl")
+    pp = median([s for j in bench if j["n_gen"] == 0 for s in j["samples_ts"]])
+    tg = median([s for j in bench if j["n_prompt"] == 0 for s in j["samples_ts"]])
+    engine = {}
+    for t in read("throughput-r*.txt"):
+        for m in re.finditer(r"(\d+) streams: ([\d.]+) tokens/s", t):
+            engine.setdefault(int(m.group(1)), []).append(float(m.group(2)))
+    tower = median([float(m.group(1)) for t in read("vision-iris-r*.txt")
+                    for m in [re.search(r"vision tower[^|]*\|\s*([\d.]+) s", t)] if m])
+    mtmd = median([int(m.group(1)) / 1000 for t in read("vision-llama-r*.txt")
+                   for m in [re.search(r"batch encoding done in (\d+) ms", t)] if m])
+
+    def server(prefix):
+        runs = jsonl(prefix + "-r*.txt")
+        pick = lambda mode, key: median([j[key] for j in runs if j["mode"] == mode])
+        hwm = [int(m.group(1)) / 2**20 for t in read(prefix + "-r*.txt")
+               for m in re.finditer(r"end: VmHWM:\s+(\d+) kB", t)]
+        ready = [float(m.group(1)) for t in read(prefix + "-r*.txt") for m in re.finditer(r"ready after ([\d.]+) s", t)]
+        return {"decode": pick("decode", "decode_tok_s"), "ttft": pick("decode", "ttft_s"),
+                "prefill": pick("prefill", "prefill_tok_s_wall"), "batch": pick("batch", "aggregate_tok_s_steady"),
+                "hwm": median(hwm), "ready": median(ready)}
+
+    iris, llama = server("iris-run"), server("llama-run-BF16")
+    bw = [float(m.group(1)) for t in read("limits.txt") for m in re.finditer(r"threads=2 size=\S+ GiB reps=\d+ best=([\d.]+) GB/s", t)]
+    read_bw = max(bw) if bw else None
+    kernels = next((m.group(1) for t in read("iris-server-r*.log")
+                    for m in [re.search(r"Compute backend: (.*)", t)] if m), "not logged")
+    build = next((f"{j.get('build_commit', '?')} (build {j.get('build_number', '?')})" for j in bench), "?")
+    model, flags = cpu()
+
+    def ratio(a, b):
+        return f"{a / b:.2f}" if a and b else "–"
+
+    def fmt(v, unit=""):
+        return "–" if v is None else f"{v:.2f}{unit}"
+
+    rows = [
+        ("prefill, 512-token prompt, tok/s (HTTP, wall)", iris["prefill"], llama["prefill"],
+         ratio(iris["prefill"], llama["prefill"]), "≥ 1.2"),
+        ("prefill, 512 tokens, tok/s: Iris HTTP vs llama-bench pp512", iris["prefill"], pp, ratio(iris["prefill"], pp), ""),
+        ("16 streams, aggregate decode tok/s (HTTP, steady)", iris["batch"], llama["batch"],
+         ratio(iris["batch"], llama["batch"]), "≥ 1.2"),
+        ("decode at batch 1, tok/s (HTTP)", iris["decode"], llama["decode"], ratio(iris["decode"], llama["decode"]), "≥ 1.0"),
+        ("decode at batch 1, tok/s (engine vs llama-bench tg64)", median(engine.get(1, [])), tg,
+         ratio(median(engine.get(1, [])), tg), ""),
+        ("16 streams, engine tok/s (ThroughputBench)", median(engine.get(16, [])), None, "", ""),
+        ("vision tower, 640×480 image, s (time ratio)", tower, mtmd, ratio(tower, mtmd), "≤ 0.7"),
+        ("time to first token, 32-token prompt, s (time ratio)", iris["ttft"], llama["ttft"],
+         ratio(iris["ttft"], llama["ttft"]), "≤ 1.0"),
+        ("peak RSS serving the 2B model, 16k K/V, GiB (ratio)", iris["hwm"], llama["hwm"], ratio(iris["hwm"], llama["hwm"]),
+         "≤ 1.2"),
+        ("start-up to ready, s", iris["ready"], llama["ready"], ratio(iris["ready"], llama["ready"]), ""),
+    ]
+    share = (iris["decode"] * TEXT_BF16_BYTES / 1e9 / read_bw) if iris["decode"] and read_bw else None
+    lines = [
+        "## Iris vs llama.cpp (BF16, 2 threads)",
+        "",
+        f"`bench/compare/llamacpp-compare.sh bf16`, {datetime.date.today()}, medians of 3 interleaved rounds.",
+        f"Machine: {model}, {os.cpu_count()} cores; flags: {' '.join(flags)}. "
+        f"Iris kernels: {kernels}. llama.cpp: {build}, GGML_NATIVE.",
+        "",
+        "| figure | Iris | llama.cpp | ratio (Iris ÷ llama.cpp) | target |",
+        "|---|---:|---:|---:|---|",
+    ]
+    lines += [f"| {name} | {fmt(a)} | {fmt(b)} | {r} | {t} |" for name, a, b, r, t in rows]
+    lines += ["", f"Decode at batch 1 over HTTP reads {fmt(share * 100 if share else None, '%')} of the measured read "
+                  f"bandwidth ({fmt(read_bw, ' GB/s')}, 2 threads, best of 10)." if share else ""]
+    section = "\n".join(lines).rstrip() + "\n"
+
+    text = open(results_md).read()
+    start = text.find("## Iris vs llama.cpp")
+    if start >= 0:
+        nxt = text.find("\n## ", start + 1)
+        text = text[:start] + section + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
+    else:
+        text = text.rstrip() + "\n\n" + section
+    open(results_md, "w").write(text)
+    print(section)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
