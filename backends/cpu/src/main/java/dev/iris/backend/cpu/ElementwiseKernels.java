@@ -17,14 +17,68 @@ final class ElementwiseKernels {
     }
 
     /**
-     * y[i] = f(x[i]) for i < n. Scalar on purpose: the activations need exp or tanh, and the
-     * Vector API's versions round differently in the interpreter and the JIT (see {@link Lanes});
-     * these ops are a sliver of a layer's time next to its matrix products.
+     * y[i] = f(x[i]) for i < n. SiLU, quick-GELU and both GELUs are made of {@link #exp} and plain
+     * lane-wise arithmetic, vector and scalar tail operation for operation, so an element rounds
+     * the same whichever path a chunk boundary gives it (the Vector API's own exp and tanh would
+     * not: see {@link Lanes}); tanh alone stays on {@link Math#tanh}.
      */
     static void activation(Activation f, float[] x, int xo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) {
-            y[yo + i] = apply(f, x[xo + i]);
+        int i = 0;
+        if (f != Activation.TANH) {
+            for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+                activation(f, FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);
+            }
         }
+        for (; i < n; i++) {
+            y[yo + i] = f == Activation.TANH ? (float) Math.tanh(x[xo + i]) : activation(f, x[xo + i]);
+        }
+    }
+
+    private static FloatVector activation(Activation f, FloatVector x) {
+        return switch (f) {
+            case SILU -> x.div(exp(x.neg()).add(1f));
+            case QUICK_GELU -> x.div(exp(x.mul(-1.702f)).add(1f));
+            case GELU_TANH -> {
+                FloatVector u = x.mul(0.044715f).mul(x).mul(x).add(x).mul(SQRT_2_OVER_PI);
+                FloatVector t = FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(exp(u.mul(2f)).add(1f)));
+                yield x.mul(0.5f).mul(t.add(1f));
+            }
+            case GELU_ERF -> {
+                FloatVector z = x.mul(SQRT_HALF);
+                FloatVector az = z.abs();
+                FloatVector t = FloatVector.broadcast(F, 1f).div(az.mul(Erf.P).add(1f));
+                FloatVector poly = t.mul(Erf.A5).add(Erf.A4).mul(t).add(Erf.A3).mul(t).add(Erf.A2).mul(t).add(Erf.A1).mul(t);
+                FloatVector r = FloatVector.broadcast(F, 1f).sub(poly.mul(exp(az.mul(az).neg())));
+                IntVector sign = z.reinterpretAsInts().and(0x80000000);
+                FloatVector erf = r.reinterpretAsInts().and(0x7fffffff).or(sign).reinterpretAsFloats();
+                yield x.mul(0.5f).mul(erf.add(1f));
+            }
+            case TANH -> throw new IllegalArgumentException("tanh is scalar");
+        };
+    }
+
+    /** One lane of {@link #activation(Activation, FloatVector)}, operation for operation. */
+    private static float activation(Activation f, float x) {
+        return switch (f) {
+            case SILU -> x / (exp(-x) + 1f);
+            case QUICK_GELU -> x / (exp(x * -1.702f) + 1f);
+            case GELU_TANH -> {
+                float u = (x * 0.044715f * x * x + x) * SQRT_2_OVER_PI;
+                float t = 1f - 2f / (exp(u * 2f) + 1f);
+                yield x * 0.5f * (t + 1f);
+            }
+            case GELU_ERF -> {
+                float z = x * SQRT_HALF;
+                float az = Math.abs(z);
+                float t = 1f / (az * Erf.P + 1f);
+                float poly = ((((t * Erf.A5 + Erf.A4) * t + Erf.A3) * t + Erf.A2) * t + Erf.A1) * t;
+                float r = 1f - poly * exp(-(az * az));
+                float erf = Float.intBitsToFloat(Float.floatToRawIntBits(r) & 0x7fffffff
+                        | Float.floatToRawIntBits(z) & 0x80000000);
+                yield x * 0.5f * (erf + 1f);
+            }
+            case TANH -> (float) Math.tanh(x);
+        };
     }
 
     /**
@@ -62,8 +116,12 @@ final class ElementwiseKernels {
     private static final float ROUNDER = 12582912f;
     private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
 
-    /** e^x for every lane, the same bits interpreted or compiled; inputs are clamped to [-87, 88]. */
+    /**
+     * e^x for every lane, the same bits interpreted or compiled; 0 below −87 (so a masked −∞ score
+     * weighs nothing), inputs above 88 are taken as 88.
+     */
     static FloatVector exp(FloatVector x) {
+        var underflow = x.lt(-87f);
         x = x.max(-87f).min(88f);
         FloatVector t = x.fma(FloatVector.broadcast(F, LOG2_E), FloatVector.broadcast(F, ROUNDER));
         FloatVector n = t.sub(ROUNDER);
@@ -78,12 +136,15 @@ final class ElementwiseKernels {
         p = p.fma(r, FloatVector.broadcast(F, 1f));
         p = p.fma(r, FloatVector.broadcast(F, 1f));
         FloatVector scale = bits.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(scale);
+        return p.mul(scale).blend(0f, underflow);
     }
 
     /** The same e^x for one value, operation for operation. */
     static float exp(float x) {
-        x = Math.min(Math.max(x, -87f), 88f);
+        if (x < -87f) {
+            return 0f;
+        }
+        x = Math.min(x, 88f);
         float t = Math.fma(x, LOG2_E, ROUNDER);
         float n = t - ROUNDER;
         int bits = Float.floatToRawIntBits(t) - ROUNDER_BITS;

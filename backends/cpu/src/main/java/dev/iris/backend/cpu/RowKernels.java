@@ -89,17 +89,17 @@ final class RowKernels {
             java.util.Arrays.fill(x, xo, xo + d, 0f);
             return;
         }
-        // Scalar Math.exp: the JIT and the interpreter agree on it, unlike the Vector API's EXP.
-        for (i = 0; i < d; i++) {
-            x[xo + i] = (float) Math.exp(x[xo + i] - max);
-        }
+        // ElementwiseKernels.exp, not the Vector API's EXP: it rounds the same compiled or not.
         FloatVector acc = FloatVector.zero(F);
         i = 0;
         for (; i < upper; i += F.length()) {
-            acc = acc.add(FloatVector.fromArray(F, x, xo + i));
+            FloatVector e = ElementwiseKernels.exp(FloatVector.fromArray(F, x, xo + i).sub(max));
+            e.intoArray(x, xo + i);
+            acc = acc.add(e);
         }
         float sum = Lanes.sum(acc);
         for (; i < d; i++) {
+            x[xo + i] = ElementwiseKernels.exp(x[xo + i] - max);
             sum += x[xo + i];
         }
         float inv = 1f / sum;

@@ -27,8 +27,10 @@ class ExpTest {
             worst = Math.max(worst, Math.abs(s / Math.exp(x[i]) - 1));
         }
         assertTrue(worst < 3e-7, "relative error " + worst);
-        // Clamped: SiLU's x / (1 + e^-x) stays finite for any input.
-        assertTrue(ElementwiseKernels.exp(-1000f) > 0);
+        // Below -87 it is 0, so a masked (-inf) attention score weighs nothing, in both paths.
+        assertEquals(0f, ElementwiseKernels.exp(Float.NEGATIVE_INFINITY));
+        assertEquals(0f, ElementwiseKernels.exp(FloatVector.broadcast(WeightRows.F, -1000f)).lane(0));
+        // Clamped above: SiLU's x / (1 + e^-x) stays finite for any input.
         assertTrue(Float.isFinite(ElementwiseKernels.exp(1000f)));
     }
 }
