@@ -29,6 +29,43 @@ void iris_bf16_round(const float *src, uint16_t *dst, int64_t count) {
 }
 
 /*
+ * The sum of a vector's 16 lanes in one fixed tree: lane i + lane i+8, then i + i+4, i + i+2,
+ * i + i+1. Every output is summed this way, alone (reduce1) or sixteen at once (reduce16).
+ */
+static inline float reduce1(__m512 v) {
+    __m256 a = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
+}
+
+/*
+ * reduce1 of a 4x4 tile's accumulators at once, by shuffles that pair the same lanes:
+ * out[4r + c] = reduce1(acc[r][c]).
+ * About thirty shuffles and fifteen adds instead of sixteen separate trees.
+ */
+static inline void reduce16(__m512 acc[4][4], float out[16]) {
+    __m512 v[16], a[8], b[4], c[2];
+    for (int i = 0; i < 16; i++) v[i] = acc[i / 4][i % 4];
+    for (int p = 0; p < 8; p++) /* [v.q0+v.q2, v.q1+v.q3] for v[2p] and v[2p+1] */
+        a[p] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * p], v[2 * p + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_f32x4(v[2 * p], v[2 * p + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    for (int p = 0; p < 4; p++) /* one 4-lane partial per 128-bit lane: v[4p], v[4p+1], v[4p+2], v[4p+3] */
+        b[p] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * p], a[2 * p + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(a[2 * p], a[2 * p + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    for (int p = 0; p < 2; p++) /* lane j: two 2-lane partials, of v[8p+j] and v[8p+4+j] */
+        c[p] = _mm512_add_ps(_mm512_shuffle_ps(b[2 * p], b[2 * p + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(b[2 * p], b[2 * p + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    /* lane j: the sums of v[j], v[4+j], v[8+j], v[12+j] */
+    __m512 s = _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    float lanes[16];
+    _mm512_storeu_ps(lanes, s);
+    for (int j = 0; j < 4; j++)
+        for (int e = 0; e < 4; e++) out[4 * e + j] = lanes[4 * j + e];
+}
+
+/*
  * One tile: R rows of x (stride k) against C weight rows (wrow[c], stride k); stores `cols`
  * (1..C, C at most 4) of the C results of each row at y (row stride ldy). A short last block repeats its last
  * weight row and drops those results. R and C are constants at every call, so the accumulators
@@ -62,9 +99,17 @@ static inline __attribute__((always_inline)) void tile(int R, int C, const uint1
             for (int c = 0; c < C; c++) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], xv, wv[c]);
         }
     }
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < cols; c++)
-            y[r * ldy + c] = _mm512_reduce_add_ps(acc[r][c]) + (bias ? bias[c] : 0.0f);
+    if (R == 4 && C == 4) {
+        float sums[16];
+        reduce16(acc, sums);
+        for (int r = 0; r < R; r++)
+            for (int c = 0; c < cols; c++)
+                y[r * ldy + c] = sums[4 * r + c] + (bias ? bias[c] : 0.0f);
+    } else {
+        for (int r = 0; r < R; r++)
+            for (int c = 0; c < cols; c++)
+                y[r * ldy + c] = reduce1(acc[r][c]) + (bias ? bias[c] : 0.0f);
+    }
 }
 
 /* Weight rows c0 .. c0+C-1 of w, the last valid one repeated past `rows`. */
