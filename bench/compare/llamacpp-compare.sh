@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Iris vs llama.cpp on this machine, same shapes (Qwen2-VL-2B, random weights), same threads, runs interleaved.
-# The project's copy of ../shared/bench/compare (same method); `results` writes the comparison section of
+# The project's copy of the comparison method the issues' targets come from; `results` writes the comparison section of
 # bench/RESULTS.md from the last run (bench/compare/results.py), `bf16` runs the BF16-only rounds it reads.
 # ANCHORS = a scratch folder (the anchors folder); IRIS = a copy of the Iris checkout (built here).
 #   bash perf-run-2026-12-02.sh setup   # helpers, llama.cpp from the npm bundle, Iris build, models (~25 min on 2 vCPU)

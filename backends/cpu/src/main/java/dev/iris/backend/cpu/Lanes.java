@@ -23,7 +23,11 @@ final class Lanes {
     private Lanes() {
     }
 
-    /** The lanes' sum in the tree order of {@link #sumStored}, kept in registers. */
+    /**
+     * The lanes' sum in a fixed tree order — lane i + L/2 added to lane i, then i + L/4, … — one
+     * permute and one add per level instead of L − 1 dependent scalar adds; small enough that the
+     * JIT inlines it, so the vector stays in registers.
+     */
     static float sum(FloatVector v) {
         if (L >= 16) {
             v = v.add(v.rearrange(BY_8));
@@ -38,25 +42,13 @@ final class Lanes {
     }
 
     /**
-     * The linear kernels' reduction: {@code buf[t]} = the sum of the L lanes stored at
-     * {@code buf[at + t·L]}, for {@code t < count} ({@code at ≥ count}), in a fixed tree order —
-     * lane i + L/2 added to lane i, then i + L/4, … — one permute and one add per level instead of
-     * L − 1 dependent scalar adds. The accumulators are passed stored, so no vector crosses a
-     * call (C2 would box it inside a large kernel).
+     * The linear kernels' reduction: {@code buf[t]} = {@link #sum} of the L lanes stored at
+     * {@code buf[at + t·L]}, for {@code t < count} ({@code at ≥ count}). The accumulators are
+     * passed stored, so no vector crosses a call out of a large kernel (C2 would box it there).
      */
     static void sumStored(float[] buf, int at, int count) {
         for (int t = 0; t < count; t++) {
-            FloatVector v = FloatVector.fromArray(F, buf, at + t * L);
-            if (L >= 16) {
-                v = v.add(v.rearrange(BY_8));
-            }
-            if (L >= 8) {
-                v = v.add(v.rearrange(BY_4));
-            }
-            if (L >= 4) {
-                v = v.add(v.rearrange(BY_2));
-            }
-            buf[t] = v.add(v.rearrange(BY_1)).lane(0);
+            buf[t] = sum(FloatVector.fromArray(F, buf, at + t * L));
         }
     }
 }
