@@ -485,6 +485,36 @@ class LauncherIT {
         }
     }
 
+    /**
+     * {@code --dtype float32} keeps every product in F32, and the start-up line that names the
+     * kernels says so; a dtype the checkpoint is not stored in (the demo model is BF16) is refused
+     * with the choices there are.
+     */
+    @Test
+    void dtypeFloat32AsksForF32ProductsAndAnotherDtypeIsRefused() throws Exception {
+        Path log = plugins.resolve("float32.log");
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/iris").toString(), "serve", "--port", "0",
+                "--dtype", "float32");
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.redirectErrorStream(true).redirectOutput(log.toFile());
+        Process p = pb.start();
+        try {
+            String line = "";
+            for (int i = 0; i < 900 && line.isEmpty(); i++) {
+                Thread.sleep(100);
+                line = Files.readAllLines(log).stream().filter(l -> l.contains("Compute backend: ")).findFirst().orElse("");
+            }
+            assertTrue(line.contains("Vector API"), "no compute backend line: " + Files.readString(log));
+            assertTrue(!line.contains("BF16 dot products"), line);
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
+        Result half = iris("serve", "--dtype", "float16");
+        assertTrue(half.exitCode() != 0, half.err());
+        assertTrue(half.err().contains("its weights are bfloat16") && half.err().contains("float32 for F32 products"),
+                half.err());
+    }
+
     /** The README's shell block that starts with {@code firstLine}. */
     private static String readmeBlock(String firstLine) throws IOException {
         String readme = Files.readString(Path.of("../README.md"));
