@@ -469,11 +469,7 @@ class LauncherIT {
     @Test
     void aStepPastTheWatchdogTimeoutEndsTheServer() throws Exception {
         Path log = plugins.resolve("serve.log");
-        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/iris").toString(), "serve", "--port", "0",
-                "--watchdog-timeout", "0.001");
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.redirectErrorStream(true).redirectOutput(log.toFile());
-        Process p = pb.start();
+        Process p = serveLoggingTo(log, "--watchdog-timeout", "0.001");
         try {
             assertTrue(p.waitFor(90, TimeUnit.SECONDS), "the watchdog did not end the server");
             assertEquals(1, p.exitValue());
@@ -493,11 +489,7 @@ class LauncherIT {
     @Test
     void dtypeFloat32AsksForF32ProductsAndAnotherDtypeIsRefused() throws Exception {
         Path log = plugins.resolve("float32.log");
-        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/iris").toString(), "serve", "--port", "0",
-                "--dtype", "float32");
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.redirectErrorStream(true).redirectOutput(log.toFile());
-        Process p = pb.start();
+        Process p = serveLoggingTo(log, "--dtype", "float32");
         try {
             String line = "";
             for (int i = 0; i < 900 && line.isEmpty(); i++) {
@@ -513,6 +505,16 @@ class LauncherIT {
         assertTrue(half.exitCode() != 0, half.err());
         assertTrue(half.err().contains("its weights are bfloat16") && half.err().contains("float32 for F32 products"),
                 half.err());
+    }
+
+    /** {@code iris serve --port 0 flags…} on the demo model, its output going to {@code log}. */
+    private static Process serveLoggingTo(Path log, String... flags) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(home.resolve("bin/iris").toString(), "serve", "--port", "0"));
+        cmd.addAll(List.of(flags));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.redirectErrorStream(true).redirectOutput(log.toFile());
+        return pb.start();
     }
 
     /** The README's shell block that starts with {@code firstLine}. */
