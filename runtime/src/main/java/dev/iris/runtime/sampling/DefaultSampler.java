@@ -42,8 +42,11 @@ public final class DefaultSampler implements Sampler {
         applyPenalties(logits, p, state);
         if (p.isGreedy()) {
             int best = argmax(logits);
-            float[] logprobs = logSoftmax(logits, 1f);
-            return result(best, logprobs, p.topLogprobs());
+            if (p.topLogprobs() == 0) {
+                // Only the chosen token's logprob: no vocabulary-sized array per row and step.
+                return new SampledToken(best, clamp(logits[best] - logNormalizer(logits, 1f)), List.of());
+            }
+            return result(best, logSoftmax(logits, 1f), p.topLogprobs());
         }
         // probs = softmax(logits / T), in place of the logits.
         float[] probs = logits;
@@ -125,6 +128,16 @@ public final class DefaultSampler implements Sampler {
 
     /** log softmax(x / t), computed in double with the maximum subtracted. */
     static float[] logSoftmax(float[] x, float t) {
+        double logZ = logNormalizer(x, t);
+        float[] out = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = clamp(x[i] / t - logZ);
+        }
+        return out;
+    }
+
+    /** log Σ exp(x / t), in double with the maximum subtracted. */
+    private static double logNormalizer(float[] x, float t) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : x) {
             max = Math.max(max, v / t);
@@ -133,12 +146,7 @@ public final class DefaultSampler implements Sampler {
         for (float v : x) {
             sum += Math.exp(v / t - max);
         }
-        double logZ = max + Math.log(sum);
-        float[] out = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            out[i] = clamp(x[i] / t - logZ);
-        }
-        return out;
+        return max + Math.log(sum);
     }
 
     private static void softmaxInPlace(float[] x, float t) {
