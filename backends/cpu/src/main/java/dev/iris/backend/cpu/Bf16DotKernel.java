@@ -12,6 +12,10 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
 
 /**
  * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for BF16 weights at the CPU's BF16 rate: x is
@@ -68,15 +72,42 @@ final class Bf16DotKernel {
     private Bf16DotKernel() {
     }
 
-    /** The library bundled in this module, copied to a temporary file the process can load. */
+    /**
+     * The library bundled in this module as a file the process can load: one per build in the
+     * user's cache ({@code $XDG_CACHE_HOME} or {@code ~/.cache}, {@code iris/native/}), named by its
+     * content's hash and reused only if its bytes are these, so restarts and crashed processes
+     * leave no copies behind; written under another name and moved into place. Where the cache
+     * cannot be written, a temporary file deleted at exit.
+     */
     private static Path extractLibrary() throws IOException {
+        byte[] lib;
         try (InputStream in = Bf16DotKernel.class.getResourceAsStream("libiris_bf16.so")) {
             if (in == null) {
                 throw new IOException("libiris_bf16.so is not in the jar (gcc was missing at build time)");
             }
-            Path file = Files.createTempFile("iris_bf16", ".so");
+            lib = in.readAllBytes();
+        }
+        try {
+            String cache = System.getenv("XDG_CACHE_HOME");
+            Path dir = (cache == null || cache.isBlank() ? Path.of(System.getProperty("user.home"), ".cache")
+                    : Path.of(cache)).resolve("iris/native");
+            String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(lib), 0, 8);
+            Path file = dir.resolve("iris_bf16-" + hash + ".so");
+            if (!Files.isRegularFile(file) || !Arrays.equals(Files.readAllBytes(file), lib)) {
+                Files.createDirectories(dir);
+                Path part = Files.createTempFile(dir, "iris_bf16-", ".part");
+                try {
+                    Files.write(part, lib);
+                    Files.move(part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                } finally {
+                    Files.deleteIfExists(part);
+                }
+            }
+            return file;
+        } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
+            Path file = Files.createTempFile("iris_bf16-", ".so");
             file.toFile().deleteOnExit();
-            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+            Files.write(file, lib);
             return file;
         }
     }
