@@ -497,7 +497,7 @@ class LauncherIT {
                 line = Files.readAllLines(log).stream().filter(l -> l.contains("Compute backend: ")).findFirst().orElse("");
             }
             assertTrue(line.contains("Vector API"), "no compute backend line: " + Files.readString(log));
-            assertTrue(!line.contains("BF16 dot products"), line);
+            assertTrue(line.contains("BF16 weights widened to F32") && !line.contains("BF16 dot products"), line);
         } finally {
             p.destroyForcibly().waitFor();
         }

@@ -31,8 +31,12 @@ public final class CpuComputeBackend implements ComputeBackend {
      * CPU has them ({@code -Diris.cpu.bf16-dot=false} keeps every product in F32).
      */
     public CpuComputeBackend() {
-        this(CpuThreads.SHARED, OpenBlas.AVAILABLE && Boolean.parseBoolean(System.getProperty("iris.cpu.blas", "true")),
+        this(CpuThreads.SHARED, blasWanted(),
                 Bf16DotKernel.AVAILABLE && Boolean.parseBoolean(System.getProperty("iris.cpu.bf16-dot", "true")));
+    }
+
+    private static boolean blasWanted() {
+        return OpenBlas.AVAILABLE && Boolean.parseBoolean(System.getProperty("iris.cpu.blas", "true"));
     }
 
     /**
@@ -40,8 +44,7 @@ public final class CpuComputeBackend implements ComputeBackend {
      * what parity with float32 reference logits needs, and what {@code --dtype float32} asks for.
      */
     public static CpuComputeBackend withF32Products() {
-        return new CpuComputeBackend(CpuThreads.SHARED, OpenBlas.AVAILABLE
-                && Boolean.parseBoolean(System.getProperty("iris.cpu.blas", "true")), false);
+        return new CpuComputeBackend(CpuThreads.SHARED, blasWanted(), false);
     }
 
     CpuComputeBackend(CpuThreads pool, boolean blas) {
@@ -63,7 +66,9 @@ public final class CpuComputeBackend implements ComputeBackend {
     public String description() {
         return "CPU " + CpuFeatures.HOST.describe() + ": Vector API " + WeightRows.F.vectorBitSize() + "-bit, "
                 + pool.threads() + " threads, "
-                + (bf16Dot ? "AVX512-BF16 dot products for BF16 weights, " : "")
+                + (bf16Dot ? "AVX512-BF16 dot products for BF16 weights, "
+                        : "BF16 weights widened to F32 (" + (Bf16DotKernel.AVAILABLE ? "F32 products asked for"
+                        : Bf16DotKernel.UNAVAILABLE_REASON) + "), ")
                 + (blas ? "OpenBLAS for large F32/F16 GEMMs (" + OpenBlas.CORE + ")"
                         : "no OpenBLAS" + (OpenBlas.AVAILABLE ? "" : ": " + OpenBlas.UNAVAILABLE_REASON));
     }
