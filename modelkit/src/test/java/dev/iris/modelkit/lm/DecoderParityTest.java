@@ -48,9 +48,6 @@ class DecoderParityTest {
      */
     private static final float BF16_COMPUTE_TOLERANCE = 0.05f;
 
-    /** F32 products, the arithmetic of the float32 goldens. */
-    private ComputeBackend cpu = CpuComputeBackend.withF32Products();
-    private float tolerance = TOLERANCE;
     private final AttentionBackend attention = new CpuAttentionBackend();
 
     @ParameterizedTest(name = "{0} ({1} weights)")
@@ -60,19 +57,18 @@ class DecoderParityTest {
             "tiny-llava-onevision, F32 Qwen2, language_model.",
             "tiny-qwen2-vl, BF16 Qwen2-VL M-RoPE, ''"})
     void matchesTheReferenceLogitsAndGreedyTokens(String model, String what, String prefix) throws IOException {
-        decodeAndCompare(model, prefix);
+        // F32 products, the arithmetic of the float32 goldens.
+        decodeAndCompare(model, prefix, CpuComputeBackend.withF32Products(), TOLERANCE);
     }
 
     @ParameterizedTest(name = "{0} ({1} weights)")
     @CsvSource({"tiny-qwen2-vl, BF16 Qwen2-VL M-RoPE, ''"})
     void asShippedBf16WeightsStayWithinTheBf16ComputeToleranceAndGiveTheSameGreedyTokens(String model, String what,
                                                                                         String prefix) throws IOException {
-        cpu = new CpuComputeBackend();
-        tolerance = BF16_COMPUTE_TOLERANCE;
-        decodeAndCompare(model, prefix);
+        decodeAndCompare(model, prefix, new CpuComputeBackend(), BF16_COMPUTE_TOLERANCE);
     }
 
-    private void decodeAndCompare(String model, String prefix) throws IOException {
+    private void decodeAndCompare(String model, String prefix, ComputeBackend cpu, float tolerance) throws IOException {
         Path dir = Path.of("../testdata/models", model);
         ConfigView top = JsonConfigView.read(dir.resolve("config.json"), false);
         ConfigView text = top.object("text_config").orElse(top);
@@ -99,14 +95,14 @@ class DecoderParityTest {
             }
             Tensor logits = lm.forward(lm.embed(ids), positions,
                     new AttentionBatch(List.of(AttentionSequence.selfOnly(0, n, 0, pages))), cache, allRows);
-            assertClose(floats(g.get("logits")), cpu.toFloats(logits), "prefill logits");
+            assertClose(floats(g.get("logits")), cpu.toFloats(logits), tolerance, "prefill logits");
 
             float[] stepLogits = floats(g.get("greedy_step_logits"));
             int vocab = config.vocab();
             float[] last = slice(cpu.toFloats(logits), (n - 1) * vocab, vocab);
             int[] tokens = new int[8];
             for (int step = 0; step < 8; step++) {
-                assertClose(slice(stepLogits, step * vocab, vocab), last, "greedy step " + step);
+                assertClose(slice(stepLogits, step * vocab, vocab), last, tolerance, "greedy step " + step);
                 tokens[step] = argmax(last);
                 if (step == 7) {
                     break;
@@ -133,7 +129,7 @@ class DecoderParityTest {
         return out;
     }
 
-    private void assertClose(float[] expected, float[] actual, String what) {
+    private static void assertClose(float[] expected, float[] actual, float tolerance, String what) {
         assertEquals(expected.length, actual.length, what);
         float max = 0;
         for (int i = 0; i < expected.length; i++) {

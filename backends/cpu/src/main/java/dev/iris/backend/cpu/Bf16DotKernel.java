@@ -42,8 +42,7 @@ final class Bf16DotKernel {
         MethodHandle round = null;
         MethodHandle linear = null;
         String reason = "";
-        CpuFeatures cpu = CpuFeatures.HOST;
-        if (!(cpu.avx512() && cpu.has("avx512_bf16"))) {
+        if (!CpuFeatures.HOST.avx512Bf16()) {
             reason = "the CPU has no AVX512-BF16";
         } else {
             try {

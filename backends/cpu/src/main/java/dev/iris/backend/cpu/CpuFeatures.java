@@ -65,6 +65,11 @@ record CpuFeatures(String model, Set<String> flags) {
         return has("avx512f") && has("avx512bw") && has("avx512vl") && has("avx512dq");
     }
 
+    /** AVX-512 with the BF16 dot product (VDPBF16PS) that the native BF16 kernels use. */
+    boolean avx512Bf16() {
+        return avx512() && has("avx512_bf16");
+    }
+
     /**
      * The OpenBLAS core whose kernels fit this CPU, or null to leave the choice to OpenBLAS.
      * OpenBLAS's own detection knows Intel's models by number and falls back to its AVX2
@@ -75,7 +80,7 @@ record CpuFeatures(String model, Set<String> flags) {
         if (has("amx_bf16") && avx512()) {
             return "SapphireRapids";
         }
-        if (has("avx512_bf16") && avx512()) {
+        if (avx512Bf16()) {
             return "Cooperlake";
         }
         if (avx512()) {

@@ -30,7 +30,7 @@ final class ElementwiseKernels {
             }
         }
         for (; i < n; i++) {
-            y[yo + i] = f == Activation.TANH ? (float) Math.tanh(x[xo + i]) : activation(f, x[xo + i]);
+            y[yo + i] = activation(f, x[xo + i]);
         }
     }
 
@@ -43,16 +43,7 @@ final class ElementwiseKernels {
                 FloatVector t = FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(exp(u.mul(2f)).add(1f)));
                 yield x.mul(0.5f).mul(t.add(1f));
             }
-            case GELU_ERF -> {
-                FloatVector z = x.mul(SQRT_HALF);
-                FloatVector az = z.abs();
-                FloatVector t = FloatVector.broadcast(F, 1f).div(az.mul(Erf.P).add(1f));
-                FloatVector poly = t.mul(Erf.A5).add(Erf.A4).mul(t).add(Erf.A3).mul(t).add(Erf.A2).mul(t).add(Erf.A1).mul(t);
-                FloatVector r = FloatVector.broadcast(F, 1f).sub(poly.mul(exp(az.mul(az).neg())));
-                IntVector sign = z.reinterpretAsInts().and(0x80000000);
-                FloatVector erf = r.reinterpretAsInts().and(0x7fffffff).or(sign).reinterpretAsFloats();
-                yield x.mul(0.5f).mul(erf.add(1f));
-            }
+            case GELU_ERF -> x.mul(0.5f).mul(Erf.erf(x.mul(SQRT_HALF)).add(1f));
             case TANH -> throw new IllegalArgumentException("tanh is scalar");
         };
     }
@@ -67,43 +58,22 @@ final class ElementwiseKernels {
                 float t = 1f - 2f / (exp(u * 2f) + 1f);
                 yield x * 0.5f * (t + 1f);
             }
-            case GELU_ERF -> {
-                float z = x * SQRT_HALF;
-                float az = Math.abs(z);
-                float t = 1f / (az * Erf.P + 1f);
-                float poly = ((((t * Erf.A5 + Erf.A4) * t + Erf.A3) * t + Erf.A2) * t + Erf.A1) * t;
-                float r = 1f - poly * exp(-(az * az));
-                float erf = Float.intBitsToFloat(Float.floatToRawIntBits(r) & 0x7fffffff
-                        | Float.floatToRawIntBits(z) & 0x80000000);
-                yield x * 0.5f * (erf + 1f);
-            }
+            case GELU_ERF -> x * 0.5f * (Erf.erf(x * SQRT_HALF) + 1f);
             case TANH -> (float) Math.tanh(x);
         };
     }
 
-    /**
-     * y[i] = f(gate[i]) * up[i] for i < n. SiLU and quick-GELU (the MLPs of the decoders and the
-     * CLIP towers, millions of exponentials per decode step) use {@link #exp}, which is made of
-     * plain lane-wise arithmetic and so rounds the same compiled or not; the others are scalar,
-     * as {@link #activation}.
-     */
+    /** y[i] = f(gate[i]) * up[i] for i < n, f as {@link #activation}. */
     static void gated(Activation f, float[] g, int go, float[] u, int uo, float[] y, int yo, int n) {
         int i = 0;
-        if (f == Activation.SILU || f == Activation.QUICK_GELU) {
-            float slope = f == Activation.SILU ? -1f : -1.702f;
+        if (f != Activation.TANH) {
             for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-                FloatVector x = FloatVector.fromArray(F, g, go + i);
-                FloatVector e = exp(x.mul(slope));
-                x.div(e.add(1f)).mul(FloatVector.fromArray(F, u, uo + i)).intoArray(y, yo + i);
+                activation(f, FloatVector.fromArray(F, g, go + i)).mul(FloatVector.fromArray(F, u, uo + i))
+                        .intoArray(y, yo + i);
             }
-            for (; i < n; i++) {
-                float x = g[go + i];
-                y[yo + i] = x / (1f + exp(slope * x)) * u[uo + i];
-            }
-            return;
         }
         for (; i < n; i++) {
-            y[yo + i] = apply(f, g[go + i]) * u[uo + i];
+            y[yo + i] = activation(f, g[go + i]) * u[uo + i];
         }
     }
 
@@ -158,16 +128,6 @@ final class ElementwiseKernels {
         p = Math.fma(p, r, 1f);
         p = Math.fma(p, r, 1f);
         return p * Float.intBitsToFloat((bits + 127) << 23);
-    }
-
-    static float apply(Activation f, float x) {
-        return switch (f) {
-            case SILU -> x / (1f + (float) Math.exp(-x));
-            case QUICK_GELU -> x / (1f + (float) Math.exp(-1.702f * x));
-            case GELU_ERF -> 0.5f * x * (1f + Erf.erf(x * SQRT_HALF));
-            case GELU_TANH -> 0.5f * x * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (x + 0.044715f * x * x * x)));
-            case TANH -> (float) Math.tanh(x);
-        };
     }
 
     /** y[i] = a[i] op b[i % bn] for i < n, where bn divides n (b broadcast over leading dims). */
