@@ -21,10 +21,16 @@ import java.util.HexFormat;
  * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for BF16 weights at the CPU's BF16 rate: x is
  * rounded to BF16 once per call (round to nearest even, as the hardware does) and every row is
  * multiplied with AVX512-BF16 dot products, F32 sums, by the native code in
- * {@code src/main/c/iris_bf16.c}. Twice the multiply rate of widening the weight to F32, and the
- * weight is read in place; the price is the activations' rounding to BF16 (8 significant bits),
- * what a BF16 model computes on a GPU too. Results do not depend on the batch: every row goes
- * through the same per-output accumulation whatever the number of rows.
+ * {@code src/main/c/iris_bf16.c}. Twice the multiply rate of widening the weight to F32; the price
+ * is the activations' rounding to BF16 (8 significant bits), what a BF16 model computes on a GPU
+ * too.
+ *
+ * <p>On first use a weight is repacked into panels of 64 outputs with each pair of columns
+ * interleaved, the layout in which one instruction multiplies a pair of x with sixteen outputs
+ * (the kernel then needs no horizontal sums, and a decode step reads one sequential stream). The
+ * panels replace the mapped rows in memory: the file's pages are given back once copied, so the
+ * weights stay resident once. Results do not depend on the batch: every output takes its column
+ * pairs in the same order whatever the number of rows.
  *
  * <p>Available only where the CPU reports AVX512-BF16 and the library (built at package time
  * with gcc) loads; {@link #UNAVAILABLE_REASON} says why not, and the F32 kernels do the work.
@@ -34,12 +40,17 @@ final class Bf16DotKernel {
     static final boolean AVAILABLE;
     static final String UNAVAILABLE_REASON;
 
+    /** Outputs per panel (four 16-lane vectors), as {@code NR} in the C code. */
+    private static final int PANEL = 64;
+
     private static final MethodHandle ROUND;
+    private static final MethodHandle PACK;
     private static final MethodHandle LINEAR;
     private static final ThreadLocal<short[]> X_BF16 = ThreadLocal.withInitial(() -> new short[0]);
 
     static {
         MethodHandle round = null;
+        MethodHandle pack = null;
         MethodHandle linear = null;
         String reason = "";
         if (!CpuFeatures.HOST.avx512Bf16()) {
@@ -50,9 +61,13 @@ final class Bf16DotKernel {
                 Linker linker = Linker.nativeLinker();
                 // Critical calls: short, no upcalls, and they may read and write Java arrays in place.
                 Linker.Option inPlace = Linker.Option.critical(true);
-                round = linker.downcallHandle(lib.find("iris_bf16_round").orElseThrow(),
-                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
+                round = linker.downcallHandle(lib.find("iris_bf16_round_rows").orElseThrow(),
+                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                                ValueLayout.ADDRESS),
                         inPlace);
+                pack = linker.downcallHandle(lib.find("iris_bf16_pack").orElseThrow(),
+                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
                 linear = linker.downcallHandle(lib.find("iris_bf16_linear").orElseThrow(),
                         FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
@@ -63,6 +78,7 @@ final class Bf16DotKernel {
             }
         }
         ROUND = round;
+        PACK = pack;
         LINEAR = linear;
         UNAVAILABLE_REASON = reason;
         AVAILABLE = reason.isEmpty();
@@ -111,38 +127,74 @@ final class Bf16DotKernel {
         }
     }
 
-    /** As {@link LinearKernel#run}, for a BF16 weight in its mapped segment. */
+    /** As {@link LinearKernel#run}, for a BF16 weight of the checkpoint. */
     static void run(CpuThreads pool, float[] x, int xOff, int n, int k, CpuTensor w, float[] bias, int biasOff,
                     float[] y, int yOff, int m) {
         if (n == 0 || m == 0) {
             return;
         }
+        MemorySegment panels = panels(pool, w, m, k);
+        int kx = k + (k & 1); // rows of x padded to whole pairs
         short[] xb = X_BF16.get();
-        if (xb.length < n * k) {
-            xb = new short[n * k];
+        if (xb.length < n * kx) {
+            xb = new short[n * kx];
             X_BF16.set(xb);
         }
         try {
-            ROUND.invokeExact(MemorySegment.ofArray(x).asSlice(4L * xOff), MemorySegment.ofArray(xb), (long) n * k);
+            ROUND.invokeExact(MemorySegment.ofArray(x).asSlice(4L * xOff), n, k, MemorySegment.ofArray(xb));
         } catch (Throwable e) {
             throw new IllegalStateException("BF16 rounding failed", e);
         }
-        // Threads split the weight rows in blocks of 4, about eight tasks per thread so they balance.
-        int blocks = (m + 3) / 4;
-        int tasks = Math.min(blocks, pool.threads() * 8);
+        // Threads split the panels, about eight tasks per thread so they balance.
+        int count = (m + PANEL - 1) / PANEL;
+        int tasks = Math.min(count, pool.threads() * 8);
+        long panelBytes = (long) kx * PANEL * 2;
         MemorySegment xs = MemorySegment.ofArray(xb);
         MemorySegment ys = MemorySegment.ofArray(y);
         MemorySegment bs = bias == null ? MemorySegment.NULL : MemorySegment.ofArray(bias);
         pool.parallelFor(tasks, t -> {
-            int j0 = (int) ((long) blocks * t / tasks) * 4;
-            int j1 = Math.min(m, (int) ((long) blocks * (t + 1) / tasks) * 4);
+            int p0 = (int) ((long) count * t / tasks);
+            int p1 = (int) ((long) count * (t + 1) / tasks);
+            int j0 = p0 * PANEL;
             MemorySegment b = bias == null ? MemorySegment.NULL : bs.asSlice(4L * (biasOff + j0));
             try {
-                LINEAR.invokeExact(xs, n, k, w.segment.asSlice(2L * j0 * k), j1 - j0, b, ys.asSlice(4L * (yOff + j0)),
-                        (long) m);
+                LINEAR.invokeExact(xs, n, k, panels.asSlice(p0 * panelBytes), Math.min(m, p1 * PANEL) - j0, b,
+                        ys.asSlice(4L * (yOff + j0)), (long) m);
             } catch (Throwable e) {
                 throw new IllegalStateException("BF16 linear failed", e);
             }
         });
+    }
+
+    /**
+     * The weight's panels, packed by the pool's threads on first use; then the mapped rows' pages
+     * are dropped from memory (they come back from the page cache if something reads them again,
+     * as an embedding table tied to the output layer does for the tokens it looks up).
+     */
+    private static MemorySegment panels(CpuThreads pool, CpuTensor w, int m, int k) {
+        MemorySegment panels = w.bf16Panels;
+        if (panels != null) {
+            return panels;
+        }
+        synchronized (w) {
+            if (w.bf16Panels == null) {
+                int count = (m + PANEL - 1) / PANEL;
+                MemorySegment packed = Arena.ofAuto().allocate((long) count * PANEL * (k + (k & 1)) * 2, 64);
+                int tasks = Math.min(count, pool.threads() * 4);
+                pool.parallelFor(tasks, t -> {
+                    try {
+                        PACK.invokeExact(w.segment, m, k, (int) ((long) count * t / tasks),
+                                (int) ((long) count * (t + 1) / tasks), packed);
+                    } catch (Throwable e) {
+                        throw new IllegalStateException("BF16 packing failed", e);
+                    }
+                });
+                if (w.segment.isMapped()) {
+                    w.segment.unload();
+                }
+                w.bf16Panels = packed;
+            }
+            return w.bf16Panels;
+        }
     }
 }

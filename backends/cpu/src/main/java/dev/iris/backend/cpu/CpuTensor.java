@@ -23,6 +23,8 @@ final class CpuTensor implements Tensor {
     final MemorySegment segment;
 
     private volatile float[] widened;
+    /** A BF16 weight repacked into the BF16 kernel's panels, made once on first use; see {@link Bf16DotKernel}. */
+    volatile MemorySegment bf16Panels;
 
     private CpuTensor(DType dtype, Shape shape, float[] data, int offset, MemorySegment segment) {
         this.dtype = dtype;
