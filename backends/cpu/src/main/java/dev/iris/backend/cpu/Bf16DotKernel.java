@@ -42,6 +42,8 @@ final class Bf16DotKernel {
 
     /** Outputs per panel (four 16-lane vectors), as {@code NR} in the C code. */
     private static final int PANEL = 64;
+    /** Fewest rows of x in one task of a prompt chunk: eight tiles of six. */
+    private static final int ROW_BLOCK = 48;
 
     private static final MethodHandle ROUND;
     private static final MethodHandle PACK;
@@ -145,21 +147,30 @@ final class Bf16DotKernel {
         } catch (Throwable e) {
             throw new IllegalStateException("BF16 rounding failed", e);
         }
-        // Threads split the panels, about eight tasks per thread so they balance.
+        // Tasks are ranges of panels, and for a prompt's many rows also blocks of rows, so the two
+        // threads finish an op together: 8 tasks per thread for a decode step's few rows, 32 for a
+        // prompt chunk, whose tasks are long (the last one otherwise leaves a core idle for ~10%).
         int count = (m + PANEL - 1) / PANEL;
-        int tasks = Math.min(count, pool.threads() * 8);
+        int target = pool.threads() * (n >= ROW_BLOCK ? 32 : 8);
+        int rowBlocks = Math.max(1, Math.min(n / ROW_BLOCK, (target + count - 1) / count));
+        int rowsPer = ((n + rowBlocks - 1) / rowBlocks + 5) / 6 * 6; // whole tiles of 6 rows
+        int blocks = (n + rowsPer - 1) / rowsPer;
+        int panelTasks = Math.min(count, (target + blocks - 1) / blocks);
+        int tasks = panelTasks * blocks;
         long panelBytes = (long) kx * PANEL * 2;
         MemorySegment xs = MemorySegment.ofArray(xb);
         MemorySegment ys = MemorySegment.ofArray(y);
         MemorySegment bs = bias == null ? MemorySegment.NULL : MemorySegment.ofArray(bias);
         pool.parallelFor(tasks, t -> {
-            int p0 = (int) ((long) count * t / tasks);
-            int p1 = (int) ((long) count * (t + 1) / tasks);
+            int pt = t / blocks;
+            int p0 = (int) ((long) count * pt / panelTasks);
+            int p1 = (int) ((long) count * (pt + 1) / panelTasks);
             int j0 = p0 * PANEL;
+            int i0 = t % blocks * rowsPer;
             MemorySegment b = bias == null ? MemorySegment.NULL : bs.asSlice(4L * (biasOff + j0));
             try {
-                LINEAR.invokeExact(xs, n, k, panels.asSlice(p0 * panelBytes), Math.min(m, p1 * PANEL) - j0, b,
-                        ys.asSlice(4L * (yOff + j0)), (long) m);
+                LINEAR.invokeExact(xs.asSlice(2L * i0 * kx), Math.min(rowsPer, n - i0), k, panels.asSlice(p0 * panelBytes),
+                        Math.min(m, p1 * PANEL) - j0, b, ys.asSlice(4L * (yOff + (long) i0 * m + j0)), (long) m);
             } catch (Throwable e) {
                 throw new IllegalStateException("BF16 linear failed", e);
             }

@@ -24,12 +24,13 @@ class Bf16DotKernelTest {
 
     /**
      * Rows 1–70 (tiles of 6 and every shorter tile), odd k (a zero-padded last pair), m short of a
-     * panel of 64 outputs, across several panels, and split between threads.
+     * panel of 64 outputs, across several panels, and split between threads by panels and, from 96
+     * rows, by blocks of rows too.
      */
     private static final int[][] SHAPES = {
             {1, 1, 1}, {1, 17, 5}, {2, 33, 7}, {3, 64, 4}, {4, 100, 9}, {5, 255, 13}, {8, 1536, 37},
             {9, 31, 3}, {13, 257, 19}, {37, 129, 70}, {64, 96, 33}, {70, 48, 6}, {70, 1000, 130},
-            {6, 64, 700}, {11, 1537, 1100}};
+            {6, 64, 700}, {11, 1537, 1100}, {150, 200, 100}, {97, 64, 64}};
 
     private final CpuComputeBackend cpu = new CpuComputeBackend(CpuThreads.SHARED, true, true);
     private final Random rnd = new Random(7);
@@ -64,13 +65,14 @@ class Bf16DotKernelTest {
     void everyRowsResultIsBitForBitTheSameAloneAndInABatchOfAnySize() {
         int k = 1000, m = 200;
         Tensor wt = cpu.weight(TestTensors.weight("w", TestTensors.random(rnd, m * k, 0.1f), DType.BF16, Shape.of(m, k)));
-        float[] x = TestTensors.random(rnd, 70 * k, 1f);
-        float[][] alone = new float[70][];
-        for (int i = 0; i < 70; i++) {
+        int most = 150;
+        float[] x = TestTensors.random(rnd, most * k, 1f);
+        float[][] alone = new float[most][];
+        for (int i = 0; i < most; i++) {
             alone[i] = cpu.toFloats(cpu.linear(cpu.fromFloats(Arrays.copyOfRange(x, i * k, (i + 1) * k), Shape.of(1, k)),
                     wt, null));
         }
-        for (int n = 2; n <= 70; n++) {
+        for (int n = 2; n <= most; n += n < 70 ? 1 : 20) {
             float[] batch = cpu.toFloats(cpu.linear(cpu.fromFloats(Arrays.copyOf(x, n * k), Shape.of(n, k)), wt, null));
             for (int i = 0; i < n; i++) {
                 assertArrayEquals(alone[i], Arrays.copyOfRange(batch, i * m, (i + 1) * m), "row " + i + " in a batch of " + n);
