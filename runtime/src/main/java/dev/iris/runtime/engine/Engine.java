@@ -402,8 +402,10 @@ public final class Engine implements AutoCloseable {
                 publishLoad();
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 // A failed forward pass fails the requests in it; the engine goes on with the others.
+                // Errors too: a step that runs out of memory must not end this thread and leave every
+                // request, running or still to come, waiting for an answer that never comes.
                 for (Sequence s : List.copyOf(running)) {
                     fail(s, e);
                 }

@@ -6,11 +6,14 @@ import java.util.Arrays;
  * One query row of the heads of one GQA group against a list of key/value rows:
  * {@code out = softmax(q·Kᵀ × scale + mask) · V}. Scores are computed first, then the exact
  * row maximum is subtracted before exponentiating (stable for any length), and the weighted sum
- * of V accumulates in F32. Each key and value row is read once for the whole group.
+ * of V accumulates in F32. Each key and value row is read, and widened from BF16, once for the
+ * whole group.
  */
 final class AttentionKernel {
 
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
+    /** One key or value row widened to F32, once for all the heads of the group. */
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
 
     private AttentionKernel() {
     }
@@ -30,22 +33,19 @@ final class AttentionKernel {
             return;
         }
         float[] s = scores(heads * count); // s[h * count + t]
+        float[] row = ROW.get();
+        if (row.length < d) {
+            row = new float[d];
+            ROW.set(row);
+        }
         for (int t = 0; t < count; t++) {
-            float bias = mask == null ? 0f : mask[mo + t];
-            for (int h = 0; h < heads; h++) {
-                s[h * count + t] = rows.dotKey(from + t, add, q, qo + h * d, d) * scale + bias;
-            }
+            rows.scoreKey(from + t, add, q, qo, heads, d, scale, mask == null ? 0f : mask[mo + t], s, t, count, row);
         }
         for (int h = 0; h < heads; h++) {
             RowKernels.softmaxInPlace(s, h * count, count); // a fully masked row becomes zeros
         }
         for (int t = 0; t < count; t++) {
-            for (int h = 0; h < heads; h++) {
-                float p = s[h * count + t];
-                if (p != 0f) {
-                    rows.addValue(from + t, add, p, out, oo + h * d, d);
-                }
-            }
+            rows.addValue(from + t, add, s, t, count, heads, out, oo, d, row);
         }
     }
 

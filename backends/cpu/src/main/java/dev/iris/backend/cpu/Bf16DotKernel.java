@@ -48,12 +48,16 @@ final class Bf16DotKernel {
     private static final MethodHandle ROUND;
     private static final MethodHandle PACK;
     private static final MethodHandle LINEAR;
+    private static final MethodHandle ALLOC;
+    private static final MethodHandle FREE;
     private static final ThreadLocal<short[]> X_BF16 = ThreadLocal.withInitial(() -> new short[0]);
 
     static {
         MethodHandle round = null;
         MethodHandle pack = null;
         MethodHandle linear = null;
+        MethodHandle alloc = null;
+        MethodHandle free = null;
         String reason = "";
         if (!CpuFeatures.HOST.avx512Bf16()) {
             reason = "the CPU has no AVX512-BF16";
@@ -70,6 +74,10 @@ final class Bf16DotKernel {
                 pack = linker.downcallHandle(lib.find("iris_bf16_pack").orElseThrow(),
                         FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                                 ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+                alloc = linker.downcallHandle(lib.find("iris_bf16_alloc").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                free = linker.downcallHandle(lib.find("iris_bf16_free").orElseThrow(),
+                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
                 linear = linker.downcallHandle(lib.find("iris_bf16_linear").orElseThrow(),
                         FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
@@ -82,6 +90,8 @@ final class Bf16DotKernel {
         ROUND = round;
         PACK = pack;
         LINEAR = linear;
+        ALLOC = alloc;
+        FREE = free;
         UNAVAILABLE_REASON = reason;
         AVAILABLE = reason.isEmpty();
     }
@@ -178,6 +188,30 @@ final class Bf16DotKernel {
     }
 
     /**
+     * Native memory for panels, freed when the segment is no longer reachable. Not from an arena's
+     * allocate: that counts against the JVM's direct-memory limit (the heap's size by default),
+     * which the weights of a model exceed.
+     */
+    private static MemorySegment allocate(long bytes, CpuTensor w) {
+        MemorySegment at;
+        try {
+            at = (MemorySegment) ALLOC.invokeExact(bytes);
+        } catch (Throwable e) {
+            throw new IllegalStateException("BF16 panel memory failed", e);
+        }
+        if (at.address() == 0) {
+            throw new IllegalStateException("cannot map " + bytes + " bytes for the BF16 panels of weight " + w);
+        }
+        return at.reinterpret(bytes, Arena.ofAuto(), s -> {
+            try {
+                FREE.invokeExact(s, bytes);
+            } catch (Throwable e) {
+                throw new IllegalStateException("BF16 panel memory was not freed", e);
+            }
+        });
+    }
+
+    /**
      * The weight's panels, packed by the pool's threads on first use; then the mapped rows' pages
      * are dropped from memory (they come back from the page cache if something reads them again,
      * as an embedding table tied to the output layer does for the tokens it looks up).
@@ -190,7 +224,7 @@ final class Bf16DotKernel {
         synchronized (w) {
             if (w.bf16Panels == null) {
                 int count = (m + PANEL - 1) / PANEL;
-                MemorySegment packed = Arena.ofAuto().allocate((long) count * PANEL * (k + (k & 1)) * 2, 64);
+                MemorySegment packed = allocate((long) count * PANEL * (k + (k & 1)) * 2, w);
                 int tasks = Math.min(count, pool.threads() * 4);
                 pool.parallelFor(tasks, t -> {
                     try {

@@ -35,11 +35,49 @@ abstract sealed class KvRows permits KvRows.F32, KvRows.Bf16 {
         return block == null ? 0 : block[t];
     }
 
-    /** {@code q[qo .. qo+d) · key row t}, from its element {@code add}. */
-    abstract float dotKey(int t, int add, float[] q, int qo, int d);
+    /**
+     * The scores of one key row for the query heads of a GQA group:
+     * {@code s[so + h·sStride] = (q_h · key row t) × scale + bias} for {@code h < heads}, q_h at
+     * {@code qo + h·d}; the key row from its element {@code add}. {@code scratch} holds {@code d}
+     * floats for a row widened once for all the heads.
+     */
+    abstract void scoreKey(int t, int add, float[] q, int qo, int heads, int d, float scale, float bias,
+                           float[] s, int so, int sStride, float[] scratch);
 
-    /** {@code out[oo .. oo+d) += p × value row t}, from its element {@code add}. */
-    abstract void addValue(int t, int add, float p, float[] out, int oo, int d);
+    /**
+     * {@code out_h += p_h × value row t} (from its element {@code add}) for the heads of a group
+     * whose weight {@code p_h = p[po + h·pStride]} is not zero, out_h at {@code oo + h·d}.
+     */
+    abstract void addValue(int t, int add, float[] p, int po, int pStride, int heads, float[] out, int oo, int d,
+                           float[] scratch);
+
+    /** {@code a[ao .. ao+d) · b[bo .. bo+d)}, 16 lanes then one fixed sum, then the tail. */
+    static float dot(float[] a, int ao, float[] b, int bo, int d) {
+        FloatVector acc = FloatVector.zero(F);
+        int upper = F.loopBound(d);
+        int i = 0;
+        for (; i < upper; i += F.length()) {
+            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+        }
+        float sum = Lanes.sum(acc);
+        for (; i < d; i++) {
+            sum += a[ao + i] * b[bo + i];
+        }
+        return sum;
+    }
+
+    /** {@code out[oo .. oo+d) += p × v[vo .. vo+d)}. */
+    static void axpy(float p, float[] v, int vo, float[] out, int oo, int d) {
+        FloatVector pv = FloatVector.broadcast(F, p);
+        int upper = F.loopBound(d);
+        int i = 0;
+        for (; i < upper; i += F.length()) {
+            FloatVector.fromArray(F, v, vo + i).fma(pv, FloatVector.fromArray(F, out, oo + i)).intoArray(out, oo + i);
+        }
+        for (; i < d; i++) {
+            out[oo + i] += p * v[vo + i];
+        }
+    }
 
     /** Rows stored as F32. */
     static final class F32 extends KvRows {
@@ -53,34 +91,25 @@ abstract sealed class KvRows permits KvRows.F32, KvRows.Bf16 {
         }
 
         @Override
-        float dotKey(int t, int add, float[] q, int qo, int d) {
+        void scoreKey(int t, int add, float[] q, int qo, int heads, int d, float scale, float bias,
+                      float[] s, int so, int sStride, float[] scratch) {
             float[] k = keys[blockOf(t)];
             int ko = offset[t] + add;
-            FloatVector acc = FloatVector.zero(F);
-            int upper = F.loopBound(d);
-            int i = 0;
-            for (; i < upper; i += F.length()) {
-                acc = FloatVector.fromArray(F, q, qo + i).fma(FloatVector.fromArray(F, k, ko + i), acc);
+            for (int h = 0; h < heads; h++) {
+                s[so + h * sStride] = dot(q, qo + h * d, k, ko, d) * scale + bias;
             }
-            float sum = Lanes.sum(acc);
-            for (; i < d; i++) {
-                sum += q[qo + i] * k[ko + i];
-            }
-            return sum;
         }
 
         @Override
-        void addValue(int t, int add, float p, float[] out, int oo, int d) {
+        void addValue(int t, int add, float[] p, int po, int pStride, int heads, float[] out, int oo, int d,
+                      float[] scratch) {
             float[] v = values[blockOf(t)];
             int vo = offset[t] + add;
-            FloatVector pv = FloatVector.broadcast(F, p);
-            int upper = F.loopBound(d);
-            int i = 0;
-            for (; i < upper; i += F.length()) {
-                FloatVector.fromArray(F, v, vo + i).fma(pv, FloatVector.fromArray(F, out, oo + i)).intoArray(out, oo + i);
-            }
-            for (; i < d; i++) {
-                out[oo + i] += p * v[vo + i];
+            for (int h = 0; h < heads; h++) {
+                float ph = p[po + h * pStride];
+                if (ph != 0f) {
+                    axpy(ph, v, vo, out, oo + h * d, d);
+                }
             }
         }
     }
@@ -107,35 +136,40 @@ abstract sealed class KvRows permits KvRows.F32, KvRows.Bf16 {
             return Float.intBitsToFloat((bits & 0xffff) << 16);
         }
 
-        @Override
-        float dotKey(int t, int add, float[] q, int qo, int d) {
-            short[] k = keys[blockOf(t)];
-            int ko = offset[t] + add;
-            FloatVector acc = FloatVector.zero(F);
+        /** {@code d} values of {@code src} from {@code at}, widened into {@code dst[0 .. d)}. */
+        private static void widen(short[] src, int at, int d, float[] dst) {
             int upper = F.loopBound(d);
             int i = 0;
             for (; i < upper; i += F.length()) {
-                acc = FloatVector.fromArray(F, q, qo + i).fma(widen(k, ko + i), acc);
+                widen(src, at + i).intoArray(dst, i);
             }
-            float sum = Lanes.sum(acc);
             for (; i < d; i++) {
-                sum += q[qo + i] * widen(k[ko + i]);
+                dst[i] = widen(src[at + i]);
             }
-            return sum;
         }
 
         @Override
-        void addValue(int t, int add, float p, float[] out, int oo, int d) {
-            short[] v = values[blockOf(t)];
-            int vo = offset[t] + add;
-            FloatVector pv = FloatVector.broadcast(F, p);
-            int upper = F.loopBound(d);
-            int i = 0;
-            for (; i < upper; i += F.length()) {
-                widen(v, vo + i).fma(pv, FloatVector.fromArray(F, out, oo + i)).intoArray(out, oo + i);
+        void scoreKey(int t, int add, float[] q, int qo, int heads, int d, float scale, float bias,
+                      float[] s, int so, int sStride, float[] scratch) {
+            widen(keys[blockOf(t)], offset[t] + add, d, scratch); // exact, so the same sums as F32 rows
+            for (int h = 0; h < heads; h++) {
+                s[so + h * sStride] = dot(q, qo + h * d, scratch, 0, d) * scale + bias;
             }
-            for (; i < d; i++) {
-                out[oo + i] += p * widen(v[vo + i]);
+        }
+
+        @Override
+        void addValue(int t, int add, float[] p, int po, int pStride, int heads, float[] out, int oo, int d,
+                      float[] scratch) {
+            boolean widened = false;
+            for (int h = 0; h < heads; h++) {
+                float ph = p[po + h * pStride];
+                if (ph != 0f) {
+                    if (!widened) {
+                        widen(values[blockOf(t)], offset[t] + add, d, scratch);
+                        widened = true;
+                    }
+                    axpy(ph, scratch, 0, out, oo + h * d, d);
+                }
             }
         }
     }

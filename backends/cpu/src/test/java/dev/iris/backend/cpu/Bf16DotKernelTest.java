@@ -6,10 +6,13 @@ import dev.iris.api.tensor.Tensor;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -78,6 +81,20 @@ class Bf16DotKernelTest {
                 assertArrayEquals(alone[i], Arrays.copyOfRange(batch, i * m, (i + 1) * m), "row " + i + " in a batch of " + n);
             }
         }
+    }
+
+    @Test
+    void panelsAreNotCountedAgainstTheJvmsDirectMemoryLimit() {
+        // That limit is the heap's size by default: a 2B model's panels (4 GiB) under -Xmx4g failed.
+        BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
+        int m = 2048, k = 2048; // 8 MiB of panels
+        Tensor wt = cpu.weight(TestTensors.weight("w", TestTensors.random(rnd, m * k, 0.1f), DType.BF16, Shape.of(m, k)));
+        long before = direct.getMemoryUsed();
+        float[] y = cpu.toFloats(cpu.linear(cpu.fromFloats(TestTensors.random(rnd, k, 1f), Shape.of(1, k)), wt, null));
+        assertTrue(direct.getMemoryUsed() - before < (1 << 20), "direct memory grew by "
+                + (direct.getMemoryUsed() - before) + " bytes");
+        assertEquals(m, y.length);
     }
 
     @Test
