@@ -1,10 +1,6 @@
 package dev.iris.modelkit.engine;
 
-import dev.iris.api.compute.ComputeBackend;
 import dev.iris.api.sampling.SamplingParams;
-import dev.iris.backend.cpu.CpuAttentionBackend;
-import dev.iris.backend.cpu.CpuComputeBackend;
-import dev.iris.modelkit.lm.TextOnlyArchitecture;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.engine.GenerationRequest;
@@ -13,14 +9,10 @@ import dev.iris.runtime.engine.Watchdog;
 import dev.iris.runtime.model.LoadedModel;
 import dev.iris.runtime.sampling.DefaultSampler;
 import dev.iris.runtime.stop.StopConditions;
-import dev.iris.runtime.weights.LoadProgress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.mockito.Mockito;
 
-import java.lang.reflect.InvocationTargetException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -43,8 +35,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class WatchdogTest {
 
-    private static final Path MODEL = Path.of("../testdata/models/tiny-qwen2-vl");
-
     private final CountDownLatch release = new CountDownLatch(1);
     private volatile boolean stall;
     private volatile long slowMillis;
@@ -53,25 +43,16 @@ class WatchdogTest {
 
     @BeforeEach
     void start() throws Exception {
-        ComputeBackend real = new CpuComputeBackend();
-        // Every call goes to the real backend; linear first stalls or sleeps when told to.
-        ComputeBackend faulty = Mockito.mock(ComputeBackend.class, invocation -> {
-            if (invocation.getMethod().getName().equals("linear")) {
-                if (stall) {
-                    release.await();
-                }
-                if (slowMillis > 0) {
-                    Thread.sleep(slowMillis);
-                }
+        // linear first stalls or sleeps when told to.
+        LinearHook hook = () -> {
+            if (stall) {
+                release.await();
             }
-            try {
-                return invocation.getMethod().invoke(real, invocation.getArguments());
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
+            if (slowMillis > 0) {
+                Thread.sleep(slowMillis);
             }
-        });
-        loaded = LoadedModel.load(MODEL, List.of(new TextOnlyArchitecture(Set.of("Qwen2VLForConditionalGeneration"),
-                "qwen2-vl")), faulty, new CpuAttentionBackend(), LoadProgress.NONE);
+        };
+        loaded = hook.load();
         engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, false, 4, 64));
     }
 
