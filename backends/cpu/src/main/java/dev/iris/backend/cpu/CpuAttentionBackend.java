@@ -9,12 +9,14 @@ import dev.iris.api.tensor.DType;
 import dev.iris.api.tensor.Shape;
 import dev.iris.api.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Attention on the CPU over {@link CpuKvCache} pages: every (query row, KV head) pair — all the
- * query heads that share that KV head — is one unit of work for the shared pool; each reads its sequence's key rows through a table of row offsets
- * built once per sequence from the page table.
+ * Attention on the CPU over {@link CpuKvCache} pages: every (tile of a sequence's query rows, KV
+ * head) pair — all the query heads that share that KV head — is one unit of work for the shared
+ * pool ({@link AttentionKernel}); each reads its sequence's key rows through a table of row
+ * offsets built once per sequence from the page table.
  */
 public final class CpuAttentionBackend implements AttentionBackend {
 
@@ -97,13 +99,17 @@ public final class CpuAttentionBackend implements AttentionBackend {
             rows[s] = c.rows(layer, tables[s]);
         }
         CpuTensor out = CpuTensor.allocate(qt.shape);
-        int[] seqOfRow = sequenceOfRow(seqs, h.rows());
-        forGroups(h, (row, g) -> {
-            AttentionSequence seq = seqs.get(seqOfRow[row]);
-            int visible = seq.cachedLength() + (row - seq.queryOffset()) + 1; // causal: itself and all before
-            int qo = (row * h.heads() + g * h.group()) * h.headDim();
-            AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), rows[seqOfRow[row]], 0,
-                    g * h.headDim(), visible, scale, null, 0, out.data, qo);
+        List<Tile> tiles = new ArrayList<>();
+        for (int s = 0; s < seqs.size(); s++) {
+            AttentionSequence seq = seqs.get(s);
+            tile(tiles, s, seq.queryOffset(), seq.queryLength(), h.group(), seq.totalLength());
+        }
+        forTiles(h, tiles, (tile, g) -> {
+            AttentionSequence seq = seqs.get(tile.span());
+            int qo = (tile.row() * h.heads() + g * h.group()) * h.headDim();
+            int visible = seq.cachedLength() + (tile.row() - seq.queryOffset()) + 1; // causal: itself and all before
+            AttentionKernel.attend(qt.data, qt.offset + qo, h.heads() * h.headDim(), tile.rows(), h.group(), h.headDim(),
+                    rows[tile.span()], 0, g * h.headDim(), visible, 1, scale, null, 0, 0, out.data, qo);
         });
         return out;
     }
@@ -141,14 +147,18 @@ public final class CpuAttentionBackend implements AttentionBackend {
             rows[s] = c.rows(layer, c.table(seq.encoderPageTable(), seq.encoderLength()));
         }
         CpuTensor out = CpuTensor.allocate(qt.shape);
-        int[] seqOfRow = sequenceOfRow(seqs, h.rows());
+        List<Tile> tiles = new ArrayList<>();
+        for (int s = 0; s < seqs.size(); s++) {
+            AttentionSequence seq = seqs.get(s);
+            tile(tiles, s, seq.queryOffset(), seq.queryLength(), h.group(), seq.encoderLength());
+        }
         int maskCols = m == null ? 0 : m.shape.dim(1);
-        forGroups(h, (row, g) -> {
-            int s = seqOfRow[row];
-            int qo = (row * h.heads() + g * h.group()) * h.headDim();
-            AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), rows[s], 0, g * h.headDim(),
-                    seqs.get(s).encoderLength(), scale,
-                    m == null ? null : m.floats(), m == null ? 0 : m.floatsOffset() + row * maskCols, out.data, qo);
+        forTiles(h, tiles, (tile, g) -> {
+            int qo = (tile.row() * h.heads() + g * h.group()) * h.headDim();
+            AttentionKernel.attend(qt.data, qt.offset + qo, h.heads() * h.headDim(), tile.rows(), h.group(), h.headDim(),
+                    rows[tile.span()], 0, g * h.headDim(), seqs.get(tile.span()).encoderLength(), 0, scale,
+                    m == null ? null : m.floats(), m == null ? 0 : m.floatsOffset() + tile.row() * maskCols, maskCols,
+                    out.data, qo);
         });
         return out;
     }
@@ -165,14 +175,12 @@ public final class CpuAttentionBackend implements AttentionBackend {
         }
         Heads h = new Heads(qt.shape.dim(0), qt.shape.dim(1), kt.shape.dim(1), qt.shape.dim(2));
         int rows = h.rows();
-        int[] blockOf = new int[rows];
         for (int b = 0; b < blockStarts.length; b++) {
             int end = b + 1 < blockStarts.length ? blockStarts[b + 1] : rows;
             if (blockStarts[b] < 0 || end > rows || blockStarts[b] > end || (b == 0 && blockStarts[0] != 0)) {
                 throw new IllegalArgumentException("block starts " + java.util.Arrays.toString(blockStarts)
                         + " do not partition " + rows + " rows");
             }
-            java.util.Arrays.fill(blockOf, blockStarts[b], end, b);
         }
         CpuTensor m = mask == null ? null : CpuTensor.of(mask);
         if (m != null && !m.shape.equals(Shape.of(rows, rows))) {
@@ -188,7 +196,7 @@ public final class CpuAttentionBackend implements AttentionBackend {
         float[] vd = contiguous(vt);
         KvRows kvRows = KvRows.contiguous(kd, vd, base);
         CpuTensor out = CpuTensor.allocate(qt.shape);
-        // Large blocks as GEMMs (one task per block and key/value head), the rest row by row.
+        // Large blocks as GEMMs (one task per block and key/value head), the rest in tiles of rows.
         List<int[]> large = new java.util.ArrayList<>();
         for (int b = 0; b < blockStarts.length; b++) {
             int end = b + 1 < blockStarts.length ? blockStarts[b + 1] : rows;
@@ -203,17 +211,21 @@ public final class CpuAttentionBackend implements AttentionBackend {
             BlasAttention.attend(qt.data, qt.offset, h.heads(), h.kvHeads(), h.headDim(), kd, vd, task[0], task[1], task[2],
                     scale, m == null ? null : m.floats(), m == null ? 0 : m.floatsOffset(), rows, out.data);
         });
-        forGroups(h, (row, g) -> {
-            int b = blockOf[row];
-            int start = blockStarts[b];
+        List<Tile> tiles = new ArrayList<>();
+        for (int b = 0; b < blockStarts.length; b++) {
             int end = b + 1 < blockStarts.length ? blockStarts[b + 1] : rows;
-            if (blas && end - start >= BlasAttention.MIN_ROWS) {
-                return; // done above
+            if (!(blas && end - blockStarts[b] >= BlasAttention.MIN_ROWS)) { // else done above
+                tile(tiles, b, blockStarts[b], end - blockStarts[b], h.group(), end - blockStarts[b]);
             }
-            int qo = (row * h.heads() + g * h.group()) * h.headDim();
-            AttentionKernel.attend(qt.data, qt.offset + qo, h.group(), h.headDim(), kvRows, start,
-                    g * h.headDim(), end - start, scale,
-                    m == null ? null : m.floats(), m == null ? 0 : m.floatsOffset() + row * rows + start, out.data, qo);
+        }
+        forTiles(h, tiles, (tile, g) -> {
+            int start = blockStarts[tile.span()];
+            int length = (tile.span() + 1 < blockStarts.length ? blockStarts[tile.span() + 1] : rows) - start;
+            int qo = (tile.row() * h.heads() + g * h.group()) * h.headDim();
+            AttentionKernel.attend(qt.data, qt.offset + qo, h.heads() * h.headDim(), tile.rows(), h.group(), h.headDim(),
+                    kvRows, start, g * h.headDim(), length, 0, scale,
+                    m == null ? null : m.floats(), m == null ? 0 : m.floatsOffset() + tile.row() * rows + start, rows,
+                    out.data, qo);
         });
         return out;
     }
@@ -227,29 +239,29 @@ public final class CpuAttentionBackend implements AttentionBackend {
         return copy;
     }
 
-    private static int[] sequenceOfRow(List<AttentionSequence> seqs, int rows) {
-        int[] of = new int[rows];
-        for (int s = 0; s < seqs.size(); s++) {
-            AttentionSequence seq = seqs.get(s);
-            java.util.Arrays.fill(of, seq.queryOffset(), seq.queryOffset() + seq.queryLength(), s);
+    /** Query rows {@code row .. row+rows} of span {@code span} (a sequence, an image block): one unit of work per KV head. */
+    private record Tile(int span, int row, int rows) {
+    }
+
+    /**
+     * Cuts a span's query rows into tiles, the last rows first: with a causal mask they see the
+     * most keys, and the pool hands out the longest work first.
+     */
+    private static void tile(List<Tile> tiles, int span, int start, int length, int group, int keys) {
+        int per = AttentionKernel.tileRows(group, keys);
+        for (int end = length; end > 0; end -= per) {
+            int first = Math.max(0, end - per);
+            tiles.add(new Tile(span, start + first, end - first));
         }
-        return of;
     }
 
     @FunctionalInterface
-    private interface RowGroup {
-        void run(int row, int kvHead);
+    private interface TileBody {
+        void run(Tile tile, int kvHead);
     }
 
-    /** Every (row, KV head) pair — the query heads of one GQA group together — split across the pool. */
-    private void forGroups(Heads h, RowGroup body) {
-        int units = h.rows() * h.kvHeads();
-        int tasks = Math.min(units, pool.threads() * 8);
-        pool.parallelFor(tasks, t -> {
-            int u1 = (int) ((long) units * (t + 1) / tasks);
-            for (int u = (int) ((long) units * t / tasks); u < u1; u++) {
-                body.run(u / h.kvHeads(), u % h.kvHeads());
-            }
-        });
+    /** Every (tile, KV head) pair — the query heads of one GQA group together — on the pool. */
+    private void forTiles(Heads h, List<Tile> tiles, TileBody body) {
+        pool.parallelFor(tiles.size() * h.kvHeads(), t -> body.run(tiles.get(t / h.kvHeads()), t % h.kvHeads()));
     }
 }

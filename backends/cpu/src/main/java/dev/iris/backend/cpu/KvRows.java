@@ -36,48 +36,14 @@ abstract sealed class KvRows permits KvRows.F32, KvRows.Bf16 {
     }
 
     /**
-     * The scores of one key row for the query heads of a GQA group:
-     * {@code s[so + h·sStride] = (q_h · key row t) × scale + bias} for {@code h < heads}, q_h at
-     * {@code qo + h·d}; the key row from its element {@code add}. {@code scratch} holds {@code d}
-     * floats for a row widened once for all the heads.
+     * Keys {@code from .. from+count}, the {@code d} elements of one KV head from {@code add},
+     * widened to F32 and transposed: {@code dst[i·ld + t]} is element i of key {@code from + t}, so
+     * one vector holds one element of consecutive keys.
      */
-    abstract void scoreKey(int t, int add, float[] q, int qo, int heads, int d, float scale, float bias,
-                           float[] s, int so, int sStride, float[] scratch);
+    abstract void keysTransposed(int from, int count, int add, int d, float[] dst, int ld);
 
-    /**
-     * {@code out_h += p_h × value row t} (from its element {@code add}) for the heads of a group
-     * whose weight {@code p_h = p[po + h·pStride]} is not zero, out_h at {@code oo + h·d}.
-     */
-    abstract void addValue(int t, int add, float[] p, int po, int pStride, int heads, float[] out, int oo, int d,
-                           float[] scratch);
-
-    /** {@code a[ao .. ao+d) · b[bo .. bo+d)}, 16 lanes then one fixed sum, then the tail. */
-    static float dot(float[] a, int ao, float[] b, int bo, int d) {
-        FloatVector acc = FloatVector.zero(F);
-        int upper = F.loopBound(d);
-        int i = 0;
-        for (; i < upper; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-        }
-        float sum = Lanes.sum(acc);
-        for (; i < d; i++) {
-            sum += a[ao + i] * b[bo + i];
-        }
-        return sum;
-    }
-
-    /** {@code out[oo .. oo+d) += p × v[vo .. vo+d)}. */
-    static void axpy(float p, float[] v, int vo, float[] out, int oo, int d) {
-        FloatVector pv = FloatVector.broadcast(F, p);
-        int upper = F.loopBound(d);
-        int i = 0;
-        for (; i < upper; i += F.length()) {
-            FloatVector.fromArray(F, v, vo + i).fma(pv, FloatVector.fromArray(F, out, oo + i)).intoArray(out, oo + i);
-        }
-        for (; i < d; i++) {
-            out[oo + i] += p * v[vo + i];
-        }
-    }
+    /** Values {@code from .. from+count} as keys, widened to F32 in row order: {@code dst[t·d + i]}. */
+    abstract void values(int from, int count, int add, int d, float[] dst);
 
     /** Rows stored as F32. */
     static final class F32 extends KvRows {
@@ -91,25 +57,20 @@ abstract sealed class KvRows permits KvRows.F32, KvRows.Bf16 {
         }
 
         @Override
-        void scoreKey(int t, int add, float[] q, int qo, int heads, int d, float scale, float bias,
-                      float[] s, int so, int sStride, float[] scratch) {
-            float[] k = keys[blockOf(t)];
-            int ko = offset[t] + add;
-            for (int h = 0; h < heads; h++) {
-                s[so + h * sStride] = dot(q, qo + h * d, k, ko, d) * scale + bias;
+        void keysTransposed(int from, int count, int add, int d, float[] dst, int ld) {
+            for (int t = 0; t < count; t++) {
+                float[] k = keys[blockOf(from + t)];
+                int ko = offset[from + t] + add;
+                for (int i = 0; i < d; i++) {
+                    dst[i * ld + t] = k[ko + i];
+                }
             }
         }
 
         @Override
-        void addValue(int t, int add, float[] p, int po, int pStride, int heads, float[] out, int oo, int d,
-                      float[] scratch) {
-            float[] v = values[blockOf(t)];
-            int vo = offset[t] + add;
-            for (int h = 0; h < heads; h++) {
-                float ph = p[po + h * pStride];
-                if (ph != 0f) {
-                    axpy(ph, v, vo, out, oo + h * d, d);
-                }
+        void values(int from, int count, int add, int d, float[] dst) {
+            for (int t = 0; t < count; t++) {
+                System.arraycopy(values[blockOf(from + t)], offset[from + t] + add, dst, t * d, d);
             }
         }
     }
@@ -136,40 +97,33 @@ abstract sealed class KvRows permits KvRows.F32, KvRows.Bf16 {
             return Float.intBitsToFloat((bits & 0xffff) << 16);
         }
 
-        /** {@code d} values of {@code src} from {@code at}, widened into {@code dst[0 .. d)}. */
-        private static void widen(short[] src, int at, int d, float[] dst) {
+        /** {@code d} values of {@code src} from {@code at}, widened into {@code dst} from {@code to}. */
+        private static void widen(short[] src, int at, int d, float[] dst, int to) {
             int upper = F.loopBound(d);
             int i = 0;
             for (; i < upper; i += F.length()) {
-                widen(src, at + i).intoArray(dst, i);
+                widen(src, at + i).intoArray(dst, to + i);
             }
             for (; i < d; i++) {
-                dst[i] = widen(src[at + i]);
+                dst[to + i] = widen(src[at + i]);
             }
         }
 
         @Override
-        void scoreKey(int t, int add, float[] q, int qo, int heads, int d, float scale, float bias,
-                      float[] s, int so, int sStride, float[] scratch) {
-            widen(keys[blockOf(t)], offset[t] + add, d, scratch); // exact, so the same sums as F32 rows
-            for (int h = 0; h < heads; h++) {
-                s[so + h * sStride] = dot(q, qo + h * d, scratch, 0, d) * scale + bias;
-            }
-        }
-
-        @Override
-        void addValue(int t, int add, float[] p, int po, int pStride, int heads, float[] out, int oo, int d,
-                      float[] scratch) {
-            boolean widened = false;
-            for (int h = 0; h < heads; h++) {
-                float ph = p[po + h * pStride];
-                if (ph != 0f) {
-                    if (!widened) {
-                        widen(values[blockOf(t)], offset[t] + add, d, scratch);
-                        widened = true;
-                    }
-                    axpy(ph, scratch, 0, out, oo + h * d, d);
+        void keysTransposed(int from, int count, int add, int d, float[] dst, int ld) {
+            for (int t = 0; t < count; t++) {
+                short[] k = keys[blockOf(from + t)];
+                int ko = offset[from + t] + add;
+                for (int i = 0; i < d; i++) {
+                    dst[i * ld + t] = widen(k[ko + i]);
                 }
+            }
+        }
+
+        @Override
+        void values(int from, int count, int add, int d, float[] dst) {
+            for (int t = 0; t < count; t++) {
+                widen(values[blockOf(from + t)], offset[from + t] + add, d, dst, t * d);
             }
         }
     }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Random;
 
 import static dev.iris.backend.cpu.CpuComputeBackendTest.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
  * The paged attention kernels against dense attention computed by {@link ScalarReference},
@@ -239,6 +240,81 @@ class CpuAttentionBackendTest {
             }
         }
         assertClose(expected, cpu.toFloats(out), 1e-5f, 1e-6f);
+    }
+
+    /**
+     * A prompt of 300 tokens (tiles of 16 rows; keys past one block of 256) with an odd GQA
+     * group and a ragged head size: every row's output is the same bits whether the prompt is
+     * one chunk, chunks cut anywhere, or decode steps of one row, and matches dense attention.
+     */
+    @Test
+    void aRowsResultIsBitForBitTheSameInAnyTileAsInADecodeStep() {
+        int heads = 6;
+        int kvHeads = 2;
+        int d = 40;
+        int tokens = 300;
+        float[] q = TestTensors.random(rnd, tokens * heads * d, 1f);
+        float[] k = TestTensors.random(rnd, tokens * kvHeads * d, 1f);
+        float[] v = TestTensors.random(rnd, tokens * kvHeads * d, 1f);
+        List<Integer> free = new ArrayList<>();
+        for (int p = 0; p < tokens; p++) {
+            free.add(p);
+        }
+        Collections.shuffle(free, rnd);
+        int[] pages = take(free, tokens);
+        float scale = 0.2f;
+
+        float[] whole = prompt(q, k, v, heads, kvHeads, d, pages, scale, tokens);
+        float[] cut = prompt(q, k, v, heads, kvHeads, d, pages, scale, 7, 130, 1, 1, 93, 17, 1, 1, 1, 1, 1, 1,
+                tokens - 7 - 130 - 2 - 93 - 17 - 6);
+        assertArrayEquals(floatBits(whole), floatBits(cut)); // names the first element that differs
+
+        int group = heads / kvHeads;
+        for (int row : new int[]{0, 15, 16, 255, 256, 257, tokens - 1}) {
+            for (int head = 0; head < heads; head++) {
+                float[][] ks = new float[row + 1][];
+                float[][] vs = new float[row + 1][];
+                for (int t = 0; t <= row; t++) {
+                    ks[t] = bf16(slice(k, (t * kvHeads + head / group) * d, d));
+                    vs[t] = bf16(slice(v, (t * kvHeads + head / group) * d, d));
+                }
+                float[] expected = ScalarReference.attend(slice(q, (row * heads + head) * d, d), ks, vs, row + 1, scale, null);
+                assertClose(expected, slice(whole, (row * heads + head) * d, d), 1e-5f, 1e-6f);
+            }
+        }
+    }
+
+    /** Self-attention of a prompt over a fresh BF16 cache, in chunks of the given sizes; all rows' outputs. */
+    private float[] prompt(float[] q, float[] k, float[] v, int heads, int kvHeads, int d, int[] pages, float scale,
+                           int... chunks) {
+        KvCache cache = attention.createCache(new KvCacheSpec(1, kvHeads, d, 1, pages.length, DType.BF16));
+        float[] out = new float[q.length];
+        int done = 0;
+        for (int n : chunks) {
+            AttentionBatch batch = new AttentionBatch(List.of(AttentionSequence.selfOnly(0, n, done, pages)));
+            Tensor o = attention.selfAttention(cache, 0, batch,
+                    cpu.fromFloats(slice(q, done * heads * d, n * heads * d), Shape.of(n, heads, d)),
+                    cpu.fromFloats(slice(k, done * kvHeads * d, n * kvHeads * d), Shape.of(n, kvHeads, d)),
+                    cpu.fromFloats(slice(v, done * kvHeads * d, n * kvHeads * d), Shape.of(n, kvHeads, d)), scale);
+            System.arraycopy(cpu.toFloats(o), 0, out, done * heads * d, n * heads * d);
+            done += n;
+        }
+        return out;
+    }
+
+    private static float[] bf16(float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            values[i] = Bf16.toFloat(Bf16.fromFloat(values[i]));
+        }
+        return values;
+    }
+
+    private static int[] floatBits(float[] values) {
+        int[] bits = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bits[i] = Float.floatToRawIntBits(values[i]);
+        }
+        return bits;
     }
 
     /** Values as the cache under test keeps them. */
