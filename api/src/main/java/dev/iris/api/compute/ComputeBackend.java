@@ -85,6 +85,21 @@ public interface ComputeBackend extends IrisPlugin {
      */
     Tensor linear(Tensor x, Tensor w, Tensor bias);
 
+    /**
+     * {@link #linear} of one input with several weights of its width — q, k and v; gate and up:
+     * {@code y_i = x · w_iᵀ + biases[i]}, each exactly what {@code linear} returns. A backend may
+     * run them as one op (the input converted once, one parallel pass over every weight), which is
+     * why a layer asks for them together. {@code biases} is null or has one entry, possibly null,
+     * per weight.
+     */
+    default Tensor[] linears(Tensor x, Tensor[] weights, Tensor[] biases) {
+        Tensor[] y = new Tensor[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            y[i] = linear(x, weights[i], biases == null ? null : biases[i]);
+        }
+        return y;
+    }
+
     /** Rows of {@code table} ({@code [vocab, d]}, any floating dtype) for each id: {@code [ids.length, d]} F32. */
     Tensor embedding(Tensor table, int[] ids);
 

@@ -34,16 +34,16 @@ public final class DecoderLayer {
                         AttentionBatch batch, KvCache cache) {
         int tokens = h.shape().dim(0);
         Tensor x = b.rmsNorm(h, w.inputNorm(), (float) c.rmsEps());
-        Tensor q = b.rotary(b.reshape(b.linear(x, w.q(), w.qBias()), Shape.of(tokens, c.heads(), c.headDim())),
-                cos, sin, RotaryLayout.HALF);
-        Tensor k = b.rotary(b.reshape(b.linear(x, w.k(), w.kBias()), Shape.of(tokens, c.kvHeads(), c.headDim())),
-                cos, sin, RotaryLayout.HALF);
-        Tensor v = b.reshape(b.linear(x, w.v(), w.vBias()), Shape.of(tokens, c.kvHeads(), c.headDim()));
+        Tensor[] qkv = b.linears(x, new Tensor[]{w.q(), w.k(), w.v()}, new Tensor[]{w.qBias(), w.kBias(), w.vBias()});
+        Tensor q = b.rotary(b.reshape(qkv[0], Shape.of(tokens, c.heads(), c.headDim())), cos, sin, RotaryLayout.HALF);
+        Tensor k = b.rotary(b.reshape(qkv[1], Shape.of(tokens, c.kvHeads(), c.headDim())), cos, sin, RotaryLayout.HALF);
+        Tensor v = b.reshape(qkv[2], Shape.of(tokens, c.kvHeads(), c.headDim()));
         Tensor attended = attention.selfAttention(cache, index, batch, q, k, v, scale);
         b.addInPlace(h, b.linear(b.reshape(attended, Shape.of(tokens, c.heads() * c.headDim())), w.o(), w.oBias()));
 
         Tensor m = b.rmsNorm(h, w.postNorm(), (float) c.rmsEps());
-        Tensor act = b.gatedActivation(b.linear(m, w.gate(), null), b.linear(m, w.up(), null), Activation.SILU);
+        Tensor[] gateUp = b.linears(m, new Tensor[]{w.gate(), w.up()}, null);
+        Tensor act = b.gatedActivation(gateUp[0], gateUp[1], Activation.SILU);
         b.addInPlace(h, b.linear(act, w.down(), null));
     }
 }

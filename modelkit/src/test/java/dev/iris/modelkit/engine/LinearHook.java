@@ -15,8 +15,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Something a fault test runs before every {@code linear} of the real CPU backend — stall,
- * sleep or throw — through a Mockito wrapper that passes every call on to the real backend.
+ * Something a fault test runs before every matrix product of the real CPU backend ({@code linear}
+ * and {@code linears}) — stall, sleep or throw — through a Mockito wrapper that passes every call
+ * on to the real backend.
  */
 @FunctionalInterface
 interface LinearHook {
@@ -25,11 +26,12 @@ interface LinearHook {
 
     void beforeLinear() throws Throwable;
 
-    /** tiny-qwen2-vl's text model on the CPU backend with this hook before each linear. */
+    /** tiny-qwen2-vl's text model on the CPU backend with this hook before each matrix product. */
     default LoadedModel load() throws IOException {
         ComputeBackend real = new CpuComputeBackend();
         ComputeBackend hooked = Mockito.mock(ComputeBackend.class, invocation -> {
-            if (invocation.getMethod().getName().equals("linear")) {
+            String op = invocation.getMethod().getName();
+            if (op.equals("linear") || op.equals("linears")) {
                 beforeLinear();
             }
             try {

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The watchdog tells a hung step from a long one, on tiny-qwen2-vl over a CPU backend that Mockito
  * wraps: when the backend's {@code linear} stops returning mid-step, the waiting requests end
  * with an error and then the exit hook runs; when every {@code linear} is merely slow — a step
- * many times the timeout, but one that keeps finishing work — nothing is ended.
+ * several times the timeout, but one that keeps finishing work — nothing is ended.
  */
 class WatchdogTest {
 
@@ -86,7 +86,7 @@ class WatchdogTest {
     void aLongStepThatKeepsFinishingWorkIsLeftToRun() throws Exception {
         CountDownLatch exited = new CountDownLatch(1);
         try (Watchdog watchdog = new Watchdog(engine, Duration.ofMillis(500), Duration.ofMillis(50), exited::countDown)) {
-            slowMillis = 150; // a forward has over a dozen linears: a step of 2 s and more, progress every 150 ms
+            slowMillis = 200; // nine matrix products a forward (q/k/v, o, gate/up, down ×2 layers, head): ~1.8 s, progress every 200 ms
             long start = System.nanoTime();
             GenerationResult r = oneToken().get(60, TimeUnit.SECONDS);
             assertEquals(1, r.outputIds().length);

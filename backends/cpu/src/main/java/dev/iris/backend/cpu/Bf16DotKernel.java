@@ -139,13 +139,19 @@ final class Bf16DotKernel {
         }
     }
 
-    /** As {@link LinearKernel#run}, for a BF16 weight of the checkpoint. */
-    static void run(CpuThreads pool, float[] x, int xOff, int n, int k, CpuTensor w, float[] bias, int biasOff,
-                    float[] y, int yOff, int m) {
-        if (n == 0 || m == 0) {
+    /** One weight of an op: {@code y[n, m] = x · wᵀ + bias} (bias from {@code biasOff}, or null). */
+    record Output(CpuTensor w, float[] bias, int biasOff, float[] y, int m) {
+    }
+
+    /**
+     * As {@link LinearKernel#run}, for BF16 weights of the checkpoint, any number of them against
+     * the same x ({@code [n, k]} from {@code xOff}): x is rounded once and the tasks of every
+     * weight go to the pool as one op.
+     */
+    static void run(CpuThreads pool, float[] x, int xOff, int n, int k, Output... outputs) {
+        if (n == 0) {
             return;
         }
-        MemorySegment panels = panels(pool, w, m, k);
         int kx = k + (k & 1); // rows of x padded to whole pairs
         short[] xb = X_BF16.get();
         if (xb.length < n * kx) {
@@ -157,34 +163,61 @@ final class Bf16DotKernel {
         } catch (Throwable e) {
             throw new IllegalStateException("BF16 rounding failed", e);
         }
-        // Tasks are ranges of panels, and for a prompt's many rows also blocks of rows, so the two
-        // threads finish an op together: 8 tasks per thread for a decode step's few rows, 32 for a
-        // prompt chunk, whose tasks are long (the last one otherwise leaves a core idle for ~10%).
-        int count = (m + PANEL - 1) / PANEL;
-        int target = pool.threads() * (n >= ROW_BLOCK ? 32 : 8);
-        int rowBlocks = Math.max(1, Math.min(n / ROW_BLOCK, (target + count - 1) / count));
-        int rowsPer = ((n + rowBlocks - 1) / rowBlocks + 5) / 6 * 6; // whole tiles of 6 rows
-        int blocks = (n + rowsPer - 1) / rowsPer;
-        int panelTasks = Math.min(count, (target + blocks - 1) / blocks);
-        int tasks = panelTasks * blocks;
-        long panelBytes = (long) kx * PANEL * 2;
+        Plan[] plans = new Plan[outputs.length];
+        int[] firstTask = new int[outputs.length + 1];
+        for (int i = 0; i < outputs.length; i++) {
+            plans[i] = Plan.of(pool, panels(pool, outputs[i].w(), outputs[i].m(), k), n, outputs[i].m());
+            firstTask[i + 1] = firstTask[i] + plans[i].tasks();
+        }
         MemorySegment xs = MemorySegment.ofArray(xb);
-        MemorySegment ys = MemorySegment.ofArray(y);
-        MemorySegment bs = bias == null ? MemorySegment.NULL : MemorySegment.ofArray(bias);
-        pool.parallelFor(tasks, t -> {
+        pool.parallelFor(firstTask[outputs.length], t -> {
+            int i = 0;
+            while (t >= firstTask[i + 1]) {
+                i++;
+            }
+            plans[i].run(t - firstTask[i], xs, n, k, kx, outputs[i]);
+        });
+    }
+
+    /**
+     * How one weight's product is cut into tasks: ranges of panels, and for a prompt's many rows
+     * also blocks of rows, so the two threads finish an op together — 8 tasks per thread for a
+     * decode step's few rows, 32 for a prompt chunk, whose tasks are long (the last one otherwise
+     * leaves a core idle for ~10%).
+     */
+    private record Plan(MemorySegment panels, int count, int rowsPer, int blocks, int panelTasks) {
+
+        static Plan of(CpuThreads pool, MemorySegment panels, int n, int m) {
+            int count = (m + PANEL - 1) / PANEL;
+            int target = pool.threads() * (n >= ROW_BLOCK ? 32 : 8);
+            int rowBlocks = Math.max(1, Math.min(n / ROW_BLOCK, (target + count - 1) / count));
+            int rowsPer = ((n + rowBlocks - 1) / rowBlocks + 5) / 6 * 6; // whole tiles of 6 rows
+            int blocks = (n + rowsPer - 1) / rowsPer;
+            return new Plan(panels, count, rowsPer, blocks, Math.min(count, (target + blocks - 1) / blocks));
+        }
+
+        int tasks() {
+            return panelTasks * blocks;
+        }
+
+        /** Task {@code t}: its panels for its block of rows. */
+        void run(int t, MemorySegment xs, int n, int k, int kx, Output out) {
             int pt = t / blocks;
             int p0 = (int) ((long) count * pt / panelTasks);
             int p1 = (int) ((long) count * (pt + 1) / panelTasks);
             int j0 = p0 * PANEL;
             int i0 = t % blocks * rowsPer;
-            MemorySegment b = bias == null ? MemorySegment.NULL : bs.asSlice(4L * (biasOff + j0));
+            int m = out.m();
+            MemorySegment b = out.bias() == null ? MemorySegment.NULL
+                    : MemorySegment.ofArray(out.bias()).asSlice(4L * (out.biasOff() + j0));
             try {
-                LINEAR.invokeExact(xs.asSlice(2L * i0 * kx), Math.min(rowsPer, n - i0), k, panels.asSlice(p0 * panelBytes),
-                        Math.min(m, p1 * PANEL) - j0, b, ys.asSlice(4L * (yOff + (long) i0 * m + j0)), (long) m);
+                LINEAR.invokeExact(xs.asSlice(2L * i0 * kx), Math.min(rowsPer, n - i0), k,
+                        panels.asSlice(p0 * (long) kx * PANEL * 2), Math.min(m, p1 * PANEL) - j0, b,
+                        MemorySegment.ofArray(out.y()).asSlice(4L * ((long) i0 * m + j0)), (long) m);
             } catch (Throwable e) {
                 throw new IllegalStateException("BF16 linear failed", e);
             }
-        });
+        }
     }
 
     /**

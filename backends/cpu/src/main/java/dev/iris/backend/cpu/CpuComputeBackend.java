@@ -118,6 +118,40 @@ public final class CpuComputeBackend implements ComputeBackend {
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias) {
         CpuTensor a = activation(x, "linear input");
+        Bf16DotKernel.Output out = output(a, w, bias);
+        CpuTensor wt = out.w();
+        if (bf16Dot && wt.dtype == DType.BF16 && !wt.isHeap()) {
+            // Every batch size, so a request's rows come out the same alone or batched.
+            Bf16DotKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), out);
+        } else if (blas && a.rows() >= BlasGemm.MIN_ROWS) {
+            BlasGemm.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, out.bias(), out.biasOff(), out.y(), 0, out.m());
+        } else {
+            LinearKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, out.bias(), out.biasOff(), out.y(), 0, out.m());
+        }
+        return CpuTensor.heap(out.y(), 0, outputShape(a, out.m()));
+    }
+
+    /** With BF16 weights, one op: x rounded once and every weight's panels in one parallel pass. */
+    @Override
+    public Tensor[] linears(Tensor x, Tensor[] weights, Tensor[] biases) {
+        CpuTensor a = activation(x, "linear input");
+        Bf16DotKernel.Output[] outs = new Bf16DotKernel.Output[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            outs[i] = output(a, weights[i], biases == null ? null : biases[i]);
+            if (!(bf16Dot && outs[i].w().dtype == DType.BF16 && !outs[i].w().isHeap())) {
+                return ComputeBackend.super.linears(x, weights, biases);
+            }
+        }
+        Bf16DotKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), outs);
+        Tensor[] y = new Tensor[outs.length];
+        for (int i = 0; i < outs.length; i++) {
+            y[i] = CpuTensor.heap(outs[i].y(), 0, outputShape(a, outs[i].m()));
+        }
+        return y;
+    }
+
+    /** A linear's weight and bias checked against its input, with a new output array. */
+    private static Bf16DotKernel.Output output(CpuTensor a, Tensor w, Tensor bias) {
         CpuTensor wt = CpuTensor.of(w);
         if (wt.shape.rank() != 2 || wt.shape.dim(1) != a.cols() || !wt.dtype.isFloatingPoint()) {
             throw new IllegalArgumentException("linear: input " + a.shape + " against weight " + wt.dtype + wt.shape
@@ -128,20 +162,14 @@ public final class CpuComputeBackend implements ComputeBackend {
         if (b != null && b.size() != m) {
             throw new IllegalArgumentException("linear: bias " + b.shape + " for " + m + " outputs");
         }
+        return new Bf16DotKernel.Output(wt, b == null ? null : b.floats(), b == null ? 0 : b.floatsOffset(),
+                CpuTensor.allocate(outputShape(a, m)).data, m);
+    }
+
+    private static Shape outputShape(CpuTensor a, int m) {
         int[] dims = a.shape.dims();
         dims[dims.length - 1] = m;
-        CpuTensor y = CpuTensor.allocate(new Shape(dims));
-        float[] bf = b == null ? null : b.floats();
-        int bo = b == null ? 0 : b.floatsOffset();
-        if (bf16Dot && wt.dtype == DType.BF16 && !wt.isHeap()) {
-            // Every batch size, so a request's rows come out the same alone or batched.
-            Bf16DotKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, bf, bo, y.data, 0, m);
-        } else if (blas && a.rows() >= BlasGemm.MIN_ROWS) {
-            BlasGemm.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, bf, bo, y.data, 0, m);
-        } else {
-            LinearKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, bf, bo, y.data, 0, m);
-        }
-        return y;
+        return new Shape(dims);
     }
 
     @Override

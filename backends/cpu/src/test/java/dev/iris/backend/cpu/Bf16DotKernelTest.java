@@ -83,6 +83,39 @@ class Bf16DotKernelTest {
         }
     }
 
+    /**
+     * q/k/v or gate/up as one op: each output is the same bits as that weight's own linear, with
+     * and without biases, for decode and prompt-chunk row counts; a set that mixes in an F32
+     * weight falls back to one linear per weight.
+     */
+    @Test
+    void linearsGiveEachWeightExactlyItsOwnLinear() {
+        int k = 300;
+        int[] ms = {130, 33, 33};
+        Tensor[] ws = new Tensor[ms.length];
+        Tensor[] biases = new Tensor[ms.length];
+        for (int i = 0; i < ms.length; i++) {
+            ws[i] = cpu.weight(TestTensors.weight("w" + i, TestTensors.random(rnd, ms[i] * k, 0.1f), DType.BF16,
+                    Shape.of(ms[i], k)));
+            biases[i] = i == 1 ? null : cpu.fromFloats(TestTensors.random(rnd, ms[i], 0.5f), Shape.of(ms[i]));
+        }
+        Tensor f32 = cpu.weight(TestTensors.weight("f", TestTensors.random(rnd, 40 * k, 0.1f), DType.F32, Shape.of(40, k)));
+        for (int n : new int[]{1, 7, 60, 150}) {
+            Tensor x = cpu.fromFloats(TestTensors.random(rnd, n * k, 1f), Shape.of(n, k));
+            Tensor[] fused = cpu.linears(x, ws, biases);
+            Tensor[] plain = cpu.linears(x, new Tensor[]{ws[0], ws[1]}, null);
+            Tensor[] mixed = cpu.linears(x, new Tensor[]{ws[2], f32}, new Tensor[]{biases[2], null});
+            for (int i = 0; i < ms.length; i++) {
+                assertEquals(Shape.of(n, ms[i]), fused[i].shape());
+                assertArrayEquals(cpu.toFloats(cpu.linear(x, ws[i], biases[i])), cpu.toFloats(fused[i]), "n=" + n + " w" + i);
+            }
+            assertArrayEquals(cpu.toFloats(cpu.linear(x, ws[0], null)), cpu.toFloats(plain[0]), "n=" + n + " no biases");
+            assertArrayEquals(cpu.toFloats(cpu.linear(x, ws[1], null)), cpu.toFloats(plain[1]), "n=" + n + " no biases");
+            assertArrayEquals(cpu.toFloats(cpu.linear(x, ws[2], biases[2])), cpu.toFloats(mixed[0]), "n=" + n + " mixed");
+            assertArrayEquals(cpu.toFloats(cpu.linear(x, f32, null)), cpu.toFloats(mixed[1]), "n=" + n + " mixed F32");
+        }
+    }
+
     @Test
     void panelsAreNotCountedAgainstTheJvmsDirectMemoryLimit() {
         // That limit is the heap's size by default: a 2B model's panels (4 GiB) under -Xmx4g failed.
