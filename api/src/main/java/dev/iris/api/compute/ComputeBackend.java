@@ -100,6 +100,15 @@ public interface ComputeBackend extends IrisPlugin {
         return y;
     }
 
+    /**
+     * The input half of a gated MLP (SwiGLU and friends): {@code f(x · gateᵀ) ⊙ (x · upᵀ)}, exactly
+     * {@code gatedActivation(linear(x, gate, null), linear(x, up, null), f)}. A backend may compute
+     * it without materialising either product.
+     */
+    default Tensor gatedLinear(Tensor x, Tensor gate, Tensor up, Activation f) {
+        return gatedActivation(linear(x, gate, null), linear(x, up, null), f);
+    }
+
     /** Rows of {@code table} ({@code [vocab, d]}, any floating dtype) for each id: {@code [ids.length, d]} F32. */
     Tensor embedding(Tensor table, int[] ids);
 

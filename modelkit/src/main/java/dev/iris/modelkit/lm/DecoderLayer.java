@@ -42,8 +42,7 @@ public final class DecoderLayer {
         b.addInPlace(h, b.linear(b.reshape(attended, Shape.of(tokens, c.heads() * c.headDim())), w.o(), w.oBias()));
 
         Tensor m = b.rmsNorm(h, w.postNorm(), (float) c.rmsEps());
-        Tensor[] gateUp = b.linears(m, new Tensor[]{w.gate(), w.up()}, null);
-        Tensor act = b.gatedActivation(gateUp[0], gateUp[1], Activation.SILU);
+        Tensor act = b.gatedLinear(m, w.gate(), w.up(), Activation.SILU);
         b.addInPlace(h, b.linear(act, w.down(), null));
     }
 }

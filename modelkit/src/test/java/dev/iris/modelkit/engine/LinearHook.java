@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Something a fault test runs before every matrix product of the real CPU backend ({@code linear}
- * and {@code linears}) — stall, sleep or throw — through a Mockito wrapper that passes every call
- * on to the real backend.
+ * Something a fault test runs before every matrix product of the real CPU backend ({@code linear},
+ * {@code linears}, {@code gatedLinear}) — stall, sleep or throw — through a Mockito wrapper that
+ * passes every call on to the real backend.
  */
 @FunctionalInterface
 interface LinearHook {
@@ -31,7 +31,7 @@ interface LinearHook {
         ComputeBackend real = new CpuComputeBackend();
         ComputeBackend hooked = Mockito.mock(ComputeBackend.class, invocation -> {
             String op = invocation.getMethod().getName();
-            if (op.equals("linear") || op.equals("linears")) {
+            if (op.equals("linear") || op.equals("linears") || op.equals("gatedLinear")) {
                 beforeLinear();
             }
             try {

@@ -1,5 +1,7 @@
 package dev.iris.backend.cpu;
 
+import dev.iris.api.compute.Activation;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -51,6 +53,8 @@ final class Bf16DotKernel {
     private static final MethodHandle ALLOC;
     private static final MethodHandle FREE;
     private static final ThreadLocal<short[]> X_BF16 = ThreadLocal.withInitial(() -> new short[0]);
+    /** Per-thread products of a gated pair's panels, before the activation. */
+    private static final ThreadLocal<float[][]> GATED = ThreadLocal.withInitial(() -> new float[][]{new float[0], new float[0]});
 
     static {
         MethodHandle round = null;
@@ -152,7 +156,68 @@ final class Bf16DotKernel {
         if (n == 0) {
             return;
         }
-        int kx = k + (k & 1); // rows of x padded to whole pairs
+        MemorySegment xs = rounded(x, xOff, n, k);
+        Plan[] plans = new Plan[outputs.length];
+        int[] firstTask = new int[outputs.length + 1];
+        for (int i = 0; i < outputs.length; i++) {
+            plans[i] = Plan.of(pool, n, outputs[i].m());
+            firstTask[i + 1] = firstTask[i] + plans[i].tasks();
+        }
+        MemorySegment[] panels = new MemorySegment[outputs.length];
+        for (int i = 0; i < outputs.length; i++) {
+            panels[i] = panels(pool, outputs[i].w(), outputs[i].m(), k);
+        }
+        pool.parallelFor(firstTask[outputs.length], task -> {
+            int i = 0;
+            while (task >= firstTask[i + 1]) {
+                i++;
+            }
+            Plan plan = plans[i];
+            int t = task - firstTask[i];
+            Output out = outputs[i];
+            int i0 = plan.firstRow(t);
+            int j0 = plan.firstOutput(t);
+            multiply(xs, i0, plan.rows(t, n), k, panels[i], j0, plan.outputs(t, out.m()), out.bias(), out.biasOff() + j0,
+                    out.y(), (long) i0 * out.m() + j0, out.m());
+        });
+    }
+
+    /**
+     * {@code y[n, m] = f(x · gateᵀ) ⊙ (x · upᵀ)} for two BF16 weights of the same shape: each task
+     * multiplies the same panels of both into per-thread scratch and writes only the activation,
+     * so neither product exists as a whole tensor. Every element is what {@link #run} and the
+     * elementwise gated activation give, bit for bit.
+     */
+    static void runGated(CpuThreads pool, float[] x, int xOff, int n, int k, CpuTensor gate, CpuTensor up, Activation f,
+                         float[] y, int m) {
+        if (n == 0) {
+            return;
+        }
+        MemorySegment xs = rounded(x, xOff, n, k);
+        Plan plan = Plan.of(pool, n, m);
+        MemorySegment gatePanels = panels(pool, gate, m, k);
+        MemorySegment upPanels = panels(pool, up, m, k);
+        pool.parallelFor(plan.tasks(), t -> {
+            int i0 = plan.firstRow(t);
+            int rows = plan.rows(t, n);
+            int j0 = plan.firstOutput(t);
+            int width = plan.outputs(t, m);
+            float[][] scratch = GATED.get();
+            if (scratch[0].length < rows * width) {
+                scratch = new float[][]{new float[rows * width], new float[rows * width]};
+                GATED.set(scratch);
+            }
+            multiply(xs, i0, rows, k, gatePanels, j0, width, null, 0, scratch[0], 0, width);
+            multiply(xs, i0, rows, k, upPanels, j0, width, null, 0, scratch[1], 0, width);
+            for (int r = 0; r < rows; r++) {
+                ElementwiseKernels.gated(f, scratch[0], r * width, scratch[1], r * width, y, (i0 + r) * m + j0, width);
+            }
+        });
+    }
+
+    /** x ({@code [n, k]} from {@code xOff}) rounded to BF16 in per-thread memory, rows padded to whole pairs. */
+    private static MemorySegment rounded(float[] x, int xOff, int n, int k) {
+        int kx = k + (k & 1);
         short[] xb = X_BF16.get();
         if (xb.length < n * kx) {
             xb = new short[n * kx];
@@ -163,20 +228,24 @@ final class Bf16DotKernel {
         } catch (Throwable e) {
             throw new IllegalStateException("BF16 rounding failed", e);
         }
-        Plan[] plans = new Plan[outputs.length];
-        int[] firstTask = new int[outputs.length + 1];
-        for (int i = 0; i < outputs.length; i++) {
-            plans[i] = Plan.of(pool, panels(pool, outputs[i].w(), outputs[i].m(), k), n, outputs[i].m());
-            firstTask[i + 1] = firstTask[i] + plans[i].tasks();
+        return MemorySegment.ofArray(xb);
+    }
+
+    /**
+     * Rows {@code i0 .. i0+rows} of rounded x times outputs {@code j0 .. j0+width} of a weight's
+     * panels ({@code j0} on a panel boundary), into {@code y} from element {@code yOff}, rows
+     * {@code ldy} apart.
+     */
+    private static void multiply(MemorySegment xs, int i0, int rows, int k, MemorySegment panels, int j0, int width,
+                                 float[] bias, int biasOff, float[] y, long yOff, int ldy) {
+        long kx = k + (k & 1);
+        MemorySegment b = bias == null ? MemorySegment.NULL : MemorySegment.ofArray(bias).asSlice(4L * biasOff);
+        try {
+            LINEAR.invokeExact(xs.asSlice(2L * i0 * kx), rows, k, panels.asSlice(j0 * kx * 2), width, b,
+                    MemorySegment.ofArray(y).asSlice(4L * yOff), (long) ldy);
+        } catch (Throwable e) {
+            throw new IllegalStateException("BF16 linear failed", e);
         }
-        MemorySegment xs = MemorySegment.ofArray(xb);
-        pool.parallelFor(firstTask[outputs.length], t -> {
-            int i = 0;
-            while (t >= firstTask[i + 1]) {
-                i++;
-            }
-            plans[i].run(t - firstTask[i], xs, n, k, kx, outputs[i]);
-        });
     }
 
     /**
@@ -185,38 +254,37 @@ final class Bf16DotKernel {
      * decode step's few rows, 32 for a prompt chunk, whose tasks are long (the last one otherwise
      * leaves a core idle for ~10%).
      */
-    private record Plan(MemorySegment panels, int count, int rowsPer, int blocks, int panelTasks) {
+    private record Plan(int count, int rowsPer, int blocks, int panelTasks) {
 
-        static Plan of(CpuThreads pool, MemorySegment panels, int n, int m) {
+        static Plan of(CpuThreads pool, int n, int m) {
             int count = (m + PANEL - 1) / PANEL;
             int target = pool.threads() * (n >= ROW_BLOCK ? 32 : 8);
             int rowBlocks = Math.max(1, Math.min(n / ROW_BLOCK, (target + count - 1) / count));
             int rowsPer = ((n + rowBlocks - 1) / rowBlocks + 5) / 6 * 6; // whole tiles of 6 rows
             int blocks = (n + rowsPer - 1) / rowsPer;
-            return new Plan(panels, count, rowsPer, blocks, Math.min(count, (target + blocks - 1) / blocks));
+            return new Plan(count, rowsPer, blocks, Math.min(count, (target + blocks - 1) / blocks));
         }
 
         int tasks() {
             return panelTasks * blocks;
         }
 
-        /** Task {@code t}: its panels for its block of rows. */
-        void run(int t, MemorySegment xs, int n, int k, int kx, Output out) {
-            int pt = t / blocks;
-            int p0 = (int) ((long) count * pt / panelTasks);
-            int p1 = (int) ((long) count * (pt + 1) / panelTasks);
-            int j0 = p0 * PANEL;
-            int i0 = t % blocks * rowsPer;
-            int m = out.m();
-            MemorySegment b = out.bias() == null ? MemorySegment.NULL
-                    : MemorySegment.ofArray(out.bias()).asSlice(4L * (out.biasOff() + j0));
-            try {
-                LINEAR.invokeExact(xs.asSlice(2L * i0 * kx), Math.min(rowsPer, n - i0), k,
-                        panels.asSlice(p0 * (long) kx * PANEL * 2), Math.min(m, p1 * PANEL) - j0, b,
-                        MemorySegment.ofArray(out.y()).asSlice(4L * ((long) i0 * m + j0)), (long) m);
-            } catch (Throwable e) {
-                throw new IllegalStateException("BF16 linear failed", e);
-            }
+        int firstRow(int t) {
+            return t % blocks * rowsPer;
+        }
+
+        int rows(int t, int n) {
+            return Math.min(rowsPer, n - firstRow(t));
+        }
+
+        /** Task t's first output: the start of its first panel. */
+        int firstOutput(int t) {
+            return (int) ((long) count * (t / blocks) / panelTasks) * PANEL;
+        }
+
+        int outputs(int t, int m) {
+            int p1 = (int) ((long) count * (t / blocks + 1) / panelTasks);
+            return Math.min(m, p1 * PANEL) - firstOutput(t);
         }
     }
 

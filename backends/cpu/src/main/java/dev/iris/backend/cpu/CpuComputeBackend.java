@@ -150,20 +150,43 @@ public final class CpuComputeBackend implements ComputeBackend {
         return y;
     }
 
+    /** With BF16 weights, both products in one pass, only the activation written out. */
+    @Override
+    public Tensor gatedLinear(Tensor x, Tensor gate, Tensor up, Activation f) {
+        CpuTensor a = activation(x, "linear input");
+        CpuTensor g = CpuTensor.of(gate);
+        CpuTensor u = CpuTensor.of(up);
+        if (!(bf16Dot && g.dtype == DType.BF16 && u.dtype == DType.BF16 && !g.isHeap() && !u.isHeap())) {
+            return ComputeBackend.super.gatedLinear(x, gate, up, f);
+        }
+        int m = outputs(a, g);
+        if (!u.shape.equals(g.shape)) {
+            throw new IllegalArgumentException("gatedLinear: gate " + g.shape + " and up " + u.shape + " differ");
+        }
+        CpuTensor y = CpuTensor.allocate(outputShape(a, m));
+        Bf16DotKernel.runGated(pool, a.data, a.offset, a.rows(), a.cols(), g, u, f, y.data, m);
+        return y;
+    }
+
     /** A linear's weight and bias checked against its input, with a new output array. */
     private static Bf16DotKernel.Output output(CpuTensor a, Tensor w, Tensor bias) {
         CpuTensor wt = CpuTensor.of(w);
-        if (wt.shape.rank() != 2 || wt.shape.dim(1) != a.cols() || !wt.dtype.isFloatingPoint()) {
-            throw new IllegalArgumentException("linear: input " + a.shape + " against weight " + wt.dtype + wt.shape
-                    + " (expected a floating [m, " + a.cols() + "] weight)");
-        }
-        int m = wt.shape.dim(0);
+        int m = outputs(a, wt);
         CpuTensor b = bias == null ? null : CpuTensor.of(bias);
         if (b != null && b.size() != m) {
             throw new IllegalArgumentException("linear: bias " + b.shape + " for " + m + " outputs");
         }
         return new Bf16DotKernel.Output(wt, b == null ? null : b.floats(), b == null ? 0 : b.floatsOffset(),
                 CpuTensor.allocate(outputShape(a, m)).data, m);
+    }
+
+    /** The outputs of weight {@code w} ({@code [m, k]}), checked against the input's width k. */
+    private static int outputs(CpuTensor a, CpuTensor w) {
+        if (w.shape.rank() != 2 || w.shape.dim(1) != a.cols() || !w.dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException("linear: input " + a.shape + " against weight " + w.dtype + w.shape
+                    + " (expected a floating [m, " + a.cols() + "] weight)");
+        }
+        return w.shape.dim(0);
     }
 
     private static Shape outputShape(CpuTensor a, int m) {

@@ -1,5 +1,6 @@
 package dev.iris.backend.cpu;
 
+import dev.iris.api.compute.Activation;
 import dev.iris.api.tensor.DType;
 import dev.iris.api.tensor.Shape;
 import dev.iris.api.tensor.Tensor;
@@ -113,6 +114,26 @@ class Bf16DotKernelTest {
             assertArrayEquals(cpu.toFloats(cpu.linear(x, ws[1], null)), cpu.toFloats(plain[1]), "n=" + n + " no biases");
             assertArrayEquals(cpu.toFloats(cpu.linear(x, ws[2], biases[2])), cpu.toFloats(mixed[0]), "n=" + n + " mixed");
             assertArrayEquals(cpu.toFloats(cpu.linear(x, f32, null)), cpu.toFloats(mixed[1]), "n=" + n + " mixed F32");
+        }
+    }
+
+    /**
+     * The fused gated MLP input gives the bits of the gated activation of the two linears, for
+     * every activation, decode and prompt-chunk row counts, and an m that ends mid-panel.
+     */
+    @Test
+    void gatedLinearIsExactlyTheGatedActivationOfTheTwoLinears() {
+        int k = 200, m = 300;
+        Tensor gate = cpu.weight(TestTensors.weight("g", TestTensors.random(rnd, m * k, 0.1f), DType.BF16, Shape.of(m, k)));
+        Tensor up = cpu.weight(TestTensors.weight("u", TestTensors.random(rnd, m * k, 0.1f), DType.BF16, Shape.of(m, k)));
+        for (int n : new int[]{1, 5, 49, 130}) {
+            Tensor x = cpu.fromFloats(TestTensors.random(rnd, n * k, 1f), Shape.of(n, k));
+            for (Activation f : Activation.values()) {
+                float[] expected = cpu.toFloats(cpu.gatedActivation(cpu.linear(x, gate, null), cpu.linear(x, up, null), f));
+                Tensor fused = cpu.gatedLinear(x, gate, up, f);
+                assertEquals(Shape.of(n, m), fused.shape());
+                assertArrayEquals(expected, cpu.toFloats(fused), "n=" + n + " " + f);
+            }
         }
     }
 

@@ -64,7 +64,7 @@ final class MllamaCrossAttentionLayer {
         b.addInPlace(h, b.scale(o, w.attnGate()));
 
         Tensor m = b.rmsNorm(h, w.postNorm(), (float) c.rmsEps());
-        Tensor mlp = b.linear(b.gatedActivation(b.linear(m, w.gate(), null), b.linear(m, w.up(), null), Activation.SILU),
+        Tensor mlp = b.linear(b.gatedLinear(m, w.gate(), w.up(), Activation.SILU),
                 w.down(), null);
         zeroRows(b, mlp, readsNone);
         b.addInPlace(h, b.scale(mlp, w.mlpGate()));
