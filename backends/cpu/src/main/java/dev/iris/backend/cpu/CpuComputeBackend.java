@@ -120,7 +120,7 @@ public final class CpuComputeBackend implements ComputeBackend {
         CpuTensor a = activation(x, "linear input");
         Bf16DotKernel.Output out = output(a, w, bias);
         CpuTensor wt = out.w();
-        if (bf16Dot && wt.dtype == DType.BF16 && !wt.isHeap()) {
+        if (panelKernel(wt)) {
             // Every batch size, so a request's rows come out the same alone or batched.
             Bf16DotKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), out);
         } else if (blas && a.rows() >= BlasGemm.MIN_ROWS) {
@@ -138,7 +138,7 @@ public final class CpuComputeBackend implements ComputeBackend {
         Bf16DotKernel.Output[] outs = new Bf16DotKernel.Output[weights.length];
         for (int i = 0; i < weights.length; i++) {
             outs[i] = output(a, weights[i], biases == null ? null : biases[i]);
-            if (!(bf16Dot && outs[i].w().dtype == DType.BF16 && !outs[i].w().isHeap())) {
+            if (!panelKernel(outs[i].w())) {
                 return ComputeBackend.super.linears(x, weights, biases);
             }
         }
@@ -156,7 +156,7 @@ public final class CpuComputeBackend implements ComputeBackend {
         CpuTensor a = activation(x, "linear input");
         CpuTensor g = CpuTensor.of(gate);
         CpuTensor u = CpuTensor.of(up);
-        if (!(bf16Dot && g.dtype == DType.BF16 && u.dtype == DType.BF16 && !g.isHeap() && !u.isHeap())) {
+        if (!panelKernel(g) || !panelKernel(u)) {
             return ComputeBackend.super.gatedLinear(x, gate, up, f);
         }
         int m = outputs(a, g);
@@ -166,6 +166,11 @@ public final class CpuComputeBackend implements ComputeBackend {
         CpuTensor y = CpuTensor.allocate(outputShape(a, m));
         Bf16DotKernel.runGated(pool, a.data, a.offset, a.rows(), a.cols(), g, u, f, y.data, m);
         return y;
+    }
+
+    /** Whether products with this weight go to the AVX512-BF16 panel kernel: a mapped BF16 checkpoint tensor. */
+    private boolean panelKernel(CpuTensor w) {
+        return bf16Dot && w.dtype == DType.BF16 && !w.isHeap();
     }
 
     /** A linear's weight and bias checked against its input, with a new output array. */
