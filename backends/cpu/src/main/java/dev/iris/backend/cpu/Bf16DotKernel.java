@@ -159,12 +159,10 @@ final class Bf16DotKernel {
         MemorySegment xs = rounded(x, xOff, n, k);
         Plan[] plans = new Plan[outputs.length];
         int[] firstTask = new int[outputs.length + 1];
+        MemorySegment[] panels = new MemorySegment[outputs.length];
         for (int i = 0; i < outputs.length; i++) {
             plans[i] = Plan.of(pool, n, outputs[i].m());
             firstTask[i + 1] = firstTask[i] + plans[i].tasks();
-        }
-        MemorySegment[] panels = new MemorySegment[outputs.length];
-        for (int i = 0; i < outputs.length; i++) {
             panels[i] = panels(pool, outputs[i].w(), outputs[i].m(), k);
         }
         pool.parallelFor(firstTask[outputs.length], task -> {
