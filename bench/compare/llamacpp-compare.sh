@@ -345,6 +345,11 @@ wait_log() { # file pattern timeout -> seconds waited
   local t0=$(date +%s.%N); for _ in $(seq 1 $(( $3 * 10 ))); do grep -q "$2" "$1" 2>/dev/null && break; sleep 0.1; done
   python3 -c "import time;print(round(time.time()-$t0,2))"; }
 hwm() { grep -E 'VmHWM|VmRSS|RssAnon|RssFile' /proc/$1/status | tr -s ' ' | tr '\n' ' '; echo; }
+# The read bandwidth right before and right after a decode measurement, with the server idle: this
+# VM's bandwidth moves with its neighbours' load (it has been 30 and 50 GB/s on the same day, and a
+# burst after an idle spell reads faster than sustained work), so the decode's share of it is
+# judged against what the memory gave at that time, not against the run's opening peak.
+membw_around() { OMP_NUM_THREADS=2 OMP_PROC_BIND=close $ANCHORS/bench/membw 2 10 | sed 's/^/bandwidth around decode: /'; }
 case $1 in
 setup) setup ;;
 helpers) write_helpers ;;
@@ -409,7 +414,9 @@ iris-server)  # one Iris server run: startup, decode x2 (128 new), prefill 512 x
   echo "iris pid $P ready after $(wait_log $O/iris-server-r$R.log 'fired up' 600) s" | tee $O/iris-run-r$R.txt
   hwm $P | sed 's/^/after start: /' | tee -a $O/iris-run-r$R.txt
   python3 $ANCHORS/scripts/client.py iris 30111 prefill 64 1 > /dev/null   # warm
+  membw_around | tee -a $O/iris-run-r$R.txt
   python3 $ANCHORS/scripts/client.py iris 30111 decode 128 2 | tee -a $O/iris-run-r$R.txt
+  membw_around | tee -a $O/iris-run-r$R.txt
   python3 $ANCHORS/scripts/client.py iris 30111 prefill 512 3 | tee -a $O/iris-run-r$R.txt
   python3 $ANCHORS/scripts/client.py iris 30111 batch 16 64 2 | tee -a $O/iris-run-r$R.txt
   hwm $P | sed 's/^/end: /' | tee -a $O/iris-run-r$R.txt
@@ -420,7 +427,9 @@ llama-server) # llama-server BF16, -np 16 -c 16384: decode x2 (128), prefill 512
   echo "llama pid $P ready after $(wait_log $O/llama-server-${Q:-BF16}-r$R.log 'model loaded' 600) s" | tee $O/llama-run-${Q:-BF16}-r$R.txt
   hwm $P | sed 's/^/after start: /' | tee -a $O/llama-run-${Q:-BF16}-r$R.txt
   python3 $ANCHORS/scripts/client.py llama 30112 prefill 64 1 > /dev/null
+  membw_around | tee -a $O/llama-run-${Q:-BF16}-r$R.txt
   python3 $ANCHORS/scripts/client.py llama 30112 decode 128 2 | tee -a $O/llama-run-${Q:-BF16}-r$R.txt
+  membw_around | tee -a $O/llama-run-${Q:-BF16}-r$R.txt
   python3 $ANCHORS/scripts/client.py llama 30112 prefill 512 3 | tee -a $O/llama-run-${Q:-BF16}-r$R.txt
   python3 $ANCHORS/scripts/client.py llama 30112 batch 16 64 2 | tee -a $O/llama-run-${Q:-BF16}-r$R.txt
   hwm $P | sed 's/^/end: /' | tee -a $O/llama-run-${Q:-BF16}-r$R.txt

@@ -61,7 +61,9 @@ def main(results_md):
         hwm = [int(m.group(1)) / 2**20 for t in read(prefix + "-r*.txt")
                for m in re.finditer(r"end: VmHWM:\s+(\d+) kB", t)]
         ready = [float(m.group(1)) for t in read(prefix + "-r*.txt") for m in re.finditer(r"ready after ([\d.]+) s", t)]
-        return {"decode": pick("decode", "decode_tok_s"), "ttft": pick("decode", "ttft_s"),
+        around = [float(m.group(1)) for t in read(prefix + "-r*.txt")
+                  for m in re.finditer(r"bandwidth around decode: threads=2 size=\S+ GiB reps=\d+ best=([\d.]+) GB/s", t)]
+        return {"decode": pick("decode", "decode_tok_s"), "ttft": pick("decode", "ttft_s"), "bw": median(around),
                 "prefill": pick("prefill", "prefill_tok_s_wall"), "batch": pick("batch", "aggregate_tok_s_steady"),
                 "hwm": median(hwm), "ready": median(ready)}
 
@@ -96,7 +98,9 @@ def main(results_md):
          "≤ 1.2"),
         ("start-up to ready, s", iris["ready"], llama["ready"], ratio(iris["ready"], llama["ready"]), ""),
     ]
-    share = (iris["decode"] * TEXT_BF16_BYTES / 1e9 / read_bw) if iris["decode"] and read_bw else None
+    def share(engine, bw):
+        return engine["decode"] * TEXT_BF16_BYTES / 1e9 / bw * 100 if engine["decode"] and bw else None
+
     lines = [
         "## Iris vs llama.cpp (BF16, 2 threads)",
         "",
@@ -108,8 +112,11 @@ def main(results_md):
         "|---|---:|---:|---:|---|",
     ]
     lines += [f"| {name} | {fmt(a)} | {fmt(b)} | {r} | {t} |" for name, a, b, r, t in rows]
-    lines += ["", f"Decode at batch 1 over HTTP reads {fmt(share * 100 if share else None, '%')} of the measured read "
-                  f"bandwidth ({fmt(read_bw, ' GB/s')}, 2 threads, best of 10)." if share else ""]
+    lines += ["", f"Decode at batch 1 over HTTP reads {fmt(share(iris, iris['bw']), '%')} of the read bandwidth measured "
+                  f"right before and after it (median {fmt(iris['bw'], ' GB/s')}, 2 threads, best of 10 each); "
+                  f"llama-server's decode reads {fmt(share(llama, llama['bw']), '%')} of its own "
+                  f"({fmt(llama['bw'], ' GB/s')}). Against the run's opening peak ({fmt(read_bw, ' GB/s')}) the shares are "
+                  f"{fmt(share(iris, read_bw), '%')} and {fmt(share(llama, read_bw), '%')}."]
     section = "\n".join(lines).rstrip() + "\n"
 
     text = open(results_md).read()

@@ -292,6 +292,26 @@ class LauncherIT {
     }
 
     /**
+     * The warm-up runs SGLang's request and then three more prompts for the JIT before
+     * {@code /health} says 200; with a {@code --context-length} shorter than those prompts it cuts
+     * them to fit rather than failing the start: 3 + 3 × 17 prompt tokens in 4 requests.
+     */
+    @Test
+    void theWarmUpRunsThreeMorePromptsCutToAShortContextBeforeHealthSaysReady() throws Exception {
+        try (RunningServer server = RunningServer.start("--skip-tokenizer-init", "--context-length", "20",
+                "--enable-metrics")) {
+            String url = "http://127.0.0.1:" + server.port;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!http("GET", url + "/health", null)[0].equals("200") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            String metrics = http("GET", url + "/metrics", null)[1];
+            assertTrue(metrics.matches("(?s).*sglang:num_requests_total\\{[^}]*\\} 4\n.*"), metrics);
+            assertTrue(metrics.matches("(?s).*sglang:prompt_tokens_total\\{[^}]*\\} 54\n.*"), metrics);
+        }
+    }
+
+    /**
      * {@code --model-path ORG/NAME}: the launcher downloads the model from the Hub ({@code HF_ENDPOINT}
      * pointing at a fake Hub on loopback serving tiny-qwen2-vl) into {@code HF_HUB_CACHE} and serves
      * it; a second start with {@code HF_HUB_OFFLINE=1} and the fake Hub gone serves from the cache.
