@@ -12,4 +12,5 @@ module dev.iris.api {
     exports dev.iris.api.model;
     exports dev.iris.api.chat;
     exports dev.iris.api.sampling;
+    exports dev.iris.api.quant;
 }
