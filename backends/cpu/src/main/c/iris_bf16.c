@@ -12,7 +12,6 @@
  */
 #include <immintrin.h>
 #include <stdint.h>
-#include <sys/mman.h>
 
 /* Outputs per panel: four 16-lane vectors. */
 #define NR 64
@@ -46,22 +45,6 @@ void iris_bf16_round_rows(const float *src, int32_t n, int32_t k, uint16_t *dst)
         round_row(src + i * k, dst + i * (k + 1), k);
         dst[i * (k + 1) + k] = 0;
     }
-}
-
-/*
- * Memory for a weight's panels, outside the Java heap and its direct-memory limit: anonymous
- * pages, huge pages where the kernel allows them (a decode step streams every panel once, so
- * fewer TLB misses). Null when the memory cannot be mapped.
- */
-void *iris_bf16_alloc(int64_t bytes) {
-    void *p = mmap(0, (size_t) bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return 0;
-    madvise(p, (size_t) bytes, MADV_HUGEPAGE);
-    return p;
-}
-
-void iris_bf16_free(void *p, int64_t bytes) {
-    munmap(p, (size_t) bytes);
 }
 
 /*

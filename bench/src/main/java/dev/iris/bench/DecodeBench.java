@@ -26,7 +26,7 @@ import java.util.List;
 @State(Scope.Benchmark)
 public class DecodeBench {
 
-    @Param({"BF16", "F16"})
+    @Param({"BF16", "F16", "Q8_0"})
     public String dtype;
 
     @Param({"1", "8"})
@@ -43,7 +43,7 @@ public class DecodeBench {
         for (Shapes.Matrix m : Shapes.LM_LAYER) {
             params += Shapes.LAYERS * m.params();
         }
-        return params * dtype.byteSize();
+        return dtype.bytes(params);
     }
 
     @Setup(Level.Trial)

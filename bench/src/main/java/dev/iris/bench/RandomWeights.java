@@ -1,6 +1,7 @@
 package dev.iris.bench;
 
 import dev.iris.api.tensor.Bf16;
+import dev.iris.api.quant.Quantizer;
 import dev.iris.api.tensor.DType;
 import dev.iris.api.tensor.Shape;
 import dev.iris.api.tensor.WeightTensor;
@@ -27,16 +28,23 @@ final class RandomWeights {
     /** A {@code rows × cols} weight in {@code dtype}, in memory owned by {@code arena}. */
     static WeightTensor create(Arena arena, String name, DType dtype, int rows, int cols, long seed) {
         long elements = (long) rows * cols;
-        MemorySegment seg = arena.allocate(elements * dtype.byteSize(), 64);
+        MemorySegment seg = arena.allocate(dtype.bytes(elements), 64);
         SplittableRandom rnd = new SplittableRandom(seed);
-        long blockBytes = Math.min(elements, BLOCK) * dtype.byteSize();
+        int first = (int) Math.min(elements, BLOCK);
+        long blockBytes = dtype.bytes(first);
         MemorySegment block = seg.asSlice(0, blockBytes);
-        for (long i = 0; i < Math.min(elements, BLOCK); i++) {
-            float v = (float) (gaussian(rnd) * 0.02);
+        float[] values = new float[first];
+        for (int i = 0; i < first; i++) {
+            values[i] = (float) (gaussian(rnd) * 0.02);
+        }
+        if (dtype.quantized()) {
+            Quantizer.quantize(dtype.ggml(), values, 0, first, block);
+        }
+        for (int i = 0; i < first && !dtype.quantized(); i++) {
             switch (dtype) {
-                case BF16 -> block.setAtIndex(I16, i, Bf16.fromFloat(v));
-                case F16 -> block.setAtIndex(I16, i, Float.floatToFloat16(v));
-                case F32 -> block.setAtIndex(F32, i, v);
+                case BF16 -> block.setAtIndex(I16, i, Bf16.fromFloat(values[i]));
+                case F16 -> block.setAtIndex(I16, i, Float.floatToFloat16(values[i]));
+                case F32 -> block.setAtIndex(F32, i, values[i]);
                 default -> throw new IllegalArgumentException(dtype.toString());
             }
         }

@@ -143,7 +143,8 @@ final class ServeCommand {
         }
         EngineOptions engineOptions = engineOptions(a, seed);
         LoadedModel.Overrides overrides = new LoadedModel.Overrides(a.string("json-model-override-args"),
-                pixelSettings(a), a.given("tokenizer-path") ? Path.of(tokenizerPath) : null, a.bool("skip-tokenizer-init"));
+                pixelSettings(a), a.given("tokenizer-path") ? Path.of(tokenizerPath) : null, a.bool("skip-tokenizer-init"),
+                quantization(a));
         try (LoadedModel loaded = LoadedModel.load(dir, plugins, a.string("device"), overrides,
                 new LoadBar(err, System.console() != null))) {
             checkDtype(a.string("dtype"), loaded);
@@ -278,6 +279,18 @@ final class ServeCommand {
             throw new UsageException("--dtype " + dtype + " is not supported by Iris for this checkpoint: its weights are"
                     + " " + stored + " and are used as stored; use --dtype auto, or float32 for F32 products");
         }
+    }
+
+    /** {@code --quantization} (values checked by ServerArgs), or null; the cpu device is the one with quantized kernels. */
+    private static DType quantization(ServerArgs a) {
+        if (a.string("quantization") == null) {
+            return null;
+        }
+        if (!a.string("device").equalsIgnoreCase("cpu")) {
+            throw new UsageException("--quantization " + a.string("quantization") + " needs --device cpu: the "
+                    + a.string("device") + " backend multiplies F32, F16 and BF16 weights only");
+        }
+        return DType.valueOf(a.string("quantization").toUpperCase(Locale.ROOT));
     }
 
     /** How long a prefill step should take on a CPU when no chunk size is given. */

@@ -17,6 +17,7 @@ final class ServerArgs {
     private static final Map<String, Set<String>> SUPPORTED = Map.of(
             "load-format", Set.of("auto", "safetensors"),
             "kv-cache-dtype", Set.of("auto", "bf16", "bfloat16", "fp32", "float32"),
+            "quantization", Set.of("q8_0", "q4_0"),
             "tp-size", Set.of("1"),
             "dp-size", Set.of("1"),
             "ep-size", Set.of("1"),

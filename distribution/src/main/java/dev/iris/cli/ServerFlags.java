@@ -25,7 +25,8 @@ final class ServerFlags {
             r("dtype", Type.STRING, "auto", "auto or the checkpoint's own dtype (weights as stored; BF16 weights"
                     + " multiply BF16-rounded activations where the CPU has BF16 dot products), or float32 (F32 products)"),
             r("kv-cache-dtype", Type.STRING, "auto", "auto|bf16|fp32: K/V storage (auto: bf16 on the CPU, fp32 on CUDA)"),
-            r("quantization", Type.STRING, null, "not supported"),
+            r("quantization", Type.STRING, null, "q8_0|q4_0: the language model's linear weights quantized at load"
+                    + " to llama.cpp's block format, on the cpu device"),
             r("quantization-param-path", Type.STRING, null, "not supported"),
             e("context-length", Type.INT, null, "the model's context length (default: from config.json)"),
             e("device", Type.STRING, "cpu", "cpu|cuda"),

@@ -75,11 +75,13 @@ class ServerArgsTest {
     void valuesIrisCannotHonourAreRefusedAtStart() {
         assertEquals("--tp-size 2 is not supported by Iris (tensor parallelism: 1 only)", assertThrows(
                 UsageException.class, () -> ServerArgs.parse(List.of("--tensor-parallel-size", "2"))).getMessage());
-        assertEquals("--quantization fp8 is not supported by Iris (not supported)", assertThrows(
+        assertEquals("--quantization fp8 is not supported by Iris (q8_0|q4_0: the language model's linear weights"
+                + " quantized at load to llama.cpp's block format, on the cpu device)", assertThrows(
                 UsageException.class, () -> ServerArgs.parse(List.of("--quantization", "fp8"))).getMessage());
         assertEquals("--is-embedding is not supported by Iris (embedding models are not supported)", assertThrows(
                 UsageException.class, () -> ServerArgs.parse(List.of("--is-embedding"))).getMessage());
-        ServerArgs.parse(List.of("--load-format", "safetensors", "--kv-cache-dtype", "auto", "--dp", "1"));
+        ServerArgs.parse(List.of("--load-format", "safetensors", "--kv-cache-dtype", "auto", "--dp", "1",
+                "--quantization", "Q8_0"));
     }
 
     @Test

@@ -10,12 +10,17 @@ import java.lang.foreign.MemorySegment;
  * @param name  the checkpoint name, e.g. {@code model.layers.0.self_attn.q_proj.weight}
  * @param dtype the stored element type
  * @param shape the stored dimensions
- * @param data  exactly {@code shape.elementCount() * dtype.byteSize()} bytes, row-major, little-endian
+ * @param data  exactly {@code dtype.bytes(shape.elementCount())} bytes, row-major, little-endian (for a
+ *              quantized dtype, each row a whole number of blocks)
  */
 public record WeightTensor(String name, DType dtype, Shape shape, MemorySegment data) {
 
     public WeightTensor {
-        long expected = shape.elementCount() * dtype.byteSize();
+        if (dtype.quantized() && (shape.rank() == 0 || shape.dim(shape.rank() - 1) % dtype.ggml().blockElements() != 0)) {
+            throw new IllegalArgumentException("tensor '" + name + "': rows of " + dtype + shape + " are not whole blocks of "
+                    + dtype.ggml().blockElements());
+        }
+        long expected = dtype.bytes(shape.elementCount());
         if (data.byteSize() != expected) {
             throw new IllegalArgumentException("tensor '" + name + "': " + dtype + shape + " needs "
                     + expected + " bytes, data has " + data.byteSize());

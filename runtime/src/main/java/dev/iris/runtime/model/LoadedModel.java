@@ -7,6 +7,7 @@ import dev.iris.api.model.ModelArchitecture;
 import dev.iris.api.model.ModelContext;
 import dev.iris.api.model.VisionLanguageModel;
 import dev.iris.api.sampling.Sampler;
+import dev.iris.api.tensor.DType;
 import dev.iris.api.tensor.WeightSource;
 import dev.iris.runtime.config.JsonConfigView;
 import dev.iris.runtime.engine.Engine;
@@ -16,6 +17,7 @@ import dev.iris.runtime.plugin.PluginKind;
 import dev.iris.runtime.plugin.PluginRegistry;
 import dev.iris.runtime.tokenizer.Tokenizer;
 import dev.iris.runtime.weights.LoadProgress;
+import dev.iris.runtime.weights.QuantizingWeightSource;
 import dev.iris.runtime.weights.SafetensorsWeights;
 
 import java.io.IOException;
@@ -44,6 +46,8 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
                           AttentionBackend attention, Tokenizer tokenizer, Set<Integer> eosTokenIds, WeightSource weights)
         implements AutoCloseable {
 
+    private static final System.Logger LOG = System.getLogger(LoadedModel.class.getName());
+
     /**
      * Loads a model directory.
      *
@@ -62,9 +66,12 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
      * @param preprocessor JSON object merged into preprocessor_config.json (e.g. {@code --max-pixels})
      * @param tokenizer    the directory with tokenizer.json ({@code --tokenizer-path}); null for the model's
      * @param skipTokenizer  load no tokenizer ({@code --skip-tokenizer-init}): token ids in and out only
+     * @param quantization the type the language model's linear weights are quantized to at load
+     *                     ({@code --quantization}; one of {@link QuantizingWeightSource#TYPES}), or null
      */
-    public record Overrides(String config, String preprocessor, Path tokenizer, boolean skipTokenizer) {
-        public static final Overrides NONE = new Overrides("{}", "{}", null, false);
+    public record Overrides(String config, String preprocessor, Path tokenizer, boolean skipTokenizer,
+                            DType quantization) {
+        public static final Overrides NONE = new Overrides("{}", "{}", null, false, null);
     }
 
     /** Loads a model directory with operator overrides. */
@@ -90,8 +97,9 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
         return load(directory, families, compute, attention, Overrides.NONE, progress);
     }
 
-    private static LoadedModel load(Path directory, List<ModelArchitecture> families, ComputeBackend compute,
-                                    AttentionBackend attention, Overrides overrides, LoadProgress progress)
+    /** Loads a model directory with these families and backends and operator overrides. */
+    public static LoadedModel load(Path directory, List<ModelArchitecture> families, ComputeBackend compute,
+                                   AttentionBackend attention, Overrides overrides, LoadProgress progress)
             throws IOException {
         if (!Files.isDirectory(directory)) {
             throw new IOException(directory + " is not a model directory");
@@ -111,11 +119,17 @@ public record LoadedModel(Path directory, ModelArchitecture architecture, Vision
         Path tokenizerDir = overrides.tokenizer() == null ? directory : overrides.tokenizer();
         Tokenizer tokenizer = overrides.skipTokenizer() ? null : Tokenizer.load(tokenizerDir.resolve("tokenizer.json"));
         Set<Integer> eos = eosIds(directory, config);
-        SafetensorsWeights weights = SafetensorsWeights.open(directory, progress);
+        WeightSource weights = SafetensorsWeights.open(directory, progress);
+        if (overrides.quantization() != null) {
+            weights = new QuantizingWeightSource(weights, overrides.quantization());
+        }
         try {
             ConfigView preprocessor = JsonConfigView.read(directory.resolve("preprocessor_config.json"), true)
                     .withOverrides("the server's image settings", overrides.preprocessor());
             VisionLanguageModel model = arch.load(new ModelContext(directory, config, preprocessor, weights, compute, attention));
+            if (weights instanceof QuantizingWeightSource q) {
+                LOG.log(System.Logger.Level.INFO, q.summary());
+            }
             return new LoadedModel(directory, arch, model, compute, attention, tokenizer, eos, weights);
         } catch (IOException | RuntimeException e) {
             weights.close();

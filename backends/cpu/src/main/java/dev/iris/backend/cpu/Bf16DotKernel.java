@@ -2,8 +2,6 @@ package dev.iris.backend.cpu;
 
 import dev.iris.api.compute.Activation;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -11,13 +9,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
-import java.util.HexFormat;
 
 /**
  * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for BF16 weights at the CPU's BF16 rate: x is
@@ -44,8 +35,6 @@ final class Bf16DotKernel {
 
     /** Outputs per panel (four 16-lane vectors), as {@code NR} in the C code. */
     private static final int PANEL = 64;
-    /** Fewest rows of x in one task of a prompt chunk: eight tiles of six. */
-    private static final int ROW_BLOCK = 48;
 
     private static final MethodHandle ROUND;
     private static final MethodHandle PACK;
@@ -67,7 +56,7 @@ final class Bf16DotKernel {
             reason = "the CPU has no AVX512-BF16";
         } else {
             try {
-                SymbolLookup lib = SymbolLookup.libraryLookup(extractLibrary(), Arena.global());
+                SymbolLookup lib = SymbolLookup.libraryLookup(NativeLibrary.extract("iris_bf16"), Arena.global());
                 Linker linker = Linker.nativeLinker();
                 // Critical calls: short, no upcalls, and they may read and write Java arrays in place.
                 Linker.Option inPlace = Linker.Option.critical(true);
@@ -78,10 +67,8 @@ final class Bf16DotKernel {
                 pack = linker.downcallHandle(lib.find("iris_bf16_pack").orElseThrow(),
                         FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                                 ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-                alloc = linker.downcallHandle(lib.find("iris_bf16_alloc").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-                free = linker.downcallHandle(lib.find("iris_bf16_free").orElseThrow(),
-                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                alloc = NativeLibrary.alloc(lib);
+                free = NativeLibrary.free(lib);
                 linear = linker.downcallHandle(lib.find("iris_bf16_linear").orElseThrow(),
                         FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
@@ -103,46 +90,6 @@ final class Bf16DotKernel {
     private Bf16DotKernel() {
     }
 
-    /**
-     * The library bundled in this module as a file the process can load: one per build in the
-     * user's cache ({@code $XDG_CACHE_HOME} or {@code ~/.cache}, {@code iris/native/}), named by its
-     * content's hash and reused only if its bytes are these, so restarts and crashed processes
-     * leave no copies behind; written under another name and moved into place. Where the cache
-     * cannot be written, a temporary file deleted at exit.
-     */
-    private static Path extractLibrary() throws IOException {
-        byte[] lib;
-        try (InputStream in = Bf16DotKernel.class.getResourceAsStream("libiris_bf16.so")) {
-            if (in == null) {
-                throw new IOException("libiris_bf16.so is not in the jar (gcc was missing at build time)");
-            }
-            lib = in.readAllBytes();
-        }
-        try {
-            String cache = System.getenv("XDG_CACHE_HOME");
-            Path dir = (cache == null || cache.isBlank() ? Path.of(System.getProperty("user.home"), ".cache")
-                    : Path.of(cache)).resolve("iris/native");
-            String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(lib), 0, 8);
-            Path file = dir.resolve("iris_bf16-" + hash + ".so");
-            if (!Files.isRegularFile(file) || !Arrays.equals(Files.readAllBytes(file), lib)) {
-                Files.createDirectories(dir);
-                Path part = Files.createTempFile(dir, "iris_bf16-", ".part");
-                try {
-                    Files.write(part, lib);
-                    Files.move(part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                } finally {
-                    Files.deleteIfExists(part);
-                }
-            }
-            return file;
-        } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
-            Path file = Files.createTempFile("iris_bf16-", ".so");
-            file.toFile().deleteOnExit();
-            Files.write(file, lib);
-            return file;
-        }
-    }
-
     /** One weight of an op: {@code y[n, m] = x · wᵀ + bias} (bias from {@code biasOff}, or null). */
     record Output(CpuTensor w, float[] bias, int biasOff, float[] y, int m) {
     }
@@ -157,11 +104,11 @@ final class Bf16DotKernel {
             return;
         }
         MemorySegment xs = rounded(x, xOff, n, k);
-        Plan[] plans = new Plan[outputs.length];
+        PanelPlan[] plans = new PanelPlan[outputs.length];
         int[] firstTask = new int[outputs.length + 1];
         MemorySegment[] panels = new MemorySegment[outputs.length];
         for (int i = 0; i < outputs.length; i++) {
-            plans[i] = Plan.of(pool, n, outputs[i].m());
+            plans[i] = PanelPlan.of(pool, n, outputs[i].m(), PANEL);
             firstTask[i + 1] = firstTask[i] + plans[i].tasks();
             panels[i] = panels(pool, outputs[i].w(), outputs[i].m(), k);
         }
@@ -170,7 +117,7 @@ final class Bf16DotKernel {
             while (task >= firstTask[i + 1]) {
                 i++;
             }
-            Plan plan = plans[i];
+            PanelPlan plan = plans[i];
             int t = task - firstTask[i];
             Output out = outputs[i];
             int i0 = plan.firstRow(t);
@@ -192,7 +139,7 @@ final class Bf16DotKernel {
             return;
         }
         MemorySegment xs = rounded(x, xOff, n, k);
-        Plan plan = Plan.of(pool, n, m);
+        PanelPlan plan = PanelPlan.of(pool, n, m, PANEL);
         MemorySegment gatePanels = panels(pool, gate, m, k);
         MemorySegment upPanels = panels(pool, up, m, k);
         pool.parallelFor(plan.tasks(), t -> {
@@ -247,70 +194,6 @@ final class Bf16DotKernel {
     }
 
     /**
-     * How one weight's product is cut into tasks: ranges of panels, and for a prompt's many rows
-     * also blocks of rows, so the two threads finish an op together — 8 tasks per thread for a
-     * decode step's few rows, 32 for a prompt chunk, whose tasks are long (the last one otherwise
-     * leaves a core idle for ~10%).
-     */
-    private record Plan(int count, int rowsPer, int blocks, int panelTasks) {
-
-        static Plan of(CpuThreads pool, int n, int m) {
-            int count = (m + PANEL - 1) / PANEL;
-            int target = pool.threads() * (n >= ROW_BLOCK ? 32 : 8);
-            int rowBlocks = Math.max(1, Math.min(n / ROW_BLOCK, (target + count - 1) / count));
-            int rowsPer = ((n + rowBlocks - 1) / rowBlocks + 5) / 6 * 6; // whole tiles of 6 rows
-            int blocks = (n + rowsPer - 1) / rowsPer;
-            return new Plan(count, rowsPer, blocks, Math.min(count, (target + blocks - 1) / blocks));
-        }
-
-        int tasks() {
-            return panelTasks * blocks;
-        }
-
-        int firstRow(int t) {
-            return t % blocks * rowsPer;
-        }
-
-        int rows(int t, int n) {
-            return Math.min(rowsPer, n - firstRow(t));
-        }
-
-        /** Task t's first output: the start of its first panel. */
-        int firstOutput(int t) {
-            return (int) ((long) count * (t / blocks) / panelTasks) * PANEL;
-        }
-
-        int outputs(int t, int m) {
-            int p1 = (int) ((long) count * (t / blocks + 1) / panelTasks);
-            return Math.min(m, p1 * PANEL) - firstOutput(t);
-        }
-    }
-
-    /**
-     * Native memory for panels, freed when the segment is no longer reachable. Not from an arena's
-     * allocate: that counts against the JVM's direct-memory limit (the heap's size by default),
-     * which the weights of a model exceed.
-     */
-    private static MemorySegment allocate(long bytes, CpuTensor w) {
-        MemorySegment at;
-        try {
-            at = (MemorySegment) ALLOC.invokeExact(bytes);
-        } catch (Throwable e) {
-            throw new IllegalStateException("BF16 panel memory failed", e);
-        }
-        if (at.address() == 0) {
-            throw new IllegalStateException("cannot map " + bytes + " bytes for the BF16 panels of weight " + w);
-        }
-        return at.reinterpret(bytes, Arena.ofAuto(), s -> {
-            try {
-                FREE.invokeExact(s, bytes);
-            } catch (Throwable e) {
-                throw new IllegalStateException("BF16 panel memory was not freed", e);
-            }
-        });
-    }
-
-    /**
      * The weight's panels, packed by the pool's threads on first use; then the mapped rows' pages
      * are dropped from memory (they come back from the page cache if something reads them again,
      * as an embedding table tied to the output layer does for the tokens it looks up).
@@ -323,7 +206,7 @@ final class Bf16DotKernel {
         synchronized (w) {
             if (w.bf16Panels == null) {
                 int count = (m + PANEL - 1) / PANEL;
-                MemorySegment packed = allocate((long) count * PANEL * (k + (k & 1)) * 2, w);
+                MemorySegment packed = NativeLibrary.allocate(ALLOC, FREE, (long) count * PANEL * (k + (k & 1)) * 2, w);
                 int tasks = Math.min(count, pool.threads() * 4);
                 pool.parallelFor(tasks, t -> {
                     try {

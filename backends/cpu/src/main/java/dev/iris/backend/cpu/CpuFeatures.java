@@ -70,6 +70,11 @@ record CpuFeatures(String model, Set<String> flags) {
         return avx512() && has("avx512_bf16");
     }
 
+    /** AVX-512 with VNNI's int8 dot products (VPDPBUSD), for Q8_0 weights. */
+    boolean avx512Vnni() {
+        return avx512() && has("avx512_vnni");
+    }
+
     /**
      * The OpenBLAS core whose kernels fit this CPU, or null to leave the choice to OpenBLAS.
      * OpenBLAS's own detection knows Intel's models by number and falls back to its AVX2

@@ -1,5 +1,6 @@
 package dev.iris.backend.cpu;
 
+import dev.iris.api.quant.Dequantizer;
 import dev.iris.api.tensor.DType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -15,7 +16,8 @@ import java.nio.ByteOrder;
 /**
  * Widening of stored weights to F32, exactly: BF16 is the upper half of an F32 (vectorised with
  * as many shorts per vector as the preferred float species has lanes); F16 goes through the
- * JDK's conversion, which the JIT vectorises.
+ * JDK's conversion, which the JIT vectorises; llama.cpp's quantized blocks through the reference
+ * {@link Dequantizer}.
  */
 final class WeightRows {
 
@@ -36,6 +38,9 @@ final class WeightRows {
             case F32 -> MemorySegment.copy(src, F32, srcElem * 4, dst, dstOff, count);
             case BF16 -> widenBf16(src, srcElem * 2, dst, dstOff, count);
             case F16 -> widenF16(src, srcElem * 2, dst, dstOff, count);
+            // Whole blocks: the callers read whole rows, and rows are whole blocks.
+            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K ->
+                    Dequantizer.dequantize(dtype.ggml(), src.asSlice(dtype.bytes(srcElem)), dst, dstOff, count);
             default -> throw new IllegalArgumentException("cannot read " + dtype + " as floating point");
         }
     }

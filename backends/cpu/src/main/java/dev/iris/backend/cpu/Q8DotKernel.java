@@ -1,0 +1,165 @@
+package dev.iris.backend.cpu;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for Q8_0 weights with AVX512-VNNI int8 dot
+ * products, by the native code in {@code src/main/c/iris_q8.c}: each row of x is quantized like
+ * the weight (blocks of 32, scale max|x|/127, codes rounded to nearest), a block's product is its
+ * two scales times an exact integer sum, and the blocks are summed in F32 in column order. As
+ * llama.cpp multiplies Q8_0 weights; about half the bytes of BF16 per decode step.
+ *
+ * <p>On first use a weight is repacked into panels of 16 outputs (the layout in which one
+ * instruction multiplies four columns of x with sixteen outputs); the panels replace the mapped
+ * or quantized rows in memory. Results do not depend on the batch: every output takes its blocks
+ * in the same order whatever the number of rows.
+ *
+ * <p>Available only where the CPU reports AVX512-VNNI and the library (built at package time with
+ * gcc) loads; {@link #UNAVAILABLE_REASON} says why not, and {@link LinearKernel} widens the blocks
+ * instead.
+ */
+final class Q8DotKernel {
+
+    static final boolean AVAILABLE;
+    static final String UNAVAILABLE_REASON;
+
+    /** Outputs per panel, as {@code NR} in the C code. */
+    private static final int PANEL = 16;
+    /** Bytes per panel and block of 32 columns: 16 F16 scales and 16 × 32 codes. */
+    private static final int PANEL_BLOCK = 16 * 2 + 16 * 32;
+
+    private static final MethodHandle QUANTIZE;
+    private static final MethodHandle PACK;
+    private static final MethodHandle LINEAR;
+    private static final MethodHandle ALLOC;
+    private static final MethodHandle FREE;
+
+    /** Per-thread quantized x: codes, block scales, block sums of the codes. */
+    private record QuantizedRows(byte[] codes, float[] scales, int[] sums) {
+    }
+
+    private static final ThreadLocal<QuantizedRows> X_Q8 =
+            ThreadLocal.withInitial(() -> new QuantizedRows(new byte[0], new float[0], new int[0]));
+
+    static {
+        MethodHandle quantize = null;
+        MethodHandle pack = null;
+        MethodHandle linear = null;
+        MethodHandle alloc = null;
+        MethodHandle free = null;
+        String reason = "";
+        if (!CpuFeatures.HOST.avx512Vnni()) {
+            reason = "the CPU has no AVX512-VNNI";
+        } else {
+            try {
+                SymbolLookup lib = SymbolLookup.libraryLookup(NativeLibrary.extract("iris_q8"), Arena.global());
+                Linker linker = Linker.nativeLinker();
+                // Critical calls: short, no upcalls, and they may read and write Java arrays in place.
+                Linker.Option inPlace = Linker.Option.critical(true);
+                quantize = linker.downcallHandle(lib.find("iris_q8_quantize_rows").orElseThrow(),
+                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS),
+                        inPlace);
+                pack = linker.downcallHandle(lib.find("iris_q8_pack").orElseThrow(),
+                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+                linear = linker.downcallHandle(lib.find("iris_q8_linear").orElseThrow(),
+                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
+                        inPlace);
+                alloc = NativeLibrary.alloc(lib);
+                free = NativeLibrary.free(lib);
+            } catch (Throwable e) {
+                reason = "the native Q8_0 kernels did not load: " + e;
+            }
+        }
+        QUANTIZE = quantize;
+        PACK = pack;
+        LINEAR = linear;
+        ALLOC = alloc;
+        FREE = free;
+        UNAVAILABLE_REASON = reason;
+        AVAILABLE = reason.isEmpty();
+    }
+
+    private Q8DotKernel() {
+    }
+
+    /** As {@link LinearKernel#run}, for a Q8_0 weight {@code w} ({@code [m, k]}, k a multiple of 32). */
+    static void run(CpuThreads pool, float[] x, int xOff, int n, int k, CpuTensor w, float[] bias, int biasOff,
+                    float[] y, int m) {
+        if (n == 0) {
+            return;
+        }
+        QuantizedRows xq = quantized(x, xOff, n, k);
+        MemorySegment panels = panels(pool, w, m, k);
+        PanelPlan plan = PanelPlan.of(pool, n, m, PANEL);
+        int blocks = k / 32;
+        pool.parallelFor(plan.tasks(), t -> {
+            int i0 = plan.firstRow(t);
+            int j0 = plan.firstOutput(t);
+            MemorySegment b = bias == null ? MemorySegment.NULL : MemorySegment.ofArray(bias).asSlice(4L * (biasOff + j0));
+            try {
+                LINEAR.invokeExact(MemorySegment.ofArray(xq.codes()).asSlice((long) i0 * k),
+                        MemorySegment.ofArray(xq.scales()).asSlice(4L * i0 * blocks),
+                        MemorySegment.ofArray(xq.sums()).asSlice(4L * i0 * blocks), plan.rows(t, n), k,
+                        panels.asSlice((long) (j0 / PANEL) * blocks * PANEL_BLOCK), plan.outputs(t, m), b,
+                        MemorySegment.ofArray(y).asSlice(4L * ((long) i0 * m + j0)), (long) m);
+            } catch (Throwable e) {
+                throw new IllegalStateException("Q8_0 linear failed", e);
+            }
+        });
+    }
+
+    /** x ({@code [n, k]} from {@code xOff}) quantized in per-thread memory. */
+    private static QuantizedRows quantized(float[] x, int xOff, int n, int k) {
+        QuantizedRows q = X_Q8.get();
+        int blocks = n * (k / 32);
+        if (q.codes().length < n * k || q.scales().length < blocks) {
+            q = new QuantizedRows(new byte[n * k], new float[blocks], new int[blocks]);
+            X_Q8.set(q);
+        }
+        try {
+            QUANTIZE.invokeExact(MemorySegment.ofArray(x).asSlice(4L * xOff), n, k, MemorySegment.ofArray(q.codes()),
+                    MemorySegment.ofArray(q.scales()), MemorySegment.ofArray(q.sums()));
+        } catch (Throwable e) {
+            throw new IllegalStateException("Q8_0 quantization of the input failed", e);
+        }
+        return q;
+    }
+
+    /** The weight's panels, packed by the pool's threads on first use; then the source's pages are dropped. */
+    private static MemorySegment panels(CpuThreads pool, CpuTensor w, int m, int k) {
+        MemorySegment panels = w.q8Panels;
+        if (panels != null) {
+            return panels;
+        }
+        synchronized (w) {
+            if (w.q8Panels == null) {
+                int count = (m + PANEL - 1) / PANEL;
+                MemorySegment packed = NativeLibrary.allocate(ALLOC, FREE, (long) count * (k / 32) * PANEL_BLOCK, w);
+                int tasks = Math.min(count, pool.threads() * 4);
+                pool.parallelFor(tasks, t -> {
+                    try {
+                        PACK.invokeExact(w.segment, m, k, (int) ((long) count * t / tasks),
+                                (int) ((long) count * (t + 1) / tasks), packed);
+                    } catch (Throwable e) {
+                        throw new IllegalStateException("Q8_0 packing failed", e);
+                    }
+                });
+                if (w.segment.isMapped()) {
+                    w.segment.unload();
+                }
+                w.q8Panels = packed;
+            }
+            return w.q8Panels;
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package dev.iris.backend.cpu;
+
+import dev.iris.api.quant.Dequantizer;
+import dev.iris.api.quant.GgmlType;
+import dev.iris.api.quant.Quantizer;
+import dev.iris.api.tensor.DType;
+import dev.iris.api.tensor.Shape;
+import dev.iris.api.tensor.Tensor;
+import dev.iris.api.tensor.WeightTensor;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Linear layers with llama.cpp's quantized weights: the AVX512-VNNI Q8_0 kernel (where the CPU
+ * has it) computes exactly the block sums of the quantized input and weight, in block order; the
+ * other types, and Q8_0 elsewhere, widen the blocks and give what the dequantized F32 weight gives.
+ */
+class Q8DotKernelTest {
+
+    /** Rows 1–70 (tiles of 6 and every shorter tile), m short of a panel of 16 and across threads. */
+    private static final int[][] SHAPES = {{1, 32, 1}, {1, 64, 16}, {2, 96, 17}, {5, 128, 40}, {6, 256, 33},
+            {7, 1536, 100}, {13, 64, 7}, {70, 160, 50}, {1, 8960, 48}};
+
+    private final CpuComputeBackend cpu = new CpuComputeBackend(CpuThreads.SHARED, true, true);
+    private final Random rnd = new Random(11);
+
+    @Test
+    void q8_0ProductsAreTheExactBlockSumsOfTheQuantizedInputAndWeight() {
+        assumeTrue(Q8DotKernel.AVAILABLE, "no int8 dot products here: " + Q8DotKernel.UNAVAILABLE_REASON);
+        for (int[] s : SHAPES) {
+            int n = s[0], k = s[1], m = s[2];
+            float[] x = TestTensors.random(rnd, n * k, 1f);
+            x[0] = 0; // a block whose largest value is not its first
+            float[] bias = TestTensors.random(rnd, m, 0.5f);
+            WeightTensor w = quantized(TestTensors.random(rnd, m * k, 0.1f), GgmlType.Q8_0, m, k);
+            float[] got = cpu.toFloats(cpu.linear(cpu.fromFloats(x, Shape.of(n, k)), cpu.weight(w),
+                    cpu.fromFloats(bias, Shape.of(m))));
+            float[] want = blockSums(x, n, k, w.data(), m, bias);
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]),
+                        "n=" + n + " k=" + k + " m=" + m + " at " + i + ": " + want[i] + " vs " + got[i]);
+            }
+        }
+    }
+
+    @Test
+    void q8_0ProductsStayWithinTheInputsQuantizationOfTheDequantizedWeightsProduct() {
+        int n = 4, k = 1536, m = 64;
+        float[] x = TestTensors.random(rnd, n * k, 1f);
+        WeightTensor w = quantized(TestTensors.random(rnd, m * k, 0.1f), GgmlType.Q8_0, m, k);
+        float[] got = cpu.toFloats(cpu.linear(cpu.fromFloats(x, Shape.of(n, k)), cpu.weight(w), null));
+        float[] wf = new float[m * k];
+        Dequantizer.dequantize(GgmlType.Q8_0, w.data(), wf, 0, m * k);
+        float[] exact = ScalarReference.linear(x, n, k, wf, m, null);
+        float[] mag = ScalarReference.linearMagnitude(x, n, k, wf, m);
+        for (int i = 0; i < got.length; i++) {
+            // x's codes are off by at most half a step, 1/254 of the block's largest |x|
+            assertTrue(Math.abs(got[i] - exact[i]) <= mag[i] / 127, i + ": " + got[i] + " vs " + exact[i]);
+        }
+    }
+
+    @Test
+    void everyQuantizedTypeWithoutItsOwnKernelGivesWhatTheDequantizedWeightGives() {
+        int n = 3, k = 512, m = 20;
+        for (GgmlType type : new GgmlType[]{GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            float[] x = TestTensors.random(rnd, n * k, 1f);
+            WeightTensor w = type == GgmlType.Q4_0 ? quantized(TestTensors.random(rnd, m * k, 0.1f), type, m, k)
+                    : randomBlocks(type, m, k);
+            float[] wf = new float[m * k];
+            Dequantizer.dequantize(type, w.data(), wf, 0, m * k);
+            Tensor xt = cpu.fromFloats(x, Shape.of(n, k));
+            float[] got = cpu.toFloats(cpu.linear(xt, cpu.weight(w), null));
+            float[] want = cpu.toFloats(cpu.linear(xt, cpu.weight(TestTensors.weight("f", wf, DType.F32, Shape.of(m, k))),
+                    null));
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]), type + " at " + i);
+            }
+        }
+    }
+
+    private static WeightTensor quantized(float[] values, GgmlType type, int m, int k) {
+        MemorySegment seg = Arena.ofAuto().allocate(type.bytes((long) m * k), 8);
+        Quantizer.quantize(type, values, 0, values.length, seg);
+        return new WeightTensor("w", DType.of(type), Shape.of(m, k), seg);
+    }
+
+    /** Random block bytes (every bit pattern is a block) with small finite F16 scales. */
+    private WeightTensor randomBlocks(GgmlType type, int m, int k) {
+        MemorySegment seg = Arena.ofAuto().allocate(type.bytes((long) m * k), 8);
+        for (long i = 0; i < seg.byteSize(); i++) {
+            seg.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(256));
+        }
+        ValueLayout.OfShort f16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (long b = 0; b < seg.byteSize() / type.blockBytes(); b++) {
+            long at = b * type.blockBytes();
+            int[] scales = type == GgmlType.Q6_K ? new int[]{208} : new int[]{0, 2};
+            for (int o : scales) {
+                seg.set(f16, at + o, Float.floatToFloat16((rnd.nextFloat() - 0.5f) * 0.01f));
+            }
+        }
+        return new WeightTensor("w", DType.of(type), Shape.of(m, k), seg);
+    }
+
+    /**
+     * The kernel's arithmetic, in Java: x quantized per block of 32 (scale max|x|/127, codes
+     * rounded to nearest even), then per output, blocks in order:
+     * acc = fma(exact integer sum, weight scale × x scale, acc); plus the bias.
+     */
+    private static float[] blockSums(float[] x, int n, int k, MemorySegment w, int m, float[] bias) {
+        int blocks = k / 32;
+        float[] y = new float[n * m];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < m; j++) {
+                float acc = 0;
+                for (int b = 0; b < blocks; b++) {
+                    float amax = 0;
+                    for (int c = 0; c < 32; c++) {
+                        amax = Math.max(amax, Math.abs(x[i * k + 32 * b + c]));
+                    }
+                    float dx = amax / 127f;
+                    float id = dx == 0 ? 0 : 1f / dx;
+                    long wBlock = ((long) j * blocks + b) * 34;
+                    float dw = Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
+                            wBlock));
+                    int sum = 0;
+                    for (int c = 0; c < 32; c++) {
+                        int qx = (int) Math.rint(x[i * k + 32 * b + c] * id);
+                        sum += qx * w.get(ValueLayout.JAVA_BYTE, wBlock + 2 + c);
+                    }
+                    acc = Math.fma((float) sum, dw * dx, acc);
+                }
+                y[i * m + j] = acc + bias[j];
+            }
+        }
+        return y;
+    }
+}
