@@ -18,13 +18,14 @@ import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 /**
- * {@code --quantization}: a checkpoint whose language model's linear weights are handed out
- * quantized to one of llama.cpp's block types, made at load from the stored values with
- * llama.cpp's reference rounding ({@link Quantizer}); every other tensor (embeddings, norms,
- * biases, the LM head, the vision tower and projector) as stored.
+ * {@code --quantization}: a checkpoint whose language model's linear weights, LM head and token
+ * embeddings are handed out quantized to one of llama.cpp's block types, made at load from the
+ * stored values with llama.cpp's reference rounding ({@link Quantizer}), as {@code llama-quantize}
+ * treats them; every other tensor (norms, biases, the vision tower and projector) as stored.
  *
- * <p>The language model's linear weights are recognised by the Hugging Face decoder naming all
- * served families share: {@code [language_model.]model.layers.N.(self_attn|cross_attn|mlp).*_proj.weight}
+ * <p>These weights are recognised by the Hugging Face decoder naming all served families share:
+ * {@code [language_model.]model.layers.N.(self_attn|cross_attn|mlp).*_proj.weight},
+ * {@code [language_model.]lm_head.weight}, {@code [language_model.]model.embed_tokens.weight}
  * (vision towers name theirs {@code visual.blocks}, {@code encoder.layers},
  * {@code transformer.layers}). A weight whose rows are not whole blocks stays as stored.
  */
@@ -33,8 +34,8 @@ public final class QuantizingWeightSource implements WeightSource {
     /** The types a checkpoint can be quantized to at load, by their {@code --quantization} names. */
     public static final Set<DType> TYPES = Set.of(DType.Q8_0, DType.Q4_0);
 
-    private static final Pattern LANGUAGE_MODEL_LINEAR =
-            Pattern.compile("(^|.*\\.)model\\.layers\\.\\d+\\.(self_attn|cross_attn|mlp)\\.[a-z_]+_proj\\.weight");
+    private static final Pattern LANGUAGE_MODEL_LINEAR = Pattern.compile("(.*\\.)?(model\\.layers\\.\\d+\\."
+            + "(self_attn|cross_attn|mlp)\\.[a-z_]+_proj|lm_head|model\\.embed_tokens)\\.weight");
 
     private final WeightSource source;
     private final DType type;
@@ -52,7 +53,7 @@ public final class QuantizingWeightSource implements WeightSource {
         this.type = type;
     }
 
-    /** Whether {@code name} is one of the language model's linear weights. */
+    /** Whether {@code name} is one of the language model's linear weights, its LM head or its token embeddings. */
     public static boolean languageModelLinear(String name) {
         return LANGUAGE_MODEL_LINEAR.matcher(name).matches();
     }
@@ -88,7 +89,7 @@ public final class QuantizingWeightSource implements WeightSource {
 
     /** What was quantized so far, for the start-up log. */
     public String summary() {
-        return String.format(Locale.ROOT, "%d language-model linear weights quantized to %s at load: %.1f MiB stored,"
+        return String.format(Locale.ROOT, "%d language-model weights quantized to %s at load: %.1f MiB stored,"
                         + " %.1f MiB quantized", quantized.get(), type, storedBytes.get() / 1048576.0,
                 quantizedBytes.get() / 1048576.0);
     }
