@@ -10,6 +10,10 @@ import dev.iris.api.tensor.WeightTensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -72,7 +76,7 @@ public final class QuantizingWeightSource implements WeightSource {
         }
         int rows = t.shape().dim(0);
         int cols = t.shape().dim(1);
-        MemorySegment out = arena.allocate(type.bytes((long) rows * cols), 64);
+        MemorySegment out = scratchFile(type.bytes((long) rows * cols));
         long rowBytes = type.bytes(cols);
         long storedRow = t.dtype().bytes(cols);
         // Row by row on every core: a 2B model's 1.5 G values take seconds on one.
@@ -81,10 +85,41 @@ public final class QuantizingWeightSource implements WeightSource {
             Dequantizer.dequantize(t.dtype().ggml(), t.data().asSlice(r * storedRow, storedRow), row, 0, cols);
             Quantizer.quantize(type.ggml(), row, 0, cols, out.asSlice(r * rowBytes, rowBytes));
         });
+        // Neither copy stays resident: the stored rows come back from the checkpoint and the
+        // quantized ones from the page cache if read again; a backend that repacks the weight
+        // reads them once.
+        if (t.data().isMapped()) {
+            t.data().unload();
+        }
+        out.unload();
         quantized.incrementAndGet();
         storedBytes.addAndGet(t.data().byteSize());
         quantizedBytes.addAndGet(out.byteSize());
         return new WeightTensor(name, type, Shape.of(rows, cols), out);
+    }
+
+    /**
+     * {@code bytes} of a file mapped for writing, in the user's cache ({@code $XDG_CACHE_HOME} or
+     * {@code ~/.cache}, {@code iris/quantized/}; the system's temporary directory where that cannot
+     * be written) and deleted at once: the mapping keeps it until the source is closed, and its
+     * pages can leave memory like a checkpoint's.
+     */
+    private MemorySegment scratchFile(long bytes) throws IOException {
+        String cache = System.getenv("XDG_CACHE_HOME");
+        Path dir = (cache == null || cache.isBlank() ? Path.of(System.getProperty("user.home"), ".cache")
+                : Path.of(cache)).resolve("iris/quantized");
+        Path file;
+        try {
+            Files.createDirectories(dir);
+            file = Files.createTempFile(dir, "weight-", ".q");
+        } catch (IOException e) {
+            file = Files.createTempFile("iris-weight-", ".q");
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
+        } finally {
+            Files.delete(file);
+        }
     }
 
     /** What was quantized so far, for the start-up log. */
