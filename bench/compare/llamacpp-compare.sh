@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Iris vs llama.cpp on this machine, same shapes (Qwen2-VL-2B, random weights), same threads, runs interleaved.
 # The project's copy of the comparison method the issues' targets come from; `results` writes the comparison section of
-# bench/RESULTS.md from the last run (bench/compare/results.py), `bf16` runs the BF16-only rounds it reads.
+# bench/RESULTS.md from the last run (bench/compare/results.py), `bf16` runs the BF16-only rounds it reads, `q8_0` and
+# `q4_0` serve the same checkpoint with `--quantization` against llama-server on the GGUF of that type (their own section).
 # ANCHORS = a scratch folder (the anchors folder); IRIS = a copy of the Iris checkout (built here).
 #   bash perf-run-2026-12-02.sh setup   # helpers, llama.cpp from the npm bundle, Iris build, models (~25 min on 2 vCPU)
 #   bash perf-run-2026-12-02.sh all     # every measurement, interleaved A,B,A,B (~30 min), then a summary table
@@ -11,7 +12,7 @@
 set -uo pipefail
 : "${ANCHORS:?set ANCHORS}" "${IRIS:?set IRIS}"
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
-LB=$ANCHORS/llama.cpp/build/bin; M=$ANCHORS/models; O=$ANCHORS/out; S=$ANCHORS/scripts
+LB=$ANCHORS/llama.cpp/build/bin; M=$ANCHORS/models; O=${OUT:-$ANCHORS/out}; S=$ANCHORS/scripts
 HF=$M/qwen2-vl-2b-iris; G=$M/qwen2vl-2b-text-random
 R=${2:-1}
 
@@ -370,7 +371,15 @@ bf16)   # the figures of issue #17, BF16 on both sides, three interleaved rounds
     $0 throughput $r; $0 vision-iris $r; $0 vision-llama $r; $0 iris-server $r; $0 llama-server $r
   done
   $0 results ;;
-results) ANCHORS=$ANCHORS python3 "$(dirname "$0")/results.py" "$IRIS/bench/RESULTS.md" ;;
+results) ANCHORS=$ANCHORS OUT=$O python3 "$(dirname "$0")/results.py" "$IRIS/bench/RESULTS.md" ;;
+q8_0|q4_0)   # --quantization $1 vs llama-server on the $1 GGUF, three interleaved rounds (~20 min), then their section
+  T=$(echo "$1" | tr a-z A-Z); export OUT=$ANCHORS/out-$1; rm -rf "$OUT"; mkdir -p "$OUT"
+  OUT=$OUT $0 limits
+  for r in 1 2 3; do
+    $LB/llama-bench -m $G-$T.gguf -t 2 -p 512 -n 64 -r 1 -o jsonl > $OUT/llamabench-$T-r$r.jsonl 2> $OUT/llamabench-$T-r$r.err
+    OUT=$OUT IRIS_SERVE_ARGS="--quantization $1" $0 iris-server $r; OUT=$OUT Q=$T $0 llama-server $r
+  done
+  ANCHORS=$ANCHORS OUT=$OUT QTYPE=$T python3 "$(dirname "$0")/results.py" "$IRIS/bench/RESULTS.md" ;;
 blas-ab)   # Iris with auto-detected OpenBLAS core vs OPENBLAS_CORETYPE=SkylakeX: VisionBench x2 each, server prefill 512 x3 each
   O=$ANCHORS/out/blas-ab; mkdir -p $O
   JAVA=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
@@ -410,7 +419,7 @@ vision-llama)
   grep -E "encoded in|decoded|image_tokens|n_tokens|batch_f32|load_hparams: (n_|image)" $O/vision-llama-r$R.txt | head -20 ;;
 iris-server)  # one Iris server run: startup, decode x2 (128 new), prefill 512 x3, batch16 x2 (64 new); RSS
   IRIS_JAVA_OPTS="-Xmx8g -Diris.cpu.threads=2" $IRIS/distribution/target/iris/bin/iris serve --model-path $HF --port 30111 \
-    --disable-radix-cache --max-total-tokens 16384 > $O/iris-server-r$R.log 2>&1 & P=$!
+    --disable-radix-cache --max-total-tokens 16384 ${IRIS_SERVE_ARGS:-} > $O/iris-server-r$R.log 2>&1 & P=$!
   echo "iris pid $P ready after $(wait_log $O/iris-server-r$R.log 'fired up' 600) s" | tee $O/iris-run-r$R.txt
   hwm $P | sed 's/^/after start: /' | tee -a $O/iris-run-r$R.txt
   python3 $ANCHORS/scripts/client.py iris 30111 prefill 64 1 > /dev/null   # warm
