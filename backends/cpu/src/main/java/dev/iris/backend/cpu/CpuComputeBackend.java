@@ -69,8 +69,8 @@ public final class CpuComputeBackend implements ComputeBackend {
                 + (bf16Dot ? "AVX512-BF16 dot products for BF16 weights, "
                         : "BF16 weights widened to F32 (" + (Bf16DotKernel.AVAILABLE ? "F32 products asked for"
                         : Bf16DotKernel.UNAVAILABLE_REASON) + "), ")
-                + (Q8DotKernel.AVAILABLE ? "AVX512-VNNI int8 dot products for Q8_0 weights, "
-                        : "Q8_0 weights widened to F32 (" + Q8DotKernel.UNAVAILABLE_REASON + "), ")
+                + (Int8DotKernel.AVAILABLE ? "AVX512-VNNI int8 dot products for Q8_0 and Q4_0 weights, "
+                        : "Q8_0 and Q4_0 weights widened to F32 (" + Int8DotKernel.UNAVAILABLE_REASON + "), ")
                 + (blas ? "OpenBLAS for large F32/F16 GEMMs (" + OpenBlas.CORE + ")"
                         : "no OpenBLAS" + (OpenBlas.AVAILABLE ? "" : ": " + OpenBlas.UNAVAILABLE_REASON));
     }
@@ -125,8 +125,8 @@ public final class CpuComputeBackend implements ComputeBackend {
         if (panelKernel(wt)) {
             // Every batch size, so a request's rows come out the same alone or batched.
             Bf16DotKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), out);
-        } else if (Q8DotKernel.AVAILABLE && wt.dtype == DType.Q8_0 && !wt.isHeap()) {
-            Q8DotKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, out.bias(), out.biasOff(), out.y(), out.m());
+        } else if (Int8DotKernel.handles(wt.dtype) && !wt.isHeap()) {
+            Int8DotKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, out.bias(), out.biasOff(), out.y(), out.m());
         } else if (wt.dtype.quantized()) {
             LinearKernel.run(pool, a.data, a.offset, a.rows(), a.cols(), wt, out.bias(), out.biasOff(), out.y(), 0, out.m());
         } else if (blas && a.rows() >= BlasGemm.MIN_ROWS) {

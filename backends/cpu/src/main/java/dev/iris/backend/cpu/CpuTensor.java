@@ -25,8 +25,8 @@ final class CpuTensor implements Tensor {
     private volatile float[] widened;
     /** A BF16 weight repacked into the BF16 kernel's panels, made once on first use; see {@link Bf16DotKernel}. */
     volatile MemorySegment bf16Panels;
-    /** A Q8_0 weight repacked into the int8 kernel's panels, made once on first use; see {@link Q8DotKernel}. */
-    volatile MemorySegment q8Panels;
+    /** A Q8_0 or Q4_0 weight repacked into the int8 kernel's panels, made once on first use; see {@link Int8DotKernel}. */
+    volatile MemorySegment int8Panels;
 
     private CpuTensor(DType dtype, Shape shape, float[] data, int offset, MemorySegment segment) {
         this.dtype = dtype;

@@ -8,6 +8,8 @@ import dev.iris.api.tensor.Shape;
 import dev.iris.api.tensor.Tensor;
 import dev.iris.api.tensor.WeightTensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,11 +22,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Linear layers with llama.cpp's quantized weights: the AVX512-VNNI Q8_0 kernel (where the CPU
- * has it) computes exactly the block sums of the quantized input and weight, in block order; the
- * other types, and Q8_0 elsewhere, widen the blocks and give what the dequantized F32 weight gives.
+ * Linear layers with llama.cpp's quantized weights: the AVX512-VNNI kernel for Q8_0 and Q4_0
+ * (where the CPU has it) computes exactly the block sums of the quantized input and weight, in
+ * block order; the other types widen the blocks and give what the dequantized F32 weight gives.
  */
-class Q8DotKernelTest {
+class Int8DotKernelTest {
 
     /** Rows 1–70 (tiles of 6 and every shorter tile), m short of a panel of 16 and across threads. */
     private static final int[][] SHAPES = {{1, 32, 1}, {1, 64, 16}, {2, 96, 17}, {5, 128, 40}, {6, 256, 33},
@@ -33,21 +35,22 @@ class Q8DotKernelTest {
     private final CpuComputeBackend cpu = new CpuComputeBackend(CpuThreads.SHARED, true, true);
     private final Random rnd = new Random(11);
 
-    @Test
-    void q8_0ProductsAreTheExactBlockSumsOfTheQuantizedInputAndWeight() {
-        assumeTrue(Q8DotKernel.AVAILABLE, "no int8 dot products here: " + Q8DotKernel.UNAVAILABLE_REASON);
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    void productsAreTheExactBlockSumsOfTheQuantizedInputAndWeight(GgmlType type) {
+        assumeTrue(Int8DotKernel.AVAILABLE, "no int8 dot products here: " + Int8DotKernel.UNAVAILABLE_REASON);
         for (int[] s : SHAPES) {
             int n = s[0], k = s[1], m = s[2];
             float[] x = TestTensors.random(rnd, n * k, 1f);
             x[0] = 0; // a block whose largest value is not its first
             float[] bias = TestTensors.random(rnd, m, 0.5f);
-            WeightTensor w = quantized(TestTensors.random(rnd, m * k, 0.1f), GgmlType.Q8_0, m, k);
+            WeightTensor w = quantized(TestTensors.random(rnd, m * k, 0.1f), type, m, k);
             float[] got = cpu.toFloats(cpu.linear(cpu.fromFloats(x, Shape.of(n, k)), cpu.weight(w),
                     cpu.fromFloats(bias, Shape.of(m))));
-            float[] want = blockSums(x, n, k, w.data(), m, bias);
+            float[] want = blockSums(x, n, k, type, w.data(), m, bias);
             for (int i = 0; i < got.length; i++) {
                 assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]),
-                        "n=" + n + " k=" + k + " m=" + m + " at " + i + ": " + want[i] + " vs " + got[i]);
+                        type + " n=" + n + " k=" + k + " m=" + m + " at " + i + ": " + want[i] + " vs " + got[i]);
             }
         }
     }
@@ -71,10 +74,9 @@ class Q8DotKernelTest {
     @Test
     void everyQuantizedTypeWithoutItsOwnKernelGivesWhatTheDequantizedWeightGives() {
         int n = 3, k = 512, m = 20;
-        for (GgmlType type : new GgmlType[]{GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+        for (GgmlType type : new GgmlType[]{GgmlType.Q4_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
             float[] x = TestTensors.random(rnd, n * k, 1f);
-            WeightTensor w = type == GgmlType.Q4_0 ? quantized(TestTensors.random(rnd, m * k, 0.1f), type, m, k)
-                    : randomBlocks(type, m, k);
+            WeightTensor w = randomBlocks(type, m, k);
             float[] wf = new float[m * k];
             Dequantizer.dequantize(type, w.data(), wf, 0, m * k);
             Tensor xt = cpu.fromFloats(x, Shape.of(n, k));
@@ -85,6 +87,15 @@ class Q8DotKernelTest {
                 assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]), type + " at " + i);
             }
         }
+    }
+
+    /** Weight code c of the block at {@code at}: Q8_0's signed byte, Q4_0's nibble less 8. */
+    private static int code(GgmlType type, MemorySegment w, long at, int c) {
+        if (type == GgmlType.Q8_0) {
+            return w.get(ValueLayout.JAVA_BYTE, at + 2 + c);
+        }
+        int pair = w.get(ValueLayout.JAVA_BYTE, at + 2 + c % 16) & 0xFF;
+        return (c < 16 ? pair & 0xF : pair >> 4) - 8;
     }
 
     private static WeightTensor quantized(float[] values, GgmlType type, int m, int k) {
@@ -102,7 +113,7 @@ class Q8DotKernelTest {
         ValueLayout.OfShort f16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         for (long b = 0; b < seg.byteSize() / type.blockBytes(); b++) {
             long at = b * type.blockBytes();
-            int[] scales = type == GgmlType.Q6_K ? new int[]{208} : new int[]{0, 2};
+            int[] scales = type == GgmlType.Q6_K ? new int[]{208} : new int[]{0, 2}; // d (and dmin or the minimum)
             for (int o : scales) {
                 seg.set(f16, at + o, Float.floatToFloat16((rnd.nextFloat() - 0.5f) * 0.01f));
             }
@@ -115,7 +126,7 @@ class Q8DotKernelTest {
      * rounded to nearest even), then per output, blocks in order:
      * acc = fma(exact integer sum, weight scale × x scale, acc); plus the bias.
      */
-    private static float[] blockSums(float[] x, int n, int k, MemorySegment w, int m, float[] bias) {
+    private static float[] blockSums(float[] x, int n, int k, GgmlType type, MemorySegment w, int m, float[] bias) {
         int blocks = k / 32;
         float[] y = new float[n * m];
         for (int i = 0; i < n; i++) {
@@ -128,13 +139,13 @@ class Q8DotKernelTest {
                     }
                     float dx = amax / 127f;
                     float id = dx == 0 ? 0 : 1f / dx;
-                    long wBlock = ((long) j * blocks + b) * 34;
+                    long wBlock = ((long) j * blocks + b) * type.blockBytes();
                     float dw = Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
                             wBlock));
                     int sum = 0;
                     for (int c = 0; c < 32; c++) {
                         int qx = (int) Math.rint(x[i * k + 32 * b + c] * id);
-                        sum += qx * w.get(ValueLayout.JAVA_BYTE, wBlock + 2 + c);
+                        sum += qx * code(type, w, wBlock, c);
                     }
                     acc = Math.fma((float) sum, dw * dx, acc);
                 }

@@ -1,5 +1,7 @@
 package dev.iris.backend.cpu;
 
+import dev.iris.api.tensor.DType;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -9,11 +11,12 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for Q8_0 weights with AVX512-VNNI int8 dot
- * products, by the native code in {@code src/main/c/iris_q8.c}: each row of x is quantized like
- * the weight (blocks of 32, scale max|x|/127, codes rounded to nearest), a block's product is its
- * two scales times an exact integer sum, and the blocks are summed in F32 in column order. As
- * llama.cpp multiplies Q8_0 weights; about half the bytes of BF16 per decode step.
+ * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for Q8_0 and Q4_0 weights with AVX512-VNNI int8
+ * dot products, by the native code in {@code src/main/c/iris_int8.c}: each row of x is quantized
+ * in blocks of 32 (scale max|x|/127, codes rounded to nearest), a block's product is the two
+ * scales times an exact integer sum, and the blocks are summed in F32 in column order. As
+ * llama.cpp multiplies these weights; about a half (Q8_0) or a quarter (Q4_0) of the bytes of
+ * BF16 per decode step.
  *
  * <p>On first use a weight is repacked into panels of 16 outputs (the layout in which one
  * instruction multiplies four columns of x with sixteen outputs); the panels replace the mapped
@@ -24,15 +27,13 @@ import java.lang.invoke.MethodHandle;
  * gcc) loads; {@link #UNAVAILABLE_REASON} says why not, and {@link LinearKernel} widens the blocks
  * instead.
  */
-final class Q8DotKernel {
+final class Int8DotKernel {
 
     static final boolean AVAILABLE;
     static final String UNAVAILABLE_REASON;
 
     /** Outputs per panel, as {@code NR} in the C code. */
     private static final int PANEL = 16;
-    /** Bytes per panel and block of 32 columns: 16 F16 scales and 16 × 32 codes. */
-    private static final int PANEL_BLOCK = 16 * 2 + 16 * 32;
 
     private static final MethodHandle QUANTIZE;
     private static final MethodHandle PACK;
@@ -58,26 +59,27 @@ final class Q8DotKernel {
             reason = "the CPU has no AVX512-VNNI";
         } else {
             try {
-                SymbolLookup lib = SymbolLookup.libraryLookup(NativeLibrary.extract("iris_q8"), Arena.global());
+                SymbolLookup lib = SymbolLookup.libraryLookup(NativeLibrary.extract("iris_int8"), Arena.global());
                 Linker linker = Linker.nativeLinker();
                 // Critical calls: short, no upcalls, and they may read and write Java arrays in place.
                 Linker.Option inPlace = Linker.Option.critical(true);
-                quantize = linker.downcallHandle(lib.find("iris_q8_quantize_rows").orElseThrow(),
+                quantize = linker.downcallHandle(lib.find("iris_int8_quantize_rows").orElseThrow(),
                         FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                                 ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS),
                         inPlace);
-                pack = linker.downcallHandle(lib.find("iris_q8_pack").orElseThrow(),
-                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-                linear = linker.downcallHandle(lib.find("iris_q8_linear").orElseThrow(),
-                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                pack = linker.downcallHandle(lib.find("iris_int8_pack").orElseThrow(),
+                        FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+                linear = linker.downcallHandle(lib.find("iris_int8_linear").orElseThrow(),
+                        FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                                ValueLayout.ADDRESS,
                                 ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
                                 ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
                         inPlace);
                 alloc = NativeLibrary.alloc(lib);
                 free = NativeLibrary.free(lib);
             } catch (Throwable e) {
-                reason = "the native Q8_0 kernels did not load: " + e;
+                reason = "the native int8 kernels did not load: " + e;
             }
         }
         QUANTIZE = quantize;
@@ -89,10 +91,25 @@ final class Q8DotKernel {
         AVAILABLE = reason.isEmpty();
     }
 
-    private Q8DotKernel() {
+    private Int8DotKernel() {
     }
 
-    /** As {@link LinearKernel#run}, for a Q8_0 weight {@code w} ({@code [m, k]}, k a multiple of 32). */
+    /** Whether this kernel multiplies weights of this type. */
+    static boolean handles(DType dtype) {
+        return AVAILABLE && (dtype == DType.Q8_0 || dtype == DType.Q4_0);
+    }
+
+    /** Bits per code, as the C code's {@code bits}. */
+    private static int bits(DType dtype) {
+        return dtype == DType.Q8_0 ? 8 : 4;
+    }
+
+    /** Bytes per panel and block of 32 columns: 16 F16 scales and 16 × 32 codes. */
+    private static long panelBlock(int bits) {
+        return 16 * 2 + 16 * 32 * bits / 8;
+    }
+
+    /** As {@link LinearKernel#run}, for a Q8_0 or Q4_0 weight {@code w} ({@code [m, k]}, k a multiple of 32). */
     static void run(CpuThreads pool, float[] x, int xOff, int n, int k, CpuTensor w, float[] bias, int biasOff,
                     float[] y, int m) {
         if (n == 0) {
@@ -102,18 +119,20 @@ final class Q8DotKernel {
         MemorySegment panels = panels(pool, w, m, k);
         PanelPlan plan = PanelPlan.of(pool, n, m, PANEL);
         int blocks = k / 32;
+        int bits = bits(w.dtype);
+        long panelBlock = panelBlock(bits);
         pool.parallelFor(plan.tasks(), t -> {
             int i0 = plan.firstRow(t);
             int j0 = plan.firstOutput(t);
             MemorySegment b = bias == null ? MemorySegment.NULL : MemorySegment.ofArray(bias).asSlice(4L * (biasOff + j0));
             try {
-                LINEAR.invokeExact(MemorySegment.ofArray(xq.codes()).asSlice((long) i0 * k),
+                LINEAR.invokeExact(bits, MemorySegment.ofArray(xq.codes()).asSlice((long) i0 * k),
                         MemorySegment.ofArray(xq.scales()).asSlice(4L * i0 * blocks),
                         MemorySegment.ofArray(xq.sums()).asSlice(4L * i0 * blocks), plan.rows(t, n), k,
-                        panels.asSlice((long) (j0 / PANEL) * blocks * PANEL_BLOCK), plan.outputs(t, m), b,
+                        panels.asSlice((long) (j0 / PANEL) * blocks * panelBlock), plan.outputs(t, m), b,
                         MemorySegment.ofArray(y).asSlice(4L * ((long) i0 * m + j0)), (long) m);
             } catch (Throwable e) {
-                throw new IllegalStateException("Q8_0 linear failed", e);
+                throw new IllegalStateException(w.dtype + " linear failed", e);
             }
         });
     }
@@ -130,36 +149,37 @@ final class Q8DotKernel {
             QUANTIZE.invokeExact(MemorySegment.ofArray(x).asSlice(4L * xOff), n, k, MemorySegment.ofArray(q.codes()),
                     MemorySegment.ofArray(q.scales()), MemorySegment.ofArray(q.sums()));
         } catch (Throwable e) {
-            throw new IllegalStateException("Q8_0 quantization of the input failed", e);
+            throw new IllegalStateException("int8 quantization of the input failed", e);
         }
         return q;
     }
 
     /** The weight's panels, packed by the pool's threads on first use; then the source's pages are dropped. */
     private static MemorySegment panels(CpuThreads pool, CpuTensor w, int m, int k) {
-        MemorySegment panels = w.q8Panels;
+        MemorySegment panels = w.int8Panels;
         if (panels != null) {
             return panels;
         }
         synchronized (w) {
-            if (w.q8Panels == null) {
+            if (w.int8Panels == null) {
                 int count = (m + PANEL - 1) / PANEL;
-                MemorySegment packed = NativeLibrary.allocate(ALLOC, FREE, (long) count * (k / 32) * PANEL_BLOCK, w);
+                int bits = bits(w.dtype);
+                MemorySegment packed = NativeLibrary.allocate(ALLOC, FREE, count * (k / 32) * panelBlock(bits), w);
                 int tasks = Math.min(count, pool.threads() * 4);
                 pool.parallelFor(tasks, t -> {
                     try {
-                        PACK.invokeExact(w.segment, m, k, (int) ((long) count * t / tasks),
+                        PACK.invokeExact(bits, w.segment, m, k, (int) ((long) count * t / tasks),
                                 (int) ((long) count * (t + 1) / tasks), packed);
                     } catch (Throwable e) {
-                        throw new IllegalStateException("Q8_0 packing failed", e);
+                        throw new IllegalStateException(w.dtype + " packing failed", e);
                     }
                 });
                 if (w.segment.isMapped()) {
                     w.segment.unload();
                 }
-                w.q8Panels = packed;
+                w.int8Panels = packed;
             }
-            return w.q8Panels;
+            return w.int8Panels;
         }
     }
 }
