@@ -79,7 +79,8 @@ public interface ComputeBackend extends IrisPlugin {
 
     /**
      * {@code y = x · wᵀ + bias}: {@code x} is {@code [n, k]} (F32), {@code w} is {@code [m, k]}
-     * (F32, F16 or BF16; the PyTorch {@code nn.Linear} layout), {@code bias} is {@code [m]} or
+     * (F32, F16 or BF16, or a quantized {@link dev.iris.api.tensor.DType} where the backend
+     * multiplies those; the PyTorch {@code nn.Linear} layout), {@code bias} is {@code [m]} or
      * null; {@code y} is {@code [n, m]}. {@code x} may have more leading dimensions, which are
      * flattened into {@code n} and restored in the result.
      */
