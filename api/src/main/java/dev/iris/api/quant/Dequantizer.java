@@ -25,12 +25,34 @@ public final class Dequantizer {
      * @throws IllegalArgumentException for a type Iris does not read, or a count that is not whole blocks
      */
     public static void dequantize(GgmlType type, MemorySegment src, float[] dst, int dstOff, int count) {
+        if (!type.quantized()) {
+            plain(type, src, dst, dstOff, count);
+            return;
+        }
         long blocks = type.bytes(count) / type.blockBytes();
+        BlockDecoder block = switch (type) {
+            case Q8_0 -> Dequantizer::q8_0;
+            case Q4_0 -> Dequantizer::q4_0;
+            case Q4_1 -> Dequantizer::q4_1;
+            case Q4_K -> Dequantizer::q4_k;
+            case Q5_K -> Dequantizer::q5_k;
+            case Q6_K -> Dequantizer::q6_k;
+            default -> throw new IllegalArgumentException("Iris does not read " + type + " tensors; it reads "
+                    + GgmlType.readableTypes());
+        };
+        for (long b = 0; b < blocks; b++) {
+            block.decode(src.asSlice(b * type.blockBytes(), type.blockBytes()), dst,
+                    dstOff + (int) b * type.blockElements());
+        }
+    }
+
+    /** F32, F16 and BF16: one value per element, widened exactly. */
+    private static void plain(GgmlType type, MemorySegment src, float[] dst, int dstOff, int count) {
         switch (type) {
             case F32 -> MemorySegment.copy(src, F32, 0, dst, dstOff, count);
             case F16 -> {
                 for (int i = 0; i < count; i++) {
-                    dst[dstOff + i] = Float.float16ToFloat(src.get(U16, 2L * i));
+                    dst[dstOff + i] = f16(src, 2L * i);
                 }
             }
             case BF16 -> {
@@ -38,39 +60,15 @@ public final class Dequantizer {
                     dst[dstOff + i] = Float.intBitsToFloat(src.get(U16, 2L * i) << 16);
                 }
             }
-            case Q8_0 -> {
-                for (long b = 0; b < blocks; b++) {
-                    q8_0(src.asSlice(b * 34, 34), dst, dstOff + (int) b * 32);
-                }
-            }
-            case Q4_0 -> {
-                for (long b = 0; b < blocks; b++) {
-                    q4_0(src.asSlice(b * 18, 18), dst, dstOff + (int) b * 32);
-                }
-            }
-            case Q4_1 -> {
-                for (long b = 0; b < blocks; b++) {
-                    q4_1(src.asSlice(b * 20, 20), dst, dstOff + (int) b * 32);
-                }
-            }
-            case Q4_K -> {
-                for (long b = 0; b < blocks; b++) {
-                    q4_k(src.asSlice(b * 144, 144), dst, dstOff + (int) b * 256);
-                }
-            }
-            case Q5_K -> {
-                for (long b = 0; b < blocks; b++) {
-                    q5_k(src.asSlice(b * 176, 176), dst, dstOff + (int) b * 256);
-                }
-            }
-            case Q6_K -> {
-                for (long b = 0; b < blocks; b++) {
-                    q6_k(src.asSlice(b * 210, 210), dst, dstOff + (int) b * 256);
-                }
-            }
             default -> throw new IllegalArgumentException("Iris does not read " + type + " tensors; it reads "
                     + GgmlType.readableTypes());
         }
+    }
+
+    /** One block's values into {@code y} from {@code at}. */
+    @FunctionalInterface
+    private interface BlockDecoder {
+        void decode(MemorySegment block, float[] y, int at);
     }
 
     private static float f16(MemorySegment block, long offset) {

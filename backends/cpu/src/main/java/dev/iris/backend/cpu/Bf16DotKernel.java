@@ -2,13 +2,13 @@ package dev.iris.backend.cpu;
 
 import dev.iris.api.compute.Activation;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for BF16 weights at the CPU's BF16 rate: x is
@@ -56,24 +56,13 @@ final class Bf16DotKernel {
             reason = "the CPU has no AVX512-BF16";
         } else {
             try {
-                SymbolLookup lib = SymbolLookup.libraryLookup(NativeLibrary.extract("iris_bf16"), Arena.global());
-                Linker linker = Linker.nativeLinker();
-                // Critical calls: short, no upcalls, and they may read and write Java arrays in place.
-                Linker.Option inPlace = Linker.Option.critical(true);
-                round = linker.downcallHandle(lib.find("iris_bf16_round_rows").orElseThrow(),
-                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                                ValueLayout.ADDRESS),
-                        inPlace);
-                pack = linker.downcallHandle(lib.find("iris_bf16_pack").orElseThrow(),
-                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+                SymbolLookup lib = NativeLibrary.load("iris_bf16");
+                round = NativeLibrary.critical(lib, "iris_bf16_round_rows", ADDRESS, JAVA_INT, JAVA_INT, ADDRESS);
+                pack = NativeLibrary.plain(lib, "iris_bf16_pack", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS);
                 alloc = NativeLibrary.alloc(lib);
                 free = NativeLibrary.free(lib);
-                linear = linker.downcallHandle(lib.find("iris_bf16_linear").orElseThrow(),
-                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                                ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-                                ValueLayout.JAVA_LONG),
-                        inPlace);
+                linear = NativeLibrary.critical(lib, "iris_bf16_linear", ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT,
+                        ADDRESS, ADDRESS, JAVA_LONG);
             } catch (Throwable e) {
                 reason = "the native BF16 kernels did not load: " + e;
             }

@@ -2,13 +2,13 @@ package dev.iris.backend.cpu;
 
 import dev.iris.api.tensor.DType;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for Q8_0 and Q4_0 weights with AVX512-VNNI int8
@@ -59,23 +59,13 @@ final class Int8DotKernel {
             reason = "the CPU has no AVX512-VNNI";
         } else {
             try {
-                SymbolLookup lib = SymbolLookup.libraryLookup(NativeLibrary.extract("iris_int8"), Arena.global());
-                Linker linker = Linker.nativeLinker();
-                // Critical calls: short, no upcalls, and they may read and write Java arrays in place.
-                Linker.Option inPlace = Linker.Option.critical(true);
-                quantize = linker.downcallHandle(lib.find("iris_int8_quantize_rows").orElseThrow(),
-                        FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS),
-                        inPlace);
-                pack = linker.downcallHandle(lib.find("iris_int8_pack").orElseThrow(),
-                        FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-                linear = linker.downcallHandle(lib.find("iris_int8_linear").orElseThrow(),
-                        FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-                                ValueLayout.ADDRESS,
-                                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-                                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
-                        inPlace);
+                SymbolLookup lib = NativeLibrary.load("iris_int8");
+                quantize = NativeLibrary.critical(lib, "iris_int8_quantize_rows", ADDRESS, JAVA_INT, JAVA_INT, ADDRESS,
+                        ADDRESS, ADDRESS);
+                pack = NativeLibrary.plain(lib, "iris_int8_pack", JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                        ADDRESS);
+                linear = NativeLibrary.critical(lib, "iris_int8_linear", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT,
+                        JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG);
                 alloc = NativeLibrary.alloc(lib);
                 free = NativeLibrary.free(lib);
             } catch (Throwable e) {

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
@@ -62,6 +63,25 @@ final class NativeLibrary {
             Files.write(file, lib);
             return file;
         }
+    }
+
+    /** Library {@code lib<name>.so} of this module, loaded for the life of the process. */
+    static SymbolLookup load(String name) throws IOException {
+        return SymbolLookup.libraryLookup(extract(name), Arena.global());
+    }
+
+    /**
+     * A {@code void} function of a library as a critical downcall: short, no upcalls, and it may
+     * read and write Java arrays in place.
+     */
+    static MethodHandle critical(SymbolLookup lib, String function, MemoryLayout... args) {
+        return Linker.nativeLinker().downcallHandle(lib.find(function).orElseThrow(), FunctionDescriptor.ofVoid(args),
+                Linker.Option.critical(true));
+    }
+
+    /** A {@code void} function of a library as a plain downcall (native memory only; long calls are fine). */
+    static MethodHandle plain(SymbolLookup lib, String function, MemoryLayout... args) {
+        return Linker.nativeLinker().downcallHandle(lib.find(function).orElseThrow(), FunctionDescriptor.ofVoid(args));
     }
 
     /** {@code iris_native_alloc} of a library (src/main/c/iris_mem.c). */
