@@ -138,21 +138,16 @@ public final class Dequantizer {
      * x = (d·scale)·q − dmin·min.
      */
     private static void q4_k(MemorySegment block, float[] y, int at) {
-        float d = f16(block, 0);
-        float dmin = f16(block, 2);
-        for (int s = 0; s < 8; s++) {
-            float ds = d * scale(block, 4, s);
-            float dm = dmin * min(block, 4, s);
-            int shift = 4 * (s & 1);
-            for (int l = 0; l < 32; l++) {
-                int q = (u8(block, 16 + 32 * (s >> 1) + l) >> shift) & 0xF;
-                y[at + 32 * s + l] = ds * q - dm;
-            }
-        }
+        kQuant(block, y, at, 16, -1);
     }
 
     /** Q5_K, 176 bytes: as Q4_K with a fifth bit per value, bit s of byte l of the 32 high-bit bytes. */
     private static void q5_k(MemorySegment block, float[] y, int at) {
+        kQuant(block, y, at, 48, 16);
+    }
+
+    /** Q4_K and Q5_K: nibbles from byte {@code codesAt}, the fifth bits from {@code highBitsAt} (Q5_K) or none (−1). */
+    private static void kQuant(MemorySegment block, float[] y, int at, int codesAt, int highBitsAt) {
         float d = f16(block, 0);
         float dmin = f16(block, 2);
         for (int s = 0; s < 8; s++) {
@@ -160,9 +155,11 @@ public final class Dequantizer {
             float dm = dmin * min(block, 4, s);
             int shift = 4 * (s & 1);
             for (int l = 0; l < 32; l++) {
-                int low = (u8(block, 48 + 32 * (s >> 1) + l) >> shift) & 0xF;
-                int high = (u8(block, 16 + l) >> s) & 1;
-                y[at + 32 * s + l] = ds * (low | high << 4) - dm;
+                int q = (u8(block, codesAt + 32 * (s >> 1) + l) >> shift) & 0xF;
+                if (highBitsAt >= 0) {
+                    q |= ((u8(block, highBitsAt + l) >> s) & 1) << 4;
+                }
+                y[at + 32 * s + l] = ds * q - dm;
             }
         }
     }
