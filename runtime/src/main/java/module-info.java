@@ -20,6 +20,8 @@ module dev.iris.runtime {
     exports dev.iris.runtime.engine;
     exports dev.iris.runtime.tokenizer;
     exports dev.iris.runtime.model;
+    exports dev.iris.runtime.checkpoint;
+    exports dev.iris.runtime.gguf;
     exports dev.iris.runtime.media;
     exports dev.iris.runtime.hub;
 

@@ -44,7 +44,7 @@ import java.util.concurrent.CompletionException;
 final class ChatCommand {
 
     static final String HELP = """
-            Usage: iris chat [--model-path DIR|ORG/NAME] [--image PATH]... [options] [PROMPT]
+            Usage: iris chat [--model-path DIR|ORG/NAME|FILE.gguf] [--image PATH]... [options] [PROMPT]
 
             Talks to a model in the terminal through the offline engine (no server). With PROMPT it prints
             one answer and exits; without, it reads one turn per line from standard input and keeps the
@@ -53,7 +53,9 @@ final class ChatCommand {
             to standard error.
 
             Options:
-              --model-path DIR|ORG/NAME  model directory or Hugging Face repo id (default: the bundled demo model)
+              --model-path DIR|ORG/NAME  model directory, Hugging Face repo id, or a text GGUF (default: the
+                                         bundled demo model)
+              --mmproj FILE.gguf         the vision projector GGUF that goes with a GGUF --model-path
               --image PATH               an image for the (first) turn; repeat for several
               --system TEXT              a system message
               --chat-template NAME|FILE  as for 'iris serve' (default: the model's own template)
@@ -70,6 +72,7 @@ final class ChatCommand {
 
     private static final List<Flag> FLAGS = List.of(
             Flag.of("model-path", Flag.Type.STRING, null, Flag.Effect.E, ""),
+            Flag.of("mmproj", Flag.Type.STRING, null, Flag.Effect.E, ""),
             Flag.of("image", Flag.Type.APPEND, null, Flag.Effect.E, ""),
             Flag.of("system", Flag.Type.STRING, null, Flag.Effect.E, ""),
             Flag.of("chat-template", Flag.Type.STRING, null, Flag.Effect.E, ""),
@@ -143,9 +146,10 @@ final class ChatCommand {
         }
         Path pluginsDir = Path.of(cl.get("plugins-dir", home.resolve("plugins").toString()));
         try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(pluginsDir, host));
-             LoadedModel loaded = LoadedModel.load(dir, plugins, cl.get("device", "cpu"), LoadedModel.Overrides.NONE,
+             LoadedModel loaded = LoadedModel.load(dir, plugins, cl.get("device", "cpu"), new LoadedModel.Overrides("{}", "{}",
+                     null, false, null, cl.get("mmproj") == null ? null : Path.of(cl.get("mmproj"))),
                      new LoadBar(err, System.console() != null))) {
-            ChatTemplate template = TemplateChoice.choose(cl.get("chat-template"), plugins, loaded, dir);
+            ChatTemplate template = TemplateChoice.choose(cl.get("chat-template"), plugins, loaded);
             Sampler sampler = plugins.require(Sampler.class, "default");
             try (Engine engine = loaded.newEngine(sampler, new EngineOptions(1, KV_TOKENS, 0.8, true, 1, 8192))) {
                 ChatCommand chat = new ChatCommand(engine, loaded, template, sampling, maxNewTokens, out);

@@ -20,6 +20,7 @@ import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.engine.GenerationResult;
 import dev.iris.runtime.engine.SchedulePolicy;
 import dev.iris.runtime.engine.Watchdog;
+import dev.iris.runtime.gguf.GgufCheckpoint;
 import dev.iris.runtime.hub.HubDownloader;
 import dev.iris.runtime.media.MediaOptions;
 import dev.iris.runtime.model.LoadedModel;
@@ -111,15 +112,18 @@ final class ServeCommand {
         }
     }
 
-    /** A local model directory, or a Hub repo id's snapshot in the cache (downloaded if missing). */
+    /** A local model directory or GGUF file, or a Hub repo id's snapshot in the cache (downloaded if missing). */
     static Path modelDirectory(String modelPath, String revision, String downloadDir, PrintStream err) throws IOException {
         Path dir = Path.of(modelPath);
+        if (GgufCheckpoint.isGguf(dir)) {
+            return dir;
+        }
         if (!Files.isDirectory(dir) && HubDownloader.isRepoId(modelPath)) {
             return DownloadCommand.fetch(modelPath, revision, downloadDir, err);
         }
         if (!Files.isDirectory(dir)) {
             throw new IOException(modelPath + " is neither a local model directory (config.json, tokenizer.json,"
-                    + " *.safetensors) nor a Hugging Face repository id (org/name)");
+                    + " *.safetensors), nor a GGUF file, nor a Hugging Face repository id (org/name)");
         }
         return dir;
     }
@@ -144,12 +148,12 @@ final class ServeCommand {
         EngineOptions engineOptions = engineOptions(a, seed);
         LoadedModel.Overrides overrides = new LoadedModel.Overrides(a.string("json-model-override-args"),
                 pixelSettings(a), a.given("tokenizer-path") ? Path.of(tokenizerPath) : null, a.bool("skip-tokenizer-init"),
-                quantization(a));
+                quantization(a), a.string("mmproj") == null ? null : Path.of(a.string("mmproj")));
         try (LoadedModel loaded = LoadedModel.load(dir, plugins, a.string("device"), overrides,
                 new LoadBar(err, System.console() != null))) {
             checkDtype(a.string("dtype"), loaded);
             LOG.log(System.Logger.Level.INFO, "Compute backend: " + loaded.compute().description());
-            ChatTemplate template = TemplateChoice.choose(a.string("chat-template"), plugins, loaded, Path.of(tokenizerPath));
+            ChatTemplate template = TemplateChoice.choose(a.string("chat-template"), plugins, loaded);
             Sampler sampler = plugins.require(Sampler.class, "default");
             try (Engine engine = loaded.newEngine(sampler, engineOptions);
                  Watchdog watchdog = watchdog(engine, a.number("watchdog-timeout", 300))) {
@@ -174,7 +178,7 @@ final class ServeCommand {
                 TemplateLookup byName = name -> name.equals(template.name()) ? Optional.of(template)
                         : plugins.find(ChatTemplate.class, name);
                 ServedModel model = new ServedModel(servedName, dir.toString(), tokenizerPath, engine, loaded.tokenizer(),
-                        template, byName, images, loaded.eosTokenIds(), context);
+                        template, byName, images, loaded.eosTokenIds(), context, loaded.weightFormat());
                 CountDownLatch stop = new CountDownLatch(1);
                 for (String signal : List.of("TERM", "INT")) {
                     Signal.handle(new Signal(signal), s -> stop.countDown());
@@ -273,8 +277,7 @@ final class ServeCommand {
         if (d.equals("auto") || d.equals(FLOAT32)) {
             return;
         }
-        String stored = canonicalDtype(dev.iris.runtime.config.JsonConfigView.read(
-                loaded.directory().resolve("config.json"), false).string("torch_dtype").orElse(FLOAT32));
+        String stored = canonicalDtype(loaded.checkpoint().config().string("torch_dtype").orElse(FLOAT32));
         if (!d.equals(stored)) {
             throw new UsageException("--dtype " + dtype + " is not supported by Iris for this checkpoint: its weights are"
                     + " " + stored + " and are used as stored; use --dtype auto, or float32 for F32 products");

@@ -15,7 +15,7 @@ final class ServerArgs {
 
     /** R flags: the values Iris honours. */
     private static final Map<String, Set<String>> SUPPORTED = Map.of(
-            "load-format", Set.of("auto", "safetensors"),
+            "load-format", Set.of("auto", "safetensors", "gguf"),
             "kv-cache-dtype", Set.of("auto", "bf16", "bfloat16", "fp32", "float32"),
             "quantization", Set.of("q8_0", "q4_0"),
             "tp-size", Set.of("1"),

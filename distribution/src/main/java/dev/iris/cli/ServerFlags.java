@@ -16,11 +16,11 @@ final class ServerFlags {
     }
 
     static final List<Flag> ALL = List.of(
-            e("model-path", Type.STRING, null, "Hugging Face model directory or Hub repo id (default: the demo model)"),
+            e("model-path", Type.STRING, null, "Hugging Face model directory, Hub repo id, or a GGUF file (default: the demo model)"),
             e("tokenizer-path", Type.STRING, null, "directory with tokenizer.json (default: the model path)"),
             n("tokenizer-mode", Type.STRING, "auto", "auto|slow"),
             e("skip-tokenizer-init", Type.BOOL, null, "load no tokenizer: /generate takes input_ids and returns output_ids"),
-            r("load-format", Type.STRING, "auto", "auto|safetensors"),
+            r("load-format", Type.STRING, "auto", "auto|safetensors|gguf"),
             n("trust-remote-code", Type.BOOL, null, "no remote code is ever run"),
             r("dtype", Type.STRING, "auto", "auto or the checkpoint's own dtype (weights as stored; BF16 weights"
                     + " multiply BF16-rounded activations where the CPU has BF16 dot products), or float32 (F32 products)"),
@@ -142,6 +142,7 @@ final class ServerFlags {
             e("request-body-timeout", Type.FLOAT, "30", "longest pause in seconds within a request body (then 408)"),
             e("stream-stall-timeout", Type.FLOAT, "60", "seconds a stream may go unread before it is aborted"),
             e("graceful-shutdown-timeout", Type.FLOAT, "30", "seconds requests in flight may finish after SIGTERM"),
+            e("mmproj", Type.STRING, null, "the vision projector GGUF that goes with a GGUF --model-path (llama-server's flag)"),
             e("plugins-dir", Type.STRING, null, "plugin jars to load (default: plugins/ next to bin/)"),
             e("plugin-host", Type.STRING, "jpms", "jpms|osgi"),
             e("help", Type.BOOL, null, "this text"));

@@ -27,15 +27,14 @@ final class TemplateChoice {
      * reads. Without it: the checkpoint's own Jinja template, else the family's default (logged as
      * SGLang does when it infers one).
      */
-    static ChatTemplate choose(String name, PluginRegistry plugins, LoadedModel loaded, Path tokenizerDir)
-            throws IOException {
-        ConfigView tokenizerConfig = JsonConfigView.read(tokenizerDir.resolve("tokenizer_config.json"), true);
+    static ChatTemplate choose(String name, PluginRegistry plugins, LoadedModel loaded) throws IOException {
+        ConfigView tokenizerConfig = loaded.checkpoint().tokenizerConfig();
         List<ChatTemplateSource> sources = plugins.ofKind(PluginKind.TEMPLATE_SOURCE).stream()
                 .map(p -> (ChatTemplateSource) p.provider()).toList();
         if (name == null) {
-            ConfigView own = JsonConfigView.read(loaded.directory().resolve("chat_template.json"), true);
+            ConfigView own = loaded.checkpoint().chatTemplate();
             for (ChatTemplateSource source : sources) {
-                Optional<ChatTemplate> t = source.fromModel(loaded.directory().getFileName().toString(), tokenizerConfig, own);
+                Optional<ChatTemplate> t = source.fromModel(loaded.checkpoint().name(), tokenizerConfig, own);
                 if (t.isPresent()) {
                     LOG.log(System.Logger.Level.INFO, "Using the model's own chat template: " + t.get().name() + ".");
                     return t.get();

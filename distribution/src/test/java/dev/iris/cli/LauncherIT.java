@@ -576,6 +576,71 @@ class LauncherIT {
         assertTrue(!cuda.err().contains("ready to roll"), cuda.err());
     }
 
+    /**
+     * llama-server's spelling: a text GGUF and its {@code --mmproj}, the tokenizer and chat template
+     * read from the GGUF; the image chat answers with transformers' greedy tokens (the fixture's own
+     * pixel limits given as flags, an mmproj carries none) and {@code /get_model_info} names the
+     * format. A GGUF of an architecture Iris does not serve stops start-up with one line saying so.
+     */
+    @Test
+    void serveTakesATextGgufWithItsMmprojAndAnswersWithTheGoldenTokens() throws Exception {
+        String golden = Files.readString(Path.of("../testdata/golden/tiny-qwen2-vl/one_image.json"));
+        java.util.regex.Matcher tokens = java.util.regex.Pattern.compile("\"new_tokens\":\\s*\\[([0-9,\\s]+)]").matcher(golden);
+        assertTrue(tokens.find());
+        int[] ids = java.util.Arrays.stream(tokens.group(1).split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+        String expected = dev.iris.runtime.tokenizer.Tokenizer.load(Path.of("../testdata/models/tiny-qwen2-vl/tokenizer.json"))
+                .decode(ids, true);
+        Path gguf = Path.of("../testdata/gguf").toAbsolutePath();
+        try (RunningServer server = RunningServer.start("--model-path", gguf.resolve("tiny-qwen2-vl-F16.gguf").toString(),
+                "--mmproj", gguf.resolve("tiny-qwen2-vl-mmproj-F16.gguf").toString(), "--min-pixels", "3136",
+                "--max-pixels", "12544")) {
+            assertTrue(server.log.contains("Weights: GGUF F16"), server.log);
+            String image = java.util.Base64.getEncoder().encodeToString(
+                    Files.readAllBytes(Path.of("../testdata/images/gradient_640x480.png")));
+            String body = "{\"messages\":[{\"role\":\"user\",\"content\":["
+                    + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64," + image + "\"}},"
+                    + "{\"type\":\"text\",\"text\":\"What is shown in this image?\"}]}],\"max_tokens\":" + ids.length
+                    + ",\"temperature\":0}";
+            String[] chat = http("POST", "http://127.0.0.1:" + server.port + "/v1/chat/completions", body);
+            assertEquals("200", chat[0], chat[1]);
+            java.util.regex.Matcher content = java.util.regex.Pattern.compile("\"content\":\"((?:[^\"\\\\]|\\\\.)*)\"")
+                    .matcher(chat[1]);
+            assertTrue(content.find(), chat[1]);
+            assertEquals(expected, unescapeJson(content.group(1)));
+            String[] info = http("GET", "http://127.0.0.1:" + server.port + "/get_model_info", null);
+            assertTrue(info[1].contains("\"weight_format\":\"GGUF F16 (F32 ×11, F16 ×16), mmproj F16 "), info[1]);
+        }
+        Result mllama = iris("serve", "--model-path", gguf.resolve("tiny-llava-1.5-mmproj-F16.gguf").toString());
+        assertEquals(1, mllama.exitCode());
+        assertTrue(mllama.err().contains("general.architecture 'clip' is not served by Iris from GGUF"), mllama.err());
+    }
+
+    /** A JSON string's body with its escapes resolved. */
+    private static String unescapeJson(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '\\') {
+                b.append(c);
+                continue;
+            }
+            char e = s.charAt(++i);
+            switch (e) {
+                case 'n' -> b.append('\n');
+                case 't' -> b.append('\t');
+                case 'r' -> b.append('\r');
+                case 'b' -> b.append('\b');
+                case 'f' -> b.append('\f');
+                case 'u' -> {
+                    b.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
+                    i += 4;
+                }
+                default -> b.append(e);
+            }
+        }
+        return b.toString();
+    }
+
     @Test
     void serveRefusesAMissingModelDirectoryAndAnUnknownTemplateBeforeOpeningThePort() throws Exception {
         Result missing = iris("serve", "--model-path", plugins.resolve("no-such-model").toString());

@@ -63,6 +63,7 @@ final class InfoEndpoints {
         body.put("model_path", model.modelPath());
         body.put("tokenizer_path", model.tokenizerPath());
         body.put("is_generation", true);
+        body.put("weight_format", model.weightFormat());
         json(res, body);
     }
 
@@ -73,6 +74,7 @@ final class InfoEndpoints {
         body.put("model_path", model.modelPath());
         body.put("tokenizer_path", model.tokenizerPath());
         body.put("served_model_name", model.servedName());
+        body.put("weight_format", model.weightFormat());
         body.put("host", options.host());
         body.put("port", options.port());
         body.put("context_length", model.contextLength());

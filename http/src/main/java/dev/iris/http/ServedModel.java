@@ -23,10 +23,11 @@ import java.util.Set;
  * @param images        the family's image preprocessing; null for a model that takes no images
  * @param eosTokenIds   ids that end generation unless {@code ignore_eos}
  * @param contextLength the context length prompts and outputs must fit
+ * @param weightFormat  how the weights are stored (and quantized at load), as {@code /get_model_info} reports it
  */
 public record ServedModel(String servedName, String modelPath, String tokenizerPath, Engine engine,
                           Tokenizer tokenizer, ChatTemplate chatTemplate, TemplateLookup templates, ImageProcessor images,
-                          Set<Integer> eosTokenIds, int contextLength) {
+                          Set<Integer> eosTokenIds, int contextLength, String weightFormat) {
 
     public ServedModel {
         eosTokenIds = Set.copyOf(eosTokenIds);
@@ -34,10 +35,11 @@ public record ServedModel(String servedName, String modelPath, String tokenizerP
 
     /** A model whose requests can name only its own template. */
     public ServedModel(String servedName, String modelPath, String tokenizerPath, Engine engine, Tokenizer tokenizer,
-                       ChatTemplate chatTemplate, ImageProcessor images, Set<Integer> eosTokenIds, int contextLength) {
+                       ChatTemplate chatTemplate, ImageProcessor images, Set<Integer> eosTokenIds, int contextLength,
+                       String weightFormat) {
         this(servedName, modelPath, tokenizerPath, engine, tokenizer, chatTemplate,
                 name -> Optional.ofNullable(chatTemplate).filter(t -> t.name().equals(name)), images, eosTokenIds,
-                contextLength);
+                contextLength, weightFormat);
     }
 
     /** The OpenAI endpoints speak text: without a tokenizer they answer 400. */

@@ -63,7 +63,8 @@ class LlavaServerTest {
         }
         try (loaded; Engine engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 2048, 0, true, 8, 64));
              IrisServer server = IrisServer.start(new ServedModel(name, dir.toString(), dir.toString(), engine,
-                     loaded.tokenizer(), own, loaded.model().imageProcessor(), loaded.eosTokenIds(), 4096),
+                     loaded.tokenizer(), own, loaded.model().imageProcessor(), loaded.eosTokenIds(), 4096,
+                     loaded.weightFormat()),
                      ServerOptions.DEFAULTS.withPort(0))) {
             String image = dataUrl(golden.get("image_files").get(0).asText());
             // /generate with the rendered prompt holding one placeholder per image (the server expands it).

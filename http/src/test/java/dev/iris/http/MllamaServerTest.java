@@ -59,7 +59,8 @@ class MllamaServerTest {
         engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 2048, 0, true, 8, 64));
         TemplateLookup byName = name -> java.util.stream.Stream.of(template, own).filter(t -> t.name().equals(name)).findFirst();
         model = new ServedModel("tiny-mllama", MODEL.toString(), MODEL.toString(), engine, loaded.tokenizer(), template,
-                byName, loaded.model().imageProcessor(), loaded.eosTokenIds(), loaded.model().spec().contextLength());
+                byName, loaded.model().imageProcessor(), loaded.eosTokenIds(), loaded.model().spec().contextLength(),
+                loaded.weightFormat());
         server = IrisServer.start(model, ServerOptions.DEFAULTS.withPort(0));
     }
 
@@ -115,7 +116,7 @@ class MllamaServerTest {
         JsonNode golden = TestServer.JSON.readTree(Path.of("../testdata/golden/tiny-mllama/one_image.json").toFile());
         ServedModel withOwn = new ServedModel("tiny-mllama", MODEL.toString(), MODEL.toString(), engine,
                 loaded.tokenizer(), own, loaded.model().imageProcessor(), loaded.eosTokenIds(),
-                loaded.model().spec().contextLength());
+                loaded.model().spec().contextLength(), loaded.weightFormat());
         try (IrisServer jinja = IrisServer.start(withOwn, ServerOptions.DEFAULTS.withPort(0))) {
             String messages = golden.get("messages_openai").toString()
                     .replace("images/gradient_640x480.png", dataUrl("gradient_640x480.png"));

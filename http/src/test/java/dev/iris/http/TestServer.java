@@ -85,7 +85,7 @@ final class TestServer implements AutoCloseable {
         engine = loaded.newEngine(sampler, engineOptions);
         golden = JSON.readTree(Path.of("../testdata/golden/tiny-qwen2-vl/text_only.json").toFile());
         model = new ServedModel("tiny-qwen2-vl", MODEL.toString(), MODEL.toString(), engine,
-                loaded.tokenizer(), template, images, loaded.eosTokenIds(), 32768);
+                loaded.tokenizer(), template, images, loaded.eosTokenIds(), 32768, loaded.weightFormat());
         server = IrisServer.start(model, options.withPort(0));
     }
 

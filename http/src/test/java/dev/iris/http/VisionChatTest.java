@@ -233,7 +233,8 @@ class VisionChatTest {
                     JsonConfigView.read(model.resolve("chat_template.json"), true)).orElseThrow();
         }
         ServedModel withOwn = new ServedModel("tiny-qwen2-vl", model.toString(), model.toString(), s.engine,
-                s.loaded.tokenizer(), own, s.loaded.model().imageProcessor(), s.loaded.eosTokenIds(), 32768);
+                s.loaded.tokenizer(), own, s.loaded.model().imageProcessor(), s.loaded.eosTokenIds(), 32768,
+                s.loaded.weightFormat());
         try (IrisServer jinja = IrisServer.start(withOwn, ServerOptions.DEFAULTS.withPort(0)
                 .withMedia(MediaOptions.defaults().withAllowPrivateUrls(true)))) {
             OpenAIClient jinjaClient = OpenAIOkHttpClient.builder()

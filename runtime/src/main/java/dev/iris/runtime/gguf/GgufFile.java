@@ -20,6 +20,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One GGUF file (version 2 or 3, little-endian), memory-mapped: the header, the metadata
@@ -184,6 +185,69 @@ public final class GgufFile {
     /** {@code general.architecture}, e.g. {@code qwen2vl}, {@code llama}, {@code clip}; null when absent. */
     public String architecture() {
         return metadata.get("general.architecture") instanceof String s ? s : null;
+    }
+
+    /** A string value; absent when the key is missing. */
+    public Optional<String> string(String key) throws IOException {
+        return typed(key, String.class);
+    }
+
+    /** An integer value of any width; absent when the key is missing. */
+    public Optional<Long> integer(String key) throws IOException {
+        return typed(key, Long.class);
+    }
+
+    /** A FLOAT32 or FLOAT64 value as a double; absent when the key is missing. */
+    public Optional<Double> number(String key) throws IOException {
+        Object v = metadata.get(key);
+        if (v == null) {
+            return Optional.empty();
+        }
+        if (v instanceof Float f) {
+            return Optional.of((double) f);
+        }
+        if (v instanceof Double d) {
+            return Optional.of(d);
+        }
+        throw new IOException(path + ": metadata '" + key + "' is " + v.getClass().getSimpleName() + ", not a number");
+    }
+
+    /** A BOOL value; absent when the key is missing. */
+    public Optional<Boolean> bool(String key) throws IOException {
+        return typed(key, Boolean.class);
+    }
+
+    /** An ARRAY value whose elements are all of {@code type}; absent when the key is missing. */
+    public <T> Optional<List<T>> array(String key, Class<T> type) throws IOException {
+        Optional<List> v = typed(key, List.class);
+        if (v.isEmpty()) {
+            return Optional.empty();
+        }
+        for (Object e : v.get()) {
+            if (!type.isInstance(e)) {
+                throw new IOException(path + ": metadata '" + key + "' holds " + e.getClass().getSimpleName()
+                        + " values, not " + type.getSimpleName());
+            }
+        }
+        @SuppressWarnings("unchecked") List<T> list = (List<T>) v.get();
+        return Optional.of(list);
+    }
+
+    /** A value that must be present: the one-line error names the file and key. */
+    public <T> T require(String key, Optional<T> value) throws IOException {
+        return value.orElseThrow(() -> new IOException(path + ": no metadata '" + key + "'"));
+    }
+
+    private <T> Optional<T> typed(String key, Class<T> type) throws IOException {
+        Object v = metadata.get(key);
+        if (v == null) {
+            return Optional.empty();
+        }
+        if (!type.isInstance(v)) {
+            throw new IOException(path + ": metadata '" + key + "' is " + v.getClass().getSimpleName() + ", not "
+                    + type.getSimpleName());
+        }
+        return Optional.of(type.cast(v));
     }
 
     /** A bounds-checked little-endian cursor over the mapping. */

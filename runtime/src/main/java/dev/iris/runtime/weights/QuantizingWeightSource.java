@@ -122,6 +122,11 @@ public final class QuantizingWeightSource implements WeightSource {
         }
     }
 
+    /** The type weights are quantized to. */
+    public DType type() {
+        return type;
+    }
+
     /** What was quantized so far, for the start-up log. */
     public String summary() {
         return String.format(Locale.ROOT, "%d language-model weights quantized to %s at load: %.1f MiB stored,"

@@ -1,6 +1,5 @@
 package dev.iris.runtime.model;
 
-import dev.iris.runtime.config.JsonConfigView;
 import dev.iris.runtime.plugin.PluginHostType;
 import dev.iris.runtime.plugin.PluginRegistry;
 import dev.iris.runtime.plugin.PluginSettings;
@@ -22,14 +21,6 @@ class LoadedModelTest {
 
     @TempDir
     Path empty;
-
-    @Test
-    void eosIdsComeFromGenerationConfigAndConfig() throws IOException {
-        Path dir = Path.of("../testdata/models/tiny-mllama"); // generation_config: [301, 308, 309]
-        assertEquals(Set.of(301, 308, 309), LoadedModel.eosIds(dir, JsonConfigView.read(dir.resolve("config.json"), false)));
-        Path qwen = Path.of("../testdata/models/tiny-qwen2-vl"); // generation_config [302, 300], config 302
-        assertEquals(Set.of(302, 300), LoadedModel.eosIds(qwen, JsonConfigView.read(qwen.resolve("config.json"), false)));
-    }
 
     @Test
     void aDeviceWithoutItsBackendIsRefusedNamingWhatIsInstalled() throws IOException {

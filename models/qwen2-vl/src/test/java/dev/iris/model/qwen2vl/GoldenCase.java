@@ -2,6 +2,7 @@ package dev.iris.model.qwen2vl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.iris.api.model.ImageProcessor;
 import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.model.RgbaImage;
 import dev.iris.api.sampling.SamplingParams;
@@ -61,7 +62,12 @@ final class GoldenCase {
     List<Qwen2VlImage> images() throws IOException {
         Qwen2VlImageProcessor processor = new Qwen2VlImageProcessor(
                 JsonConfigView.read(MODEL.resolve("preprocessor_config.json"), false));
-        List<Qwen2VlImage> out = new ArrayList<>();
+        return images(processor).stream().map(Qwen2VlImage.class::cast).toList();
+    }
+
+    /** The case's image files processed by {@code processor}. */
+    List<ProcessedImage> images(ImageProcessor processor) throws IOException {
+        List<ProcessedImage> out = new ArrayList<>();
         for (JsonNode file : json.get("image_files")) {
             byte[] png = Files.readAllBytes(TESTDATA.resolve(file.asText()));
             RgbaImage rgba = new MediaLoader(MediaOptions.defaults())
@@ -95,7 +101,11 @@ final class GoldenCase {
 
     /** The greedy request for this case, as long as the golden continuation. */
     GenerationRequest greedyRequest() throws IOException {
-        List<ProcessedImage> images = List.copyOf(images());
+        return greedyRequest(List.copyOf(images()));
+    }
+
+    /** The greedy request for this case with these processed images. */
+    GenerationRequest greedyRequest(List<ProcessedImage> images) {
         return new GenerationRequest(collapsedPrompt(), images, SamplingParams.GREEDY,
                 new StopConditions(List.of(), Set.of(), Set.of(), true, false, greedyTokens().length, 0,
                         Integer.MAX_VALUE));

@@ -62,7 +62,7 @@ class Qwen2VlModelTest {
 
     private static LoadedModel quantized(DType type) throws IOException {
         return LoadedModel.load(GoldenCase.MODEL, List.of(new Qwen2VlArchitecture()), new CpuComputeBackend(),
-                new CpuAttentionBackend(), new LoadedModel.Overrides("{}", "{}", null, false, type), LoadProgress.NONE);
+                new CpuAttentionBackend(), new LoadedModel.Overrides("{}", "{}", null, false, type, null), LoadProgress.NONE);
     }
 
     @BeforeAll

@@ -34,7 +34,7 @@ class ServerImageSettingsTest {
         try (PluginRegistry plugins = PluginRegistry.open(PluginSettings.of(Path.of("target/no-plugins"),
                 PluginHostType.JPMS));
              LoadedModel loaded = LoadedModel.load(GoldenCase.MODEL, plugins, "cpu",
-                     new LoadedModel.Overrides("{}", "{\"max_pixels\": 6272}", null, false, null), LoadProgress.NONE);
+                     new LoadedModel.Overrides("{}", "{\"max_pixels\": 6272}", null, false, null, null), LoadProgress.NONE);
              Arena arena = Arena.ofConfined()) {
             ImageProcessor processor = loaded.model().imageProcessor();
             assertEquals(6272 / (28 * 28), processor.maxPromptTokens());
