@@ -11,12 +11,12 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for Q8_0 and Q4_0 weights with AVX512-VNNI int8
- * dot products, by the native code in {@code src/main/c/iris_int8.c}: each row of x is quantized
- * in blocks of 32 (scale max|x|/127, codes rounded to nearest), a block's product is the two
- * scales times an exact integer sum, and the blocks are summed in F32 in column order. As
- * llama.cpp multiplies these weights; about a half (Q8_0) or a quarter (Q4_0) of the bytes of
- * BF16 per decode step.
+ * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for Q8_0, Q4_0, Q4_K and Q6_K weights with
+ * AVX512-VNNI int8 dot products, by the native code in {@code src/main/c/iris_int8.c}: each row of
+ * x is quantized in blocks of 32 (scale max|x|/127, codes rounded to nearest), a block's product
+ * is the scales times exact integer sums, and the blocks are summed in F32 in column order. As
+ * llama.cpp multiplies these weights; about a half (Q8_0, Q6_K in its repacked bytes) or a quarter
+ * (Q4_0, Q4_K) of the bytes of BF16 per decode step.
  *
  * <p>On first use a weight is repacked into panels of 16 outputs (the layout in which one
  * instruction multiplies four columns of x with sixteen outputs); the panels replace the mapped
@@ -41,7 +41,7 @@ final class Int8DotKernel {
     private static final MethodHandle ALLOC;
     private static final MethodHandle FREE;
 
-    /** Per-thread quantized x: codes, block scales, block sums of the codes. */
+    /** Per-thread quantized x: codes, block scales, sums of the codes of each 16 columns. */
     private record QuantizedRows(byte[] codes, float[] scales, int[] sums) {
     }
 
@@ -86,20 +86,32 @@ final class Int8DotKernel {
 
     /** Whether this kernel multiplies weights of this type. */
     static boolean handles(DType dtype) {
-        return AVAILABLE && (dtype == DType.Q8_0 || dtype == DType.Q4_0);
+        return AVAILABLE && format(dtype) >= 0;
     }
 
-    /** Bits per code, as the C code's {@code bits}. */
-    private static int bits(DType dtype) {
-        return dtype == DType.Q8_0 ? 8 : 4;
+    /** The C code's number of a weight format, or -1. */
+    private static int format(DType dtype) {
+        return switch (dtype) {
+            case Q8_0 -> 0;
+            case Q4_0 -> 1;
+            case Q4_K -> 2;
+            case Q6_K -> 3;
+            default -> -1;
+        };
     }
 
-    /** Bytes per panel and block of 32 columns: 16 F16 scales and 16 × 32 codes. */
-    private static long panelBlock(int bits) {
-        return 16 * 2 + 16 * 32 * bits / 8;
+    /** Bytes of one panel (16 outputs over k columns), as the C code's {@code panel_unit} per unit. */
+    private static long panelBytes(DType dtype, int k) {
+        return switch (dtype) {
+            case Q8_0 -> (k / 32) * (16 * 2 + 16 * 32L);
+            case Q4_0 -> (k / 32) * (16 * 2 + 16 * 16L);
+            case Q4_K -> (k / 256) * (16 * 4 + 16 * 16 + 16 * 128L);
+            case Q6_K -> (k / 256) * (16 * 2 + 16 * 16 + 16 * 256L);
+            default -> throw new IllegalArgumentException(dtype + " has no int8 panels");
+        };
     }
 
-    /** As {@link LinearKernel#run}, for a Q8_0 or Q4_0 weight {@code w} ({@code [m, k]}, k a multiple of 32). */
+    /** As {@link LinearKernel#run}, for a weight {@code w} ({@code [m, k]}, whole blocks) of a type this kernel {@link #handles}. */
     static void run(CpuThreads pool, float[] x, int xOff, int n, int k, CpuTensor w, float[] bias, int biasOff,
                     float[] y, int m) {
         if (n == 0) {
@@ -109,17 +121,17 @@ final class Int8DotKernel {
         MemorySegment panels = panels(pool, w, m, k);
         PanelPlan plan = PanelPlan.of(pool, n, m, PANEL);
         int blocks = k / 32;
-        int bits = bits(w.dtype);
-        long panelBlock = panelBlock(bits);
+        int format = format(w.dtype);
+        long panelBytes = panelBytes(w.dtype, k);
         pool.parallelFor(plan.tasks(), t -> {
             int i0 = plan.firstRow(t);
             int j0 = plan.firstOutput(t);
             MemorySegment b = bias == null ? MemorySegment.NULL : MemorySegment.ofArray(bias).asSlice(4L * (biasOff + j0));
             try {
-                LINEAR.invokeExact(bits, MemorySegment.ofArray(xq.codes()).asSlice((long) i0 * k),
+                LINEAR.invokeExact(format, MemorySegment.ofArray(xq.codes()).asSlice((long) i0 * k),
                         MemorySegment.ofArray(xq.scales()).asSlice(4L * i0 * blocks),
-                        MemorySegment.ofArray(xq.sums()).asSlice(4L * i0 * blocks), plan.rows(t, n), k,
-                        panels.asSlice((long) (j0 / PANEL) * blocks * panelBlock), plan.outputs(t, m), b,
+                        MemorySegment.ofArray(xq.sums()).asSlice(8L * i0 * blocks), plan.rows(t, n), k,
+                        panels.asSlice((long) (j0 / PANEL) * panelBytes), plan.outputs(t, m), b,
                         MemorySegment.ofArray(y).asSlice(4L * ((long) i0 * m + j0)), (long) m);
             } catch (Throwable e) {
                 throw new IllegalStateException(w.dtype + " linear failed", e);
@@ -132,7 +144,7 @@ final class Int8DotKernel {
         QuantizedRows q = X_Q8.get();
         int blocks = n * (k / 32);
         if (q.codes().length < n * k || q.scales().length < blocks) {
-            q = new QuantizedRows(new byte[n * k], new float[blocks], new int[blocks]);
+            q = new QuantizedRows(new byte[n * k], new float[blocks], new int[2 * blocks]);
             X_Q8.set(q);
         }
         try {
@@ -153,12 +165,12 @@ final class Int8DotKernel {
         synchronized (w) {
             if (w.int8Panels == null) {
                 int count = (m + PANEL - 1) / PANEL;
-                int bits = bits(w.dtype);
-                MemorySegment packed = NativeLibrary.allocate(ALLOC, FREE, count * (k / 32) * panelBlock(bits), w);
+                int format = format(w.dtype);
+                MemorySegment packed = NativeLibrary.allocate(ALLOC, FREE, count * panelBytes(w.dtype, k), w);
                 int tasks = Math.min(count, pool.threads() * 4);
                 pool.parallelFor(tasks, t -> {
                     try {
-                        PACK.invokeExact(bits, w.segment, m, k, (int) ((long) count * t / tasks),
+                        PACK.invokeExact(format, w.segment, m, k, (int) ((long) count * t / tasks),
                                 (int) ((long) count * (t + 1) / tasks), packed);
                     } catch (Throwable e) {
                         throw new IllegalStateException(w.dtype + " packing failed", e);

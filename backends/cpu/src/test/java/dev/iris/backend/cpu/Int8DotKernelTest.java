@@ -55,26 +55,54 @@ class Int8DotKernelTest {
         }
     }
 
-    @Test
-    void q8_0ProductsStayWithinTheInputsQuantizationOfTheDequantizedWeightsProduct() {
+    /** Against the weights as the (gguf-py-exact) dequantizer reads them: off only by x's quantization. */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_K", "Q6_K"})
+    void productsStayWithinTheInputsQuantizationOfTheDequantizedWeightsProduct(GgmlType type) {
         int n = 4, k = 1536, m = 64;
         float[] x = TestTensors.random(rnd, n * k, 1f);
-        WeightTensor w = quantized(TestTensors.random(rnd, m * k, 0.1f), GgmlType.Q8_0, m, k);
+        WeightTensor w = type == GgmlType.Q8_0 ? quantized(TestTensors.random(rnd, m * k, 0.1f), type, m, k)
+                : randomBlocks(type, m, k);
         float[] got = cpu.toFloats(cpu.linear(cpu.fromFloats(x, Shape.of(n, k)), cpu.weight(w), null));
         float[] wf = new float[m * k];
-        Dequantizer.dequantize(GgmlType.Q8_0, w.data(), wf, 0, m * k);
+        Dequantizer.dequantize(type, w.data(), wf, 0, m * k);
         float[] exact = ScalarReference.linear(x, n, k, wf, m, null);
         float[] mag = ScalarReference.linearMagnitude(x, n, k, wf, m);
         for (int i = 0; i < got.length; i++) {
             // x's codes are off by at most half a step, 1/254 of the block's largest |x|
-            assertTrue(Math.abs(got[i] - exact[i]) <= mag[i] / 127, i + ": " + got[i] + " vs " + exact[i]);
+            assertTrue(Math.abs(got[i] - exact[i]) <= mag[i] / 127 + 1e-6f, type + " " + i + ": " + got[i] + " vs " + exact[i]);
+        }
+    }
+
+    /**
+     * Q4_K and Q6_K (the types of llama-quantize's Q4_K_M and Q5_K_M mixes) straight from their
+     * super-blocks: per block of 32, Q4_K's d·sc times the exact code sum less dmin·m times the x
+     * codes' sum, Q6_K's two 16-column halves' exact sums times their int8 scales, then d times
+     * the x scale; random block bytes (every bit pattern is a block).
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    void superBlockProductsAreTheExactSubBlockSumsOfTheQuantizedInputAndWeight(GgmlType type) {
+        assumeTrue(Int8DotKernel.AVAILABLE, "no int8 dot products here: " + Int8DotKernel.UNAVAILABLE_REASON);
+        for (int[] s : new int[][]{{1, 256, 1}, {2, 512, 17}, {6, 1536, 33}, {7, 256, 40}, {13, 768, 7}, {1, 8960 - 8960 % 256, 48}}) {
+            int n = s[0], k = s[1], m = s[2];
+            float[] x = TestTensors.random(rnd, n * k, 1f);
+            float[] bias = TestTensors.random(rnd, m, 0.5f);
+            WeightTensor w = randomBlocks(type, m, k);
+            float[] got = cpu.toFloats(cpu.linear(cpu.fromFloats(x, Shape.of(n, k)), cpu.weight(w),
+                    cpu.fromFloats(bias, Shape.of(m))));
+            float[] want = superBlockSums(x, n, k, type, w.data(), m, bias);
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]),
+                        type + " n=" + n + " k=" + k + " m=" + m + " at " + i + ": " + want[i] + " vs " + got[i]);
+            }
         }
     }
 
     @Test
     void everyQuantizedTypeWithoutItsOwnKernelGivesWhatTheDequantizedWeightGives() {
         int n = 3, k = 512, m = 20;
-        for (GgmlType type : new GgmlType[]{GgmlType.Q4_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+        for (GgmlType type : new GgmlType[]{GgmlType.Q4_1, GgmlType.Q5_K}) {
             float[] x = TestTensors.random(rnd, n * k, 1f);
             WeightTensor w = randomBlocks(type, m, k);
             float[] wf = new float[m * k];
@@ -119,6 +147,103 @@ class Int8DotKernelTest {
             }
         }
         return new WeightTensor("w", DType.of(type), Shape.of(m, k), seg);
+    }
+
+    /** x's codes and per-block scales, as the kernel quantizes them (max|x|/127, rounded to nearest even). */
+    private static int[] xCodes(float[] x, int n, int k, float[] dxOut) {
+        int[] q = new int[n * k];
+        for (int i = 0; i < n; i++) {
+            for (int b = 0; b < k / 32; b++) {
+                float amax = 0;
+                for (int c = 0; c < 32; c++) {
+                    amax = Math.max(amax, Math.abs(x[i * k + 32 * b + c]));
+                }
+                float dx = amax / 127f;
+                float id = dx == 0 ? 0 : 1f / dx;
+                dxOut[i * (k / 32) + b] = dx;
+                for (int c = 0; c < 32; c++) {
+                    q[i * k + 32 * b + c] = (int) Math.rint(x[i * k + 32 * b + c] * id);
+                }
+            }
+        }
+        return q;
+    }
+
+    /**
+     * The Q4_K / Q6_K kernel's arithmetic, in Java, from the stored super-blocks (ggml's layouts:
+     * Q4_K d, dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles; Q6_K 128 bytes of low
+     * nibbles, 64 of high bit pairs, 16 int8 scales, d).
+     */
+    private static float[] superBlockSums(float[] x, int n, int k, GgmlType type, MemorySegment w, int m, float[] bias) {
+        float[] dx = new float[n * (k / 32)];
+        int[] qx = xCodes(x, n, k, dx);
+        ValueLayout.OfShort f16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        int units = k / 256;
+        float[] y = new float[n * m];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < m; j++) {
+                float acc = 0;
+                for (int u = 0; u < units; u++) {
+                    long at = ((long) j * units + u) * type.blockBytes();
+                    for (int sb = 0; sb < 8; sb++) {
+                        int b = 8 * u + sb;
+                        float dxb = dx[i * (k / 32) + b];
+                        if (type == GgmlType.Q4_K) {
+                            float d = Float.float16ToFloat(w.get(f16, at));
+                            float dmin = Float.float16ToFloat(w.get(f16, at + 2));
+                            int sc = q4kScale(w, at + 4, sb, false);
+                            int mn = q4kScale(w, at + 4, sb, true);
+                            int dot = 0;
+                            int sum = 0;
+                            for (int c = 0; c < 32; c++) {
+                                int stored = w.get(ValueLayout.JAVA_BYTE, at + 16 + 32L * (sb / 2) + c) & 0xFF;
+                                int q = sb % 2 == 0 ? stored & 0xF : stored >> 4;
+                                int xc = qx[i * k + 32 * b + c];
+                                dot += q * xc;
+                                sum += xc;
+                            }
+                            acc = Math.fma((float) dot, d * sc * dxb, acc);
+                            acc = Math.fma(-(dmin * mn), dxb * sum, acc);
+                        } else {
+                            float d = Float.float16ToFloat(w.get(f16, at + 208));
+                            int exact = 0;
+                            for (int half = 0; half < 2; half++) {
+                                int sc = w.get(ValueLayout.JAVA_BYTE, at + 192 + 2 * sb + half);
+                                int dot = 0;
+                                for (int c = 0; c < 16; c++) {
+                                    int e = 32 * sb + 16 * half + c;
+                                    dot += (q6kCode(w, at, e) - 32) * qx[i * k + 256 * u + e];
+                                }
+                                exact += sc * dot;
+                            }
+                            acc = Math.fma((float) exact, d * dxb, acc);
+                        }
+                    }
+                }
+                y[i * m + j] = acc + bias[j];
+            }
+        }
+        return y;
+    }
+
+    private static int q4kScale(MemorySegment w, long at, int j, boolean min) {
+        int[] q = new int[12];
+        for (int i = 0; i < 12; i++) {
+            q[i] = w.get(ValueLayout.JAVA_BYTE, at + i) & 0xFF;
+        }
+        if (j < 4) {
+            return q[j + (min ? 4 : 0)] & 63;
+        }
+        return min ? (q[j + 4] >> 4) | ((q[j] >> 6) << 4) : (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    }
+
+    private static int q6kCode(MemorySegment w, long at, int e) {
+        int h = e / 128;
+        int t = e % 128 / 32;
+        int l = e % 32;
+        int ql = w.get(ValueLayout.JAVA_BYTE, at + 64L * h + (t & 1) * 32L + l) & 0xFF;
+        int qh = w.get(ValueLayout.JAVA_BYTE, at + 128 + 32L * h + l) & 0xFF;
+        return (t < 2 ? ql & 0xF : ql >> 4) | ((qh >> 2 * t) & 3) << 4;
     }
 
     /**
