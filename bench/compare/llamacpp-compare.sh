@@ -2,7 +2,8 @@
 # Iris vs llama.cpp on this machine, same shapes (Qwen2-VL-2B, random weights), same threads, runs interleaved.
 # The project's copy of the comparison method the issues' targets come from; `results` writes the comparison section of
 # bench/RESULTS.md from the last run (bench/compare/results.py), `bf16` runs the BF16-only rounds it reads, `q8_0` and
-# `q4_0` serve the same checkpoint with `--quantization` against llama-server on the GGUF of that type (their own section).
+# `q4_0` serve the same checkpoint with `--quantization` against llama-server on the GGUF of that type (their own section),
+# `gguf-q8_0`, `gguf-q4_0` and `gguf-q4_k_m` have both engines serve the same GGUF pair (text + mmproj).
 # ANCHORS = a scratch folder (the anchors folder); IRIS = a copy of the Iris checkout (built here).
 #   bash perf-run-2026-12-02.sh setup   # helpers, llama.cpp from the npm bundle, Iris build, models (~25 min on 2 vCPU)
 #   bash perf-run-2026-12-02.sh all     # every measurement, interleaved A,B,A,B (~30 min), then a summary table
@@ -36,6 +37,14 @@ def normal(*shape):  # numpy shape = (rows=out, cols=in)
 ones = lambda n: np.ones(n, dtype=np.float32)
 zeros = lambda n: np.zeros(n, dtype=np.float32)
 
+# Qwen2-VL's added tokens 151646..151656 (its tokenizer.json), CONTROL as llama.cpp's converter types them.
+VISION = ["<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>",
+          "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>"]
+VISION_TOKENS_AT = {
+    "tokenizer.ggml.tokens": lambda t: t[:151646] + VISION + t[151646 + len(VISION):],
+    "tokenizer.ggml.token_type": lambda t: t[:151646] + [3] * len(VISION) + t[151646 + len(VISION):],
+}
+
 def text(out, arch="qwen2", n_layer=28):
     H, FF, NH, NKV, V = 1536, 8960, 12, 2, 151936
     KV = H // NH * NKV
@@ -51,10 +60,13 @@ def text(out, arch="qwen2", n_layer=28):
         if not k.startswith("tokenizer."):
             continue
         vt = f.types[0]
+        value = f.contents()
+        if arch == "qwen2vl" and k in VISION_TOKENS_AT:  # Qwen2-VL's tokenizer adds its vision tokens over the pads
+            value = VISION_TOKENS_AT[k](value)
         if vt == gguf.GGUFValueType.ARRAY:
-            w.add_key_value(k, f.contents(), vt, f.types[1])
+            w.add_key_value(k, value, vt, f.types[1])
         else:
-            w.add_key_value(k, f.contents(), vt)
+            w.add_key_value(k, value, vt)
     w.add_tensor("token_embd.weight", normal(V, H))
     for i in range(n_layer):
         p = f"blk.{i}."
@@ -336,6 +348,13 @@ setup() {
   python3 "$S/make_gguf.py" text "$G-qwen2vl-2L-F16.gguf" qwen2vl 2    # text side for llama-mtmd-cli (encode time only)
   python3 "$S/make_gguf.py" mmproj "$M/mmproj-qwen2vl-2b-random-F16.gguf"
   for t in BF16 Q8_0 Q4_0; do "$LB/llama-quantize" "$G-F16.gguf" "$G-$t.gguf" $t 2; done
+  gguf_models
+}
+
+gguf_models() {   # the pair both engines serve in the gguf-* modes: a 28-layer qwen2vl text GGUF in each type, the mmproj
+  export LLAMA_SRC=$ANCHORS/llama.cpp
+  python3 "$S/make_gguf.py" text "$G-qwen2vl-F16.gguf" qwen2vl 28
+  for t in Q8_0 Q4_0 Q4_K_M; do "$LB/llama-quantize" "$G-qwen2vl-F16.gguf" "$G-qwen2vl-$t.gguf" $t 2; done
 }
 
 mkdir -p "$O"
@@ -354,6 +373,7 @@ membw_around() { OMP_NUM_THREADS=2 OMP_PROC_BIND=close $ANCHORS/bench/membw 2 10
 case $1 in
 setup) setup ;;
 helpers) write_helpers ;;
+gguf-models) gguf_models ;;
 all)
   for s in limits; do $0 $s; done
   for r in 1 2 3; do $0 llamabench $r; $0 throughput $r; done
@@ -380,6 +400,15 @@ q8_0|q4_0)   # --quantization $1 vs llama-server on the $1 GGUF, three interleav
     OUT=$OUT IRIS_SERVE_ARGS="--quantization $1" $0 iris-server $r; OUT=$OUT Q=$T $0 llama-server $r
   done
   ANCHORS=$ANCHORS OUT=$OUT QTYPE=$T python3 "$(dirname "$0")/results.py" "$IRIS/bench/RESULTS.md" ;;
+gguf-q8_0|gguf-q4_0|gguf-q4_k_m)   # both engines serve the same GGUF pair (text of that type + F16 mmproj), three rounds
+  T=$(echo "${1#gguf-}" | tr a-z A-Z); export OUT=$ANCHORS/out-$1; rm -rf "$OUT"; mkdir -p "$OUT"
+  PAIR="$G-qwen2vl-$T.gguf --mmproj $M/mmproj-qwen2vl-2b-random-F16.gguf"
+  OUT=$OUT $0 limits
+  for r in 1 2 3; do
+    $LB/llama-bench -m $G-qwen2vl-$T.gguf -t 2 -p 512 -n 64 -r 1 -o jsonl > $OUT/llamabench-$T-r$r.jsonl 2> $OUT/llamabench-$T-r$r.err
+    OUT=$OUT IRIS_MODEL="$PAIR" $0 iris-server $r; OUT=$OUT Q=$T LLAMA_MODEL="$PAIR" $0 llama-server $r
+  done
+  ANCHORS=$ANCHORS OUT=$OUT QTYPE=$T GGUF=1 python3 "$(dirname "$0")/results.py" "$IRIS/bench/RESULTS.md" ;;
 blas-ab)   # Iris with auto-detected OpenBLAS core vs OPENBLAS_CORETYPE=SkylakeX: VisionBench x2 each, server prefill 512 x3 each
   O=$ANCHORS/out/blas-ab; mkdir -p $O
   JAVA=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
@@ -418,7 +447,7 @@ vision-llama)
     > $O/vision-llama-r$R.txt 2>&1
   grep -E "encoded in|decoded|image_tokens|n_tokens|batch_f32|load_hparams: (n_|image)" $O/vision-llama-r$R.txt | head -20 ;;
 iris-server)  # one Iris server run: startup, decode x2 (128 new), prefill 512 x3, batch16 x2 (64 new); RSS
-  IRIS_JAVA_OPTS="-Xmx8g -Diris.cpu.threads=2" $IRIS/distribution/target/iris/bin/iris serve --model-path $HF --port 30111 \
+  IRIS_JAVA_OPTS="-Xmx8g -Diris.cpu.threads=2" $IRIS/distribution/target/iris/bin/iris serve --model-path ${IRIS_MODEL:-$HF} --port 30111 \
     --disable-radix-cache --max-total-tokens 16384 ${IRIS_SERVE_ARGS:-} > $O/iris-server-r$R.log 2>&1 & P=$!
   echo "iris pid $P ready after $(wait_log $O/iris-server-r$R.log 'fired up' 600) s" | tee $O/iris-run-r$R.txt
   hwm $P | sed 's/^/after start: /' | tee -a $O/iris-run-r$R.txt
@@ -431,7 +460,7 @@ iris-server)  # one Iris server run: startup, decode x2 (128 new), prefill 512 x
   hwm $P | sed 's/^/end: /' | tee -a $O/iris-run-r$R.txt
   kill $P; wait $P 2>/dev/null ;;
 llama-server) # llama-server BF16, -np 16 -c 16384: decode x2 (128), prefill 512 x3, batch16 x2 (64); RSS
-  $LB/llama-server -m $G-${Q:-BF16}.gguf --host 127.0.0.1 --port 30112 -t 2 -np 16 -c 16384 -cb \
+  $LB/llama-server -m ${LLAMA_MODEL:-$G-${Q:-BF16}.gguf} --host 127.0.0.1 --port 30112 -t 2 -np 16 -c 16384 -cb \
     > $O/llama-server-${Q:-BF16}-r$R.log 2>&1 & P=$!
   echo "llama pid $P ready after $(wait_log $O/llama-server-${Q:-BF16}-r$R.log 'model loaded' 600) s" | tee $O/llama-run-${Q:-BF16}-r$R.txt
   hwm $P | sed 's/^/after start: /' | tee -a $O/llama-run-${Q:-BF16}-r$R.txt

@@ -16,8 +16,10 @@ import sys
 
 OUT = os.environ.get("OUT") or os.path.join(os.environ["ANCHORS"], "out")
 QTYPE = os.environ.get("QTYPE", "BF16")  # BF16: the `bf16` rounds; Q8_0/Q4_0: `--quantization` against that GGUF
+SAME_FILE = os.environ.get("GGUF") == "1"  # the gguf-* modes: both engines serve the same GGUF pair
 # The text GGUF of that type: the weights a decode step reads (both engines)
-TEXT_BYTES = os.path.getsize(os.path.join(os.environ["ANCHORS"], "models", f"qwen2vl-2b-text-random-{QTYPE}.gguf"))
+TEXT_BYTES = os.path.getsize(os.path.join(os.environ["ANCHORS"], "models",
+                                          f"qwen2vl-2b-text-random-{'qwen2vl-' if SAME_FILE else ''}{QTYPE}.gguf"))
 
 
 def median(xs):
@@ -103,7 +105,7 @@ def main(results_md):
     def share(engine, bw):
         return engine["decode"] * TEXT_BYTES / 1e9 / bw * 100 if engine["decode"] and bw else None
 
-    title = f"## Iris vs llama.cpp ({QTYPE}, 2 threads)"
+    title = f"## Iris vs llama.cpp ({'the same GGUF, ' if SAME_FILE else ''}{QTYPE}, 2 threads)"
     if QTYPE != "BF16":  # only the server figures (the engine and tower runs are the BF16 rounds'), the GGUF issue's targets
         quantized_targets = {"prefill, 512-token prompt, tok/s (HTTP, wall)": "≥ 1.0",
                              "16 streams, aggregate decode tok/s (HTTP, steady)": "≥ 1.0",
@@ -111,11 +113,13 @@ def main(results_md):
         rows = [(name, a, b, r, quantized_targets.get(name, "")) for name, a, b, r, _ in rows
                 if a is not None or b is not None]
     how = ("BF16 weights on both sides" if QTYPE == "BF16" else
+           f"both serve the same {QTYPE} text GGUF with its F16 mmproj (`--mmproj`); llama-bench reads that text GGUF"
+           if SAME_FILE else
            f"Iris serves the BF16 checkpoint with `--quantization {QTYPE.lower()}`, llama.cpp the {QTYPE} GGUF of it")
     lines = [
         title,
         "",
-        f"`bench/compare/llamacpp-compare.sh {QTYPE.lower()}`, {datetime.date.today()}, medians of 3 interleaved rounds; "
+        f"`bench/compare/llamacpp-compare.sh {'gguf-' if SAME_FILE else ''}{QTYPE.lower()}`, {datetime.date.today()}, medians of 3 interleaved rounds; "
         f"{how}.",
         f"Machine: {model}, {os.cpu_count()} cores; flags: {' '.join(flags)}. "
         f"Iris kernels: {kernels}. llama.cpp: {build}, GGML_NATIVE.",
