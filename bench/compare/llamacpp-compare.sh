@@ -133,12 +133,14 @@ usage: client.py iris|llama PORT MODE [args]
   MODE prefill PROMPT_TOKENS REPS  max_new_tokens 1, distinct prompts, non-streamed wall time
   MODE batch   STREAMS N_NEW REPS  STREAMS concurrent streamed requests
 Prints one JSON line per rep."""
-import http.client, json, random, string, sys, threading, time
+import http.client, json, os, random, string, sys, threading, time
 
 kind, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rnd = random.Random(7)
 
 def prompt(n):
+    if kind == "iris" and os.environ.get("PROMPT_IDS") == "1":  # a GGUF's real vocabulary: ids, as for llama-server
+        return {"input_ids": [rnd.randrange(1000, 150000) for _ in range(n)]}
     if kind == "iris":  # byte-level tokenizer in the random checkpoint: 1 ASCII char = 1 token
         return {"text": "".join(rnd.choice(string.ascii_letters) for _ in range(n))}
     return {"prompt": [rnd.randrange(1000, 150000) for _ in range(n)]}
@@ -406,7 +408,7 @@ gguf-q8_0|gguf-q4_0|gguf-q4_k_m)   # both engines serve the same GGUF pair (text
   OUT=$OUT $0 limits
   for r in 1 2 3; do
     $LB/llama-bench -m $G-qwen2vl-$T.gguf -t 2 -p 512 -n 64 -r 1 -o jsonl > $OUT/llamabench-$T-r$r.jsonl 2> $OUT/llamabench-$T-r$r.err
-    OUT=$OUT IRIS_MODEL="$PAIR" $0 iris-server $r; OUT=$OUT Q=$T LLAMA_MODEL="$PAIR" $0 llama-server $r
+    OUT=$OUT IRIS_MODEL="$PAIR" PROMPT_IDS=1 $0 iris-server $r; OUT=$OUT Q=$T LLAMA_MODEL="$PAIR" $0 llama-server $r
   done
   ANCHORS=$ANCHORS OUT=$OUT QTYPE=$T GGUF=1 python3 "$(dirname "$0")/results.py" "$IRIS/bench/RESULTS.md" ;;
 blas-ab)   # Iris with auto-detected OpenBLAS core vs OPENBLAS_CORETYPE=SkylakeX: VisionBench x2 each, server prefill 512 x3 each

@@ -19,10 +19,12 @@
  * Weights are repacked into panels of 16 outputs; per unit (a block of 32 columns for Q8_0 and
  * Q4_0, a super-block of 256 for Q4_K and Q6_K) a panel holds the 16 outputs' scales, then the
  * codes by groups of 4 columns, each group the 16 outputs' 4 codes side by side (64 bytes), so one
- * VPDPBUSD multiplies a broadcast group of x with 16 outputs. Bytes of 8-bit codes: Q8_0, Q6_K.
+ * VPDPBUSD multiplies a broadcast group of x with 16 outputs. Bytes of 8-bit codes: Q8_0.
  * Nibbles: Q4_0 (vector v holds group v in its low nibbles and group v + 4 in its high ones) and
  * Q4_K (per pair of blocks, vector g holds group g of the first block low and of the second high)
- * - the stored bytes' own pairing. Every output sums its blocks in column order in one F32 lane,
+ * - the stored bytes' own pairing. Q6_K keeps its 6.5 bits: per block of 32, Q4_0's four nibble
+ * vectors of the low 4 bits, then two vectors of the high 2 bits (vector g % 2 holds group g's at
+ * bit 2 * (g / 2)). Every output sums its blocks in column order in one F32 lane,
  * whatever the tile or the batch, so a row's result does not depend on how many rows share the call.
  */
 #include <immintrin.h>
@@ -51,7 +53,7 @@ static int64_t panel_unit(int f) {
         case Q8_0: return NR * 2 + NR * 32;
         case Q4_0: return NR * 2 + NR * 16;
         case Q4_K: return NR * 2 * 2 + NR * 8 * 2 + NR * 128; /* d, dmin; 8 scales, 8 mins; nibbles */
-        default: return NR * 2 + NR * 16 + NR * 256;       /* d; 16 scales; bytes */
+        default: return NR * 2 + NR * 16 + NR * 192;       /* d; 16 scales; low nibbles and high bit pairs */
     }
 }
 
@@ -134,8 +136,17 @@ static void pack_unit(int f, const uint8_t *blk, int j, uint8_t *out) {
         default: {
             memcpy(out + 2 * j, b + 208, 2);
             for (int sb = 0; sb < 16; sb++) out[NR * 2 + sb * NR + j] = b[192 + sb];
-            uint8_t *codes = out + NR * 2 + NR * 16;
-            for (int e = 0; e < 256; e++) codes[(e / 4) * NR * 4 + j * 4 + e % 4] = blk ? q6k_code(b, e) : 0;
+            for (int blk6 = 0; blk6 < 8; blk6++) {
+                uint8_t *lo = out + NR * 2 + NR * 16 + blk6 * NR * 24, *hi = lo + 4 * NR * 4;
+                for (int v = 0; v < 4; v++) memset(lo + v * NR * 4 + j * 4, 0, 4); /* this output's bytes */
+                for (int v = 0; v < 2; v++) memset(hi + v * NR * 4 + j * 4, 0, 4);
+                for (int c = 0; c < 32; c++) {
+                    uint8_t code = q6k_code(b, 32 * blk6 + c);
+                    int g = c / 4, at = j * 4 + c % 4;
+                    lo[(g % 4) * NR * 4 + at] |= (uint8_t) ((code & 0xF) << (g < 4 ? 0 : 4));
+                    hi[(g % 2) * NR * 4 + at] |= (uint8_t) ((code >> 4) << 2 * (g / 2));
+                }
+            }
             break;
         }
     }
@@ -239,11 +250,17 @@ static inline __attribute__((always_inline)) void tile(int f, int R, const int8_
         } else {
             const int8_t *sc = (const int8_t *) (unit + NR * 2);
             const uint8_t *q = unit + NR * 2 + NR * 16;
+            __m512i pair = _mm512_set1_epi8(0x03);
             for (int blk = 0; blk < 8; blk++) {
                 int64_t b = 8 * u + blk, c0 = 32 * b;
+                const uint8_t *lo = q + blk * NR * 24, *hi = lo + 4 * NR * 4;
+                __m512i h0 = _mm512_loadu_si512(hi), h1 = _mm512_loadu_si512(hi + NR * 4);
                 for (int r = 0; r < R; r++) dot[r] = dot2[r] = _mm512_setzero_si512();
                 for (int g = 0; g < 8; g++) {
-                    __m512i raw = _mm512_loadu_si512(q + (blk * 8 + g) * NR * 4);
+                    __m512i n = _mm512_loadu_si512(lo + (g % 4) * NR * 4);
+                    n = g < 4 ? _mm512_and_si512(n, nibble) : _mm512_and_si512(_mm512_srli_epi16(n, 4), nibble);
+                    __m512i h = _mm512_and_si512(_mm512_srli_epi16(g % 2 ? h1 : h0, 2 * (g / 2)), pair);
+                    __m512i raw = _mm512_or_si512(n, _mm512_slli_epi16(h, 4));
                     for (int r = 0; r < R; r++) {
                         __m512i xq = _mm512_set1_epi32(quad(codes, k, r, c0 + 4 * g));
                         if (g < 4) dot[r] = _mm512_dpbusd_epi32(dot[r], raw, xq);

@@ -15,8 +15,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * AVX512-VNNI int8 dot products, by the native code in {@code src/main/c/iris_int8.c}: each row of
  * x is quantized in blocks of 32 (scale max|x|/127, codes rounded to nearest), a block's product
  * is the scales times exact integer sums, and the blocks are summed in F32 in column order. As
- * llama.cpp multiplies these weights; about a half (Q8_0, Q6_K in its repacked bytes) or a quarter
- * (Q4_0, Q4_K) of the bytes of BF16 per decode step.
+ * llama.cpp multiplies these weights, reading about the bytes llama.cpp reads: a half (Q8_0), 0.41
+ * (Q6_K) or about a quarter (Q4_0, Q4_K) of BF16's per decode step.
  *
  * <p>On first use a weight is repacked into panels of 16 outputs (the layout in which one
  * instruction multiplies four columns of x with sixteen outputs); the panels replace the mapped
@@ -106,7 +106,7 @@ final class Int8DotKernel {
             case Q8_0 -> (k / 32) * (16 * 2 + 16 * 32L);
             case Q4_0 -> (k / 32) * (16 * 2 + 16 * 16L);
             case Q4_K -> (k / 256) * (16 * 4 + 16 * 16 + 16 * 128L);
-            case Q6_K -> (k / 256) * (16 * 2 + 16 * 16 + 16 * 256L);
+            case Q6_K -> (k / 256) * (16 * 2 + 16 * 16 + 16 * 192L);
             default -> throw new IllegalArgumentException(dtype + " has no int8 panels");
         };
     }
