@@ -247,6 +247,46 @@ static inline __attribute__((always_inline)) void tile(int f, int R, const int8_
                     }
                 }
             }
+        } else if (R <= 2) {
+            /*
+             * A decode step's rows: the codes are not put together. The low nibbles' products and the
+             * high pairs' are summed apart, the pairs masked in place, so a pair at bit s counts 2^s
+             * times (code = low + 16 * high; 16 * high = pair * 2^s * 16 / 2^s, exact).
+             */
+            const int8_t *sc = (const int8_t *) (unit + NR * 2);
+            const uint8_t *q = unit + NR * 2 + NR * 16;
+            for (int blk = 0; blk < 8; blk++) {
+                int64_t b = 8 * u + blk, c0 = 32 * b;
+                const uint8_t *lo = q + blk * NR * 24, *hi = lo + 4 * NR * 4;
+                __m512i hv[2] = {_mm512_loadu_si512(hi), _mm512_loadu_si512(hi + NR * 4)};
+                __m512i low[MR][2], high[MR][4]; /* [row][half], [row][bit 0, 2, 4, 6] */
+                for (int r = 0; r < R; r++) {
+                    low[r][0] = low[r][1] = _mm512_setzero_si512();
+                    for (int s2 = 0; s2 < 4; s2++) high[r][s2] = _mm512_setzero_si512();
+                }
+                for (int g = 0; g < 8; g++) {
+                    __m512i n = _mm512_loadu_si512(lo + (g % 4) * NR * 4);
+                    n = g < 4 ? _mm512_and_si512(n, nibble) : _mm512_and_si512(_mm512_srli_epi16(n, 4), nibble);
+                    __m512i h = _mm512_and_si512(hv[g % 2], _mm512_set1_epi8((char) (3 << 2 * (g / 2))));
+                    for (int r = 0; r < R; r++) {
+                        __m512i xq = _mm512_set1_epi32(quad(codes, k, r, c0 + 4 * g));
+                        low[r][g / 4] = _mm512_dpbusd_epi32(low[r][g / 4], n, xq);
+                        high[r][g / 2] = _mm512_dpbusd_epi32(high[r][g / 2], h, xq);
+                    }
+                }
+                __m512i s0 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (sc + 2 * blk * NR)));
+                __m512i s1 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (sc + (2 * blk + 1) * NR)));
+                for (int r = 0; r < R; r++) {
+                    __m512i d0 = _mm512_add_epi32(low[r][0], _mm512_add_epi32(_mm512_slli_epi32(high[r][0], 4),
+                                                                              _mm512_slli_epi32(high[r][1], 2)));
+                    __m512i d1 = _mm512_add_epi32(low[r][1], _mm512_add_epi32(high[r][2], _mm512_srai_epi32(high[r][3], 2)));
+                    __m512i e0 = _mm512_sub_epi32(d0, _mm512_set1_epi32(32 * sums[2 * (r * blocks + b)]));
+                    __m512i e1 = _mm512_sub_epi32(d1, _mm512_set1_epi32(32 * sums[2 * (r * blocks + b) + 1]));
+                    __m512i exact = _mm512_add_epi32(_mm512_mullo_epi32(s0, e0), _mm512_mullo_epi32(s1, e1));
+                    acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact),
+                                             _mm512_mul_ps(wd, _mm512_set1_ps(scales[r * blocks + b])), acc[r]);
+                }
+            }
         } else {
             const int8_t *sc = (const int8_t *) (unit + NR * 2);
             const uint8_t *q = unit + NR * 2 + NR * 16;

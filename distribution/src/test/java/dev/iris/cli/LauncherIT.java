@@ -608,7 +608,7 @@ class LauncherIT {
             assertTrue(content.find(), chat[1]);
             assertEquals(expected, unescapeJson(content.group(1)));
             String[] info = http("GET", "http://127.0.0.1:" + server.port + "/get_model_info", null);
-            assertTrue(info[1].contains("\"weight_format\":\"GGUF F16 (F32 ×11, F16 ×16), mmproj F16 "), info[1]);
+            assertTrue(info[1].contains("\"weight_format\":\"GGUF F16 (F32 ×11 0.0 MiB, F16 ×16 0.2 MiB), mmproj F16 "), info[1]);
         }
         Result mllama = iris("serve", "--model-path", gguf.resolve("tiny-llava-1.5-mmproj-F16.gguf").toString());
         assertEquals(1, mllama.exitCode());

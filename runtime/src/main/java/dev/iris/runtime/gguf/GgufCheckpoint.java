@@ -181,12 +181,17 @@ public final class GgufCheckpoint {
         return FILE_TYPES.getOrDefault(type.get(), "file type " + type.get());
     }
 
-    /** How many tensors of each type, e.g. {@code (Q8_0 ×197, F32 ×113)}. */
+    /** How many tensors of each type and their bytes, e.g. {@code (F32 ×141 0.6 MiB, Q4_K ×168 596.5 MiB)}. */
     private static String typeCounts(GgufFile file) {
         Map<GgmlType, Integer> counts = new TreeMap<>();
-        file.tensors().values().forEach(t -> counts.merge(t.type(), 1, Integer::sum));
+        Map<GgmlType, Long> bytes = new TreeMap<>();
+        file.tensors().values().forEach(t -> {
+            counts.merge(t.type(), 1, Integer::sum);
+            bytes.merge(t.type(), t.data().byteSize(), Long::sum);
+        });
         StringBuilder b = new StringBuilder("(");
-        counts.forEach((t, n) -> b.append(b.length() > 1 ? ", " : "").append(t).append(" ×").append(n));
+        counts.forEach((t, n) -> b.append(b.length() > 1 ? ", " : "").append(t).append(" ×").append(n)
+                .append(String.format(java.util.Locale.ROOT, " %.1f MiB", bytes.get(t) / 1048576.0)));
         return b.append(')').toString();
     }
 }

@@ -76,11 +76,6 @@ final class GgufWeights implements WeightSource {
         return (name, arena) -> new WeightTensor(name, DType.of(t.type()), t.shape(), t.data());
     }
 
-    /** The tensor as stored, with another shape of the same element count (e.g. a 1-D vector stored as a row). */
-    static Recipe reshaped(GgufTensor t, Shape shape) {
-        return (name, arena) -> new WeightTensor(name, DType.of(t.type()), shape, t.data());
-    }
-
     /**
      * Undoes the row order {@code LlamaModel.permute} gives Q and K: within each head of
      * {@code d} rows, the converter interleaved the two rotary halves, putting Hugging Face row

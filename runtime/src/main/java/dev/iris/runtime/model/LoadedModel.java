@@ -99,15 +99,15 @@ public record LoadedModel(Checkpoint checkpoint, ModelArchitecture architecture,
     public static LoadedModel load(Path path, List<ModelArchitecture> families, ComputeBackend compute,
                                    AttentionBackend attention, Overrides overrides, LoadProgress progress)
             throws IOException {
-        Checkpoint checkpoint = GgufCheckpoint.isGguf(path)
+        boolean gguf = GgufCheckpoint.isGguf(path);
+        if (overrides.mmproj() != null && !gguf) {
+            throw new IOException("--mmproj goes with a GGUF --model-path; " + path + " is not a GGUF file");
+        }
+        Checkpoint checkpoint = gguf
                 ? GgufCheckpoint.open(path, overrides.mmproj(), overrides.config(), overrides.preprocessor(),
                 overrides.tokenizer(), overrides.skipTokenizer(), progress)
                 : HfDirectory.open(path, overrides.config(), overrides.preprocessor(), overrides.tokenizer(),
                 overrides.skipTokenizer(), progress);
-        if (overrides.mmproj() != null && !GgufCheckpoint.isGguf(path)) {
-            checkpoint.weights().close();
-            throw new IOException("--mmproj goes with a GGUF --model-path; " + path + " is a model directory");
-        }
         WeightSource weights = checkpoint.weights();
         try {
             ConfigView config = checkpoint.config();
