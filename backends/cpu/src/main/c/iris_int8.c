@@ -3,18 +3,20 @@
  * products, called from Java through the FFM API (Int8DotKernel). Built with gcc at package time;
  * loaded only on a CPU that reports avx512_vnni.
  *
- * The activations are quantized per row in blocks of 32 (scale dx = max|x| / 127, codes rounded to
- * nearest), with the sum of the codes of each half block (16 columns). A block's product with a
- * weight is then dx times exact integer sums of code products, scaled as the weight's format says:
+ * The activations are quantized per row in blocks (scale dx = max|x| / 127, codes rounded to
+ * nearest) of 32 columns for Q8_0 and Q4_0 and of 256 for Q4_K and Q6_K (as llama.cpp's Q8_K), with
+ * the sum of the codes of each 16 columns. A block's product with a weight is then dx times exact
+ * integer sums of code products, scaled as the weight's format says:
  * - Q8_0, Q4_0: blocks of 32, an F16 scale d and codes (Q4_0's stored + 8); value = d * code.
  * - Q4_K: super-blocks of 256 with F16 d and dmin, and per block of 32 a 6-bit scale sc and min m;
- *   value = d*sc * q - dmin*m, q in 0..15.
+ *   value = d*sc * q - dmin*m, q in 0..15. Per super-block: dx * (d * sum(sc * code products)
+ *   - dmin * sum(m * x code sums)), both sums in integers.
  * - Q6_K: super-blocks of 256 with an F16 d and per 16 columns an int8 scale sc; value =
- *   d*sc * (q - 32), q in 0..63.
+ *   d*sc * (q - 32), q in 0..63. Per super-block: dx * d * sum(sc * (code products - 32 * x code
+ *   sums)), in integers.
  * VPDPBUSD multiplies unsigned weight bytes by signed x codes: Q8_0's codes are kept with the sign
  * bit flipped (code + 128), Q4_0's as stored (code + 8), Q6_K's as q; that offset times the sum of
- * the x codes is taken off again. Q4_K's q need no offset; its min term is dmin*m times dx times
- * the block's code sum.
+ * the x codes is taken off again. Q4_K's q need no offset.
  *
  * Weights are repacked into panels of 16 outputs; per unit (a block of 32 columns for Q8_0 and
  * Q4_0, a super-block of 256 for Q4_K and Q6_K) a panel holds the 16 outputs' scales, then the
@@ -68,26 +70,28 @@ static int64_t stored_unit(int f) {
 }
 
 /*
- * Rows of x ([n, k] F32, k a multiple of 32) into codes ([n, k] int8), per-block scales
- * ([n, k/32] F32) and the sums of the codes of each 16 columns ([n, k/16] int32). Rounding to
- * nearest even (VCVTPS2DQ), the scale's inverse as one division per block.
+ * Rows of x ([n, k] F32, k a multiple of qk) into codes ([n, k] int8), a scale per qk columns
+ * ([n, k/qk] F32: 32 for Q8_0 and Q4_0; 256 for Q4_K and Q6_K, whose super-blocks then sum
+ * their blocks in integers, as llama.cpp's Q8_K does) and the sums of the codes of each 16
+ * columns ([n, k/16] int32). Rounding to nearest even (VCVTPS2DQ), the scale's inverse as one
+ * division per block.
  */
-void iris_int8_quantize_rows(const float *x, int32_t n, int32_t k, int8_t *codes, float *scales, int32_t *sums) {
-    int64_t blocks = k / 32;
+void iris_int8_quantize_rows(const float *x, int32_t n, int32_t k, int32_t qk, int8_t *codes, float *scales,
+                             int32_t *sums) {
+    int64_t blocks = k / qk;
     for (int64_t i = 0; i < n; i++) {
         for (int64_t b = 0; b < blocks; b++) {
-            const float *v = x + i * k + 32 * b;
-            __m512 a0 = _mm512_loadu_ps(v), a1 = _mm512_loadu_ps(v + 16);
-            float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a0), _mm512_abs_ps(a1)));
-            float d = amax / 127.0f;
+            const float *v = x + i * k + qk * b;
+            __m512 amax = _mm512_setzero_ps();
+            for (int c = 0; c < qk; c += 16) amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_loadu_ps(v + c)));
+            float d = _mm512_reduce_max_ps(amax) / 127.0f;
             float id = d == 0.0f ? 0.0f : 1.0f / d;
-            __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(a0, _mm512_set1_ps(id)));
-            __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(a1, _mm512_set1_ps(id)));
-            _mm_storeu_si128((__m128i *) (codes + i * k + 32 * b), _mm512_cvtsepi32_epi8(q0));
-            _mm_storeu_si128((__m128i *) (codes + i * k + 32 * b + 16), _mm512_cvtsepi32_epi8(q1));
+            for (int c = 0; c < qk; c += 16) {
+                __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(v + c), _mm512_set1_ps(id)));
+                _mm_storeu_si128((__m128i *) (codes + i * k + qk * b + c), _mm512_cvtsepi32_epi8(q));
+                sums[(i * k + qk * b + c) / 16] = _mm512_reduce_add_epi32(q);
+            }
             scales[i * blocks + b] = d;
-            sums[2 * (i * blocks + b)] = _mm512_reduce_add_epi32(q0);
-            sums[2 * (i * blocks + b) + 1] = _mm512_reduce_add_epi32(q1);
         }
     }
 }
@@ -221,10 +225,13 @@ static inline __attribute__((always_inline)) void tile(int f, int R, const int8_
             }
             add_block(R, acc, dot, f == Q8_0 ? 128 : 8, wd, scales, sums, blocks, u);
         } else if (f == Q4_K) {
+            /* Per super-block, in integers: sum of sc * (code products) and of m * (x code sums) over its 8 blocks. */
             __m512 wmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (unit + NR * 2)));
             const uint8_t *sc = unit + NR * 4, *mn = unit + NR * 4 + NR * 8, *q = unit + NR * 4 + NR * 16;
+            __m512i isum[MR];
+            for (int r = 0; r < R; r++) isum[r] = _mm512_setzero_si512();
             for (int pair = 0; pair < 4; pair++) {
-                int64_t b0 = 8 * u + 2 * pair, c0 = 32 * b0;
+                int64_t c0 = 256 * u + 64 * pair;
                 for (int r = 0; r < R; r++) dot[r] = dot2[r] = _mm512_setzero_si512();
                 for (int g = 0; g < 8; g++) {
                     __m512i raw = _mm512_loadu_si512(q + (pair * 8 + g) * NR * 4);
@@ -234,18 +241,22 @@ static inline __attribute__((always_inline)) void tile(int f, int R, const int8_
                         dot2[r] = _mm512_dpbusd_epi32(dot2[r], hi, _mm512_set1_epi32(quad(codes, k, r, c0 + 32 + 4 * g)));
                     }
                 }
-                for (int half = 0; half < 2; half++) {
-                    int64_t b = b0 + half;
-                    __m512 scale = _mm512_mul_ps(wd, bytes_u(sc + (2 * pair + half) * NR));
-                    __m512 min = _mm512_mul_ps(wmin, bytes_u(mn + (2 * pair + half) * NR));
-                    for (int r = 0; r < R; r++) {
-                        float dx = scales[r * blocks + b];
-                        int32_t sum = sums[2 * (r * blocks + b)] + sums[2 * (r * blocks + b) + 1];
-                        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(half ? dot2[r] : dot[r]),
-                                                 _mm512_mul_ps(scale, _mm512_set1_ps(dx)), acc[r]);
-                        acc[r] = _mm512_fnmadd_ps(min, _mm512_set1_ps(dx * (float) sum), acc[r]);
-                    }
+                __m512i s0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (sc + 2 * pair * NR)));
+                __m512i s1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (sc + (2 * pair + 1) * NR)));
+                for (int r = 0; r < R; r++)
+                    isum[r] = _mm512_add_epi32(isum[r], _mm512_add_epi32(_mm512_mullo_epi32(s0, dot[r]),
+                                                                         _mm512_mullo_epi32(s1, dot2[r])));
+            }
+            for (int r = 0; r < R; r++) {
+                const int32_t *xs = sums + (r * k + 256 * u) / 16;
+                __m512i imin = _mm512_setzero_si512();
+                for (int j = 0; j < 8; j++) {
+                    __m512i m = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (mn + j * NR)));
+                    imin = _mm512_add_epi32(imin, _mm512_mullo_epi32(m, _mm512_set1_epi32(xs[2 * j] + xs[2 * j + 1])));
                 }
+                __m512 dx = _mm512_set1_ps(scales[r * units + u]);
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), _mm512_mul_ps(wd, dx), acc[r]);
+                acc[r] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(imin), _mm512_mul_ps(wmin, dx), acc[r]);
             }
         } else if (R <= 2) {
             /*
@@ -255,6 +266,8 @@ static inline __attribute__((always_inline)) void tile(int f, int R, const int8_
              */
             const int8_t *sc = (const int8_t *) (unit + NR * 2);
             const uint8_t *q = unit + NR * 2 + NR * 16;
+            __m512i isum[MR]; /* the super-block's sum of sc * (code products less 32 x code sums), exact */
+            for (int r = 0; r < R; r++) isum[r] = _mm512_setzero_si512();
             for (int blk = 0; blk < 8; blk++) {
                 int64_t b = 8 * u + blk, c0 = 32 * b;
                 const uint8_t *lo = q + blk * NR * 24, *hi = lo + 4 * NR * 4;
@@ -283,13 +296,17 @@ static inline __attribute__((always_inline)) void tile(int f, int R, const int8_
                     __m512i e0 = _mm512_sub_epi32(d0, _mm512_set1_epi32(32 * sums[2 * (r * blocks + b)]));
                     __m512i e1 = _mm512_sub_epi32(d1, _mm512_set1_epi32(32 * sums[2 * (r * blocks + b) + 1]));
                     __m512i exact = _mm512_add_epi32(_mm512_mullo_epi32(s0, e0), _mm512_mullo_epi32(s1, e1));
-                    acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact),
-                                             _mm512_mul_ps(wd, _mm512_set1_ps(scales[r * blocks + b])), acc[r]);
+                    isum[r] = _mm512_add_epi32(isum[r], exact);
                 }
             }
+            for (int r = 0; r < R; r++)
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]),
+                                         _mm512_mul_ps(wd, _mm512_set1_ps(scales[r * units + u])), acc[r]);
         } else {
             const int8_t *sc = (const int8_t *) (unit + NR * 2);
             const uint8_t *q = unit + NR * 2 + NR * 16;
+            __m512i isum[MR]; /* the super-block's sum of sc * (code products less 32 x code sums), exact */
+            for (int r = 0; r < R; r++) isum[r] = _mm512_setzero_si512();
             __m512i pair = _mm512_set1_epi8(0x03);
             for (int blk = 0; blk < 8; blk++) {
                 int64_t b = 8 * u + blk, c0 = 32 * b;
@@ -313,10 +330,12 @@ static inline __attribute__((always_inline)) void tile(int f, int R, const int8_
                     __m512i e0 = _mm512_sub_epi32(dot[r], _mm512_set1_epi32(32 * sums[2 * (r * blocks + b)]));
                     __m512i e1 = _mm512_sub_epi32(dot2[r], _mm512_set1_epi32(32 * sums[2 * (r * blocks + b) + 1]));
                     __m512i exact = _mm512_add_epi32(_mm512_mullo_epi32(s0, e0), _mm512_mullo_epi32(s1, e1));
-                    acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact),
-                                             _mm512_mul_ps(wd, _mm512_set1_ps(scales[r * blocks + b])), acc[r]);
+                    isum[r] = _mm512_add_epi32(isum[r], exact);
                 }
             }
+            for (int r = 0; r < R; r++)
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]),
+                                         _mm512_mul_ps(wd, _mm512_set1_ps(scales[r * units + u])), acc[r]);
         }
     }
     __mmask16 m = cols >= 16 ? 0xffff : (__mmask16) ((1u << cols) - 1);
@@ -328,7 +347,8 @@ static inline __attribute__((always_inline)) void tile(int f, int R, const int8_
 static inline __attribute__((always_inline)) void linear(int f, const int8_t *codes, const float *scales,
                                                          const int32_t *sums, int32_t n, int32_t k, const uint8_t *w,
                                                          int32_t rows, const float *bias, float *y, int64_t ldy) {
-    int64_t blocks = k / 32, panel_bytes = k / unit_cols(f) * panel_unit(f);
+    /* x's scales: one per block of 32 for Q8_0 and Q4_0, per super-block for Q4_K and Q6_K */
+    int64_t blocks = k / 32, xblocks = k / unit_cols(f), panel_bytes = k / unit_cols(f) * panel_unit(f);
     int panels = (rows + NR - 1) / NR;
     for (int p = 0; p < panels; p++) {
         const uint8_t *panel = w + (int64_t) p * panel_bytes;
@@ -337,10 +357,10 @@ static inline __attribute__((always_inline)) void linear(int f, const int8_t *co
         float *yp = y + p * NR;
         int i = 0;
         for (; i + MR <= n; i += MR)
-            tile(f, MR, codes + i * (int64_t) k, scales + i * blocks, sums + 2 * i * blocks, k, panel, bp,
+            tile(f, MR, codes + i * (int64_t) k, scales + i * xblocks, sums + 2 * i * blocks, k, panel, bp,
                  yp + i * ldy, ldy, cols);
         const int8_t *ci = codes + i * (int64_t) k;
-        const float *si = scales + i * blocks;
+        const float *si = scales + i * xblocks;
         const int32_t *ui = sums + 2 * i * blocks;
         float *yi = yp + i * ldy;
         switch (n - i) {
@@ -355,7 +375,8 @@ static inline __attribute__((always_inline)) void linear(int f, const int8_t *co
 }
 
 /*
- * y[i * ldy + c] for rows i < n of quantized x (iris_int8_quantize_rows) and outputs c < rows of
+ * y[i * ldy + c] for rows i < n of quantized x (iris_int8_quantize_rows with qk = 32 for Q8_0 and
+ * Q4_0, 256 for Q4_K and Q6_K) and outputs c < rows of
  * the panels of a weight of format f at w (the first of them), plus bias[c] when bias is not
  * null. The caller splits the panels and rows between threads.
  */

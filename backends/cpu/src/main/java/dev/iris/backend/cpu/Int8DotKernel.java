@@ -13,8 +13,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for Q8_0, Q4_0, Q4_K and Q6_K weights with
  * AVX512-VNNI int8 dot products, by the native code in {@code src/main/c/iris_int8.c}: each row of
- * x is quantized in blocks of 32 (scale max|x|/127, codes rounded to nearest), a block's product
- * is the scales times exact integer sums, and the blocks are summed in F32 in column order. As
+ * x is quantized in blocks (scale max|x|/127, codes rounded to nearest) of 32 columns, or of 256
+ * for the super-blocks of Q4_K and Q6_K, a block's product is the scales times exact integer sums,
+ * and the blocks are summed in F32 in column order. As
  * llama.cpp multiplies these weights, reading about the bytes llama.cpp reads: a half (Q8_0), 0.41
  * (Q6_K) or about a quarter (Q4_0, Q4_K) of BF16's per decode step.
  *
@@ -60,8 +61,8 @@ final class Int8DotKernel {
         } else {
             try {
                 SymbolLookup lib = NativeLibrary.load("iris_int8");
-                quantize = NativeLibrary.critical(lib, "iris_int8_quantize_rows", ADDRESS, JAVA_INT, JAVA_INT, ADDRESS,
-                        ADDRESS, ADDRESS);
+                quantize = NativeLibrary.critical(lib, "iris_int8_quantize_rows", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
+                        ADDRESS, ADDRESS, ADDRESS);
                 pack = NativeLibrary.plain(lib, "iris_int8_pack", JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                         ADDRESS);
                 linear = NativeLibrary.critical(lib, "iris_int8_linear", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT,
@@ -117,10 +118,12 @@ final class Int8DotKernel {
         if (n == 0) {
             return;
         }
-        QuantizedRows xq = quantized(x, xOff, n, k);
+        int xBlock = superBlocks(w.dtype) ? 256 : 32;
+        QuantizedRows xq = quantized(x, xOff, n, k, xBlock);
         MemorySegment panels = panels(pool, w, m, k);
         PanelPlan plan = PanelPlan.of(pool, n, m, PANEL);
         int blocks = k / 32;
+        int xBlocks = k / xBlock;
         int format = format(w.dtype);
         long panelBytes = panelBytes(w.dtype, k);
         pool.parallelFor(plan.tasks(), t -> {
@@ -129,7 +132,7 @@ final class Int8DotKernel {
             MemorySegment b = bias == null ? MemorySegment.NULL : MemorySegment.ofArray(bias).asSlice(4L * (biasOff + j0));
             try {
                 LINEAR.invokeExact(format, MemorySegment.ofArray(xq.codes()).asSlice((long) i0 * k),
-                        MemorySegment.ofArray(xq.scales()).asSlice(4L * i0 * blocks),
+                        MemorySegment.ofArray(xq.scales()).asSlice(4L * i0 * xBlocks),
                         MemorySegment.ofArray(xq.sums()).asSlice(8L * i0 * blocks), plan.rows(t, n), k,
                         panels.asSlice((long) (j0 / PANEL) * panelBytes), plan.outputs(t, m), b,
                         MemorySegment.ofArray(y).asSlice(4L * ((long) i0 * m + j0)), (long) m);
@@ -139,8 +142,13 @@ final class Int8DotKernel {
         });
     }
 
-    /** x ({@code [n, k]} from {@code xOff}) quantized in per-thread memory. */
-    private static QuantizedRows quantized(float[] x, int xOff, int n, int k) {
+    /** Whether x goes in blocks of 256 (one scale per super-block), as for llama.cpp's K-quants. */
+    private static boolean superBlocks(DType dtype) {
+        return dtype == DType.Q4_K || dtype == DType.Q6_K;
+    }
+
+    /** x ({@code [n, k]} from {@code xOff}) quantized in blocks of {@code xBlock} in per-thread memory. */
+    private static QuantizedRows quantized(float[] x, int xOff, int n, int k, int xBlock) {
         QuantizedRows q = X_Q8.get();
         int blocks = n * (k / 32);
         if (q.codes().length < n * k || q.scales().length < blocks) {
@@ -148,7 +156,7 @@ final class Int8DotKernel {
             X_Q8.set(q);
         }
         try {
-            QUANTIZE.invokeExact(MemorySegment.ofArray(x).asSlice(4L * xOff), n, k, MemorySegment.ofArray(q.codes()),
+            QUANTIZE.invokeExact(MemorySegment.ofArray(x).asSlice(4L * xOff), n, k, xBlock, MemorySegment.ofArray(q.codes()),
                     MemorySegment.ofArray(q.scales()), MemorySegment.ofArray(q.sums()));
         } catch (Throwable e) {
             throw new IllegalStateException("int8 quantization of the input failed", e);

@@ -76,9 +76,8 @@ class Int8DotKernelTest {
 
     /**
      * Q4_K and Q6_K (the types of llama-quantize's Q4_K_M and Q5_K_M mixes) straight from their
-     * super-blocks: per block of 32, Q4_K's d·sc times the exact code sum less dmin·m times the x
-     * codes' sum, Q6_K's two 16-column halves' exact sums times their int8 scales, then d times
-     * the x scale; random block bytes (every bit pattern is a block).
+     * super-blocks, x quantized per super-block as llama.cpp's Q8_K; random block bytes (every bit
+     * pattern is a block).
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
@@ -149,20 +148,20 @@ class Int8DotKernelTest {
         return new WeightTensor("w", DType.of(type), Shape.of(m, k), seg);
     }
 
-    /** x's codes and per-block scales, as the kernel quantizes them (max|x|/127, rounded to nearest even). */
-    private static int[] xCodes(float[] x, int n, int k, float[] dxOut) {
+    /** x's codes and per-block scales (blocks of {@code qk}), as the kernel quantizes them (max|x|/127, rounded to nearest even). */
+    private static int[] xCodes(float[] x, int n, int k, int qk, float[] dxOut) {
         int[] q = new int[n * k];
         for (int i = 0; i < n; i++) {
-            for (int b = 0; b < k / 32; b++) {
+            for (int b = 0; b < k / qk; b++) {
                 float amax = 0;
-                for (int c = 0; c < 32; c++) {
-                    amax = Math.max(amax, Math.abs(x[i * k + 32 * b + c]));
+                for (int c = 0; c < qk; c++) {
+                    amax = Math.max(amax, Math.abs(x[i * k + qk * b + c]));
                 }
                 float dx = amax / 127f;
                 float id = dx == 0 ? 0 : 1f / dx;
-                dxOut[i * (k / 32) + b] = dx;
-                for (int c = 0; c < 32; c++) {
-                    q[i * k + 32 * b + c] = (int) Math.rint(x[i * k + 32 * b + c] * id);
+                dxOut[i * (k / qk) + b] = dx;
+                for (int c = 0; c < qk; c++) {
+                    q[i * k + qk * b + c] = (int) Math.rint(x[i * k + qk * b + c] * id);
                 }
             }
         }
@@ -172,11 +171,13 @@ class Int8DotKernelTest {
     /**
      * The Q4_K / Q6_K kernel's arithmetic, in Java, from the stored super-blocks (ggml's layouts:
      * Q4_K d, dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles; Q6_K 128 bytes of low
-     * nibbles, 64 of high bit pairs, 16 int8 scales, d).
+     * nibbles, 64 of high bit pairs, 16 int8 scales, d): x quantized per 256 columns, and per
+     * super-block exact integer sums — Q4_K's Σ sc·(code products) and Σ m·(x code sums), Q6_K's
+     * Σ sc·(signed code products) — times d (and dmin) and the x scale.
      */
     private static float[] superBlockSums(float[] x, int n, int k, GgmlType type, MemorySegment w, int m, float[] bias) {
-        float[] dx = new float[n * (k / 32)];
-        int[] qx = xCodes(x, n, k, dx);
+        float[] dx = new float[n * (k / 256)];
+        int[] qx = xCodes(x, n, k, 256, dx);
         ValueLayout.OfShort f16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         int units = k / 256;
         float[] y = new float[n * m];
@@ -185,28 +186,22 @@ class Int8DotKernelTest {
                 float acc = 0;
                 for (int u = 0; u < units; u++) {
                     long at = ((long) j * units + u) * type.blockBytes();
+                    float dxu = dx[i * units + u];
+                    int isum = 0;
+                    int imin = 0;
                     for (int sb = 0; sb < 8; sb++) {
-                        int b = 8 * u + sb;
-                        float dxb = dx[i * (k / 32) + b];
                         if (type == GgmlType.Q4_K) {
-                            float d = Float.float16ToFloat(w.get(f16, at));
-                            float dmin = Float.float16ToFloat(w.get(f16, at + 2));
-                            int sc = q4kScale(w, at + 4, sb, false);
-                            int mn = q4kScale(w, at + 4, sb, true);
                             int dot = 0;
                             int sum = 0;
                             for (int c = 0; c < 32; c++) {
                                 int stored = w.get(ValueLayout.JAVA_BYTE, at + 16 + 32L * (sb / 2) + c) & 0xFF;
-                                int q = sb % 2 == 0 ? stored & 0xF : stored >> 4;
-                                int xc = qx[i * k + 32 * b + c];
-                                dot += q * xc;
+                                int xc = qx[i * k + 256 * u + 32 * sb + c];
+                                dot += (sb % 2 == 0 ? stored & 0xF : stored >> 4) * xc;
                                 sum += xc;
                             }
-                            acc = Math.fma((float) dot, d * sc * dxb, acc);
-                            acc = Math.fma(-(dmin * mn), dxb * sum, acc);
+                            isum += q4kScale(w, at + 4, sb, false) * dot;
+                            imin += q4kScale(w, at + 4, sb, true) * sum;
                         } else {
-                            float d = Float.float16ToFloat(w.get(f16, at + 208));
-                            int exact = 0;
                             for (int half = 0; half < 2; half++) {
                                 int sc = w.get(ValueLayout.JAVA_BYTE, at + 192 + 2 * sb + half);
                                 int dot = 0;
@@ -214,10 +209,17 @@ class Int8DotKernelTest {
                                     int e = 32 * sb + 16 * half + c;
                                     dot += (q6kCode(w, at, e) - 32) * qx[i * k + 256 * u + e];
                                 }
-                                exact += sc * dot;
+                                isum += sc * dot;
                             }
-                            acc = Math.fma((float) exact, d * dxb, acc);
                         }
+                    }
+                    if (type == GgmlType.Q4_K) {
+                        float d = Float.float16ToFloat(w.get(f16, at));
+                        float dmin = Float.float16ToFloat(w.get(f16, at + 2));
+                        acc = Math.fma((float) isum, d * dxu, acc);
+                        acc = Math.fma(-(float) imin, dmin * dxu, acc);
+                    } else {
+                        acc = Math.fma((float) isum, Float.float16ToFloat(w.get(f16, at + 208)) * dxu, acc);
                     }
                 }
                 y[i * m + j] = acc + bias[j];
