@@ -12,6 +12,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 
 OUT = os.environ.get("OUT") or os.path.join(os.environ["ANCHORS"], "out")
@@ -44,6 +45,15 @@ def cpu():
             flags = [f for f in ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
                                  "amx_bf16", "amx_int8") if f in have]
     return model, flags
+
+
+def commit(results_md):
+    """The Iris checkout's commit (the one measured: the script runs that checkout's build)."""
+    try:
+        return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(results_md)), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown commit"
 
 
 def main(results_md):
@@ -119,7 +129,8 @@ def main(results_md):
     lines = [
         title,
         "",
-        f"`bench/compare/llamacpp-compare.sh {'gguf-' if SAME_FILE else ''}{QTYPE.lower()}`, {datetime.date.today()}, medians of 3 interleaved rounds; "
+        f"`bench/compare/llamacpp-compare.sh {'gguf-' if SAME_FILE else ''}{QTYPE.lower()}`, {datetime.date.today()}, "
+        f"Iris at {commit(results_md)}, medians of 3 interleaved rounds; "
         f"{how}.",
         f"Machine: {model}, {os.cpu_count()} cores; flags: {' '.join(flags)}. "
         f"Iris kernels: {kernels}. llama.cpp: {build}, GGML_NATIVE.",
