@@ -76,9 +76,7 @@ class LauncherIT {
     @Test
     void chatAnswersAPromptAboutAnImageWithTheGoldenTokens() throws Exception {
         String golden = Files.readString(Path.of("../testdata/golden/tiny-qwen2-vl/one_image.json"));
-        java.util.regex.Matcher tokens = java.util.regex.Pattern.compile("\"new_tokens\":\\s*\\[([0-9,\\s]+)]").matcher(golden);
-        assertTrue(tokens.find());
-        int[] ids = java.util.Arrays.stream(tokens.group(1).split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+        int[] ids = newTokens(golden);
         String model = Path.of("../testdata/models/tiny-qwen2-vl").toAbsolutePath().toString();
         String expected = dev.iris.runtime.tokenizer.Tokenizer.load(Path.of(model, "tokenizer.json")).decode(ids, true) + "\n";
         String image = Path.of("../testdata/images/gradient_640x480.png").toAbsolutePath().toString();
@@ -585,9 +583,7 @@ class LauncherIT {
     @Test
     void serveTakesATextGgufWithItsMmprojAndAnswersWithTheGoldenTokens() throws Exception {
         String golden = Files.readString(Path.of("../testdata/golden/tiny-qwen2-vl/one_image.json"));
-        java.util.regex.Matcher tokens = java.util.regex.Pattern.compile("\"new_tokens\":\\s*\\[([0-9,\\s]+)]").matcher(golden);
-        assertTrue(tokens.find());
-        int[] ids = java.util.Arrays.stream(tokens.group(1).split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+        int[] ids = newTokens(golden);
         String expected = dev.iris.runtime.tokenizer.Tokenizer.load(Path.of("../testdata/models/tiny-qwen2-vl/tokenizer.json"))
                 .decode(ids, true);
         Path gguf = Path.of("../testdata/gguf").toAbsolutePath();
@@ -613,6 +609,13 @@ class LauncherIT {
         Result mllama = iris("serve", "--model-path", gguf.resolve("tiny-llava-1.5-mmproj-F16.gguf").toString());
         assertEquals(1, mllama.exitCode());
         assertTrue(mllama.err().contains("general.architecture 'clip' is not served by Iris from GGUF"), mllama.err());
+    }
+
+    /** A golden case's {@code new_tokens} (transformers' greedy continuation), read from its JSON text. */
+    private static int[] newTokens(String golden) {
+        java.util.regex.Matcher tokens = java.util.regex.Pattern.compile("\"new_tokens\":\\s*\\[([0-9,\\s]+)]").matcher(golden);
+        assertTrue(tokens.find());
+        return java.util.Arrays.stream(tokens.group(1).split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
     }
 
     /** A JSON string's body with its escapes resolved. */

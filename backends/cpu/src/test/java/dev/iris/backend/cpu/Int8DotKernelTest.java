@@ -31,23 +31,35 @@ class Int8DotKernelTest {
     /** Rows 1–70 (tiles of 6 and every shorter tile), m short of a panel of 16 and across threads. */
     private static final int[][] SHAPES = {{1, 32, 1}, {1, 64, 16}, {2, 96, 17}, {5, 128, 40}, {6, 256, 33},
             {7, 1536, 100}, {13, 64, 7}, {70, 160, 50}, {1, 8960, 48}};
+    /** The same for super-blocks of 256: one or several per row, tiles of 1, 2, 6 and their remainders. */
+    private static final int[][] SUPER_BLOCK_SHAPES = {{1, 256, 1}, {2, 512, 17}, {6, 1536, 33}, {7, 256, 40},
+            {13, 768, 7}, {1, 8960 - 8960 % 256, 48}};
 
     private final CpuComputeBackend cpu = new CpuComputeBackend(CpuThreads.SHARED, true, true);
     private final Random rnd = new Random(11);
 
+    /**
+     * Each type's products equal a Java model of the kernel's arithmetic bit for bit: Q8_0 and Q4_0
+     * per block of 32 ({@link #blockSums}), Q4_K and Q6_K (the types of llama-quantize's Q4_K_M and
+     * Q5_K_M mixes) straight from their super-blocks with x quantized per super-block as
+     * llama.cpp's Q8_K ({@link #superBlockSums}, random block bytes: every bit pattern is a block).
+     */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     void productsAreTheExactBlockSumsOfTheQuantizedInputAndWeight(GgmlType type) {
         assumeTrue(Int8DotKernel.AVAILABLE, "no int8 dot products here: " + Int8DotKernel.UNAVAILABLE_REASON);
-        for (int[] s : SHAPES) {
+        boolean superBlocks = type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+        for (int[] s : superBlocks ? SUPER_BLOCK_SHAPES : SHAPES) {
             int n = s[0], k = s[1], m = s[2];
             float[] x = TestTensors.random(rnd, n * k, 1f);
             x[0] = 0; // a block whose largest value is not its first
             float[] bias = TestTensors.random(rnd, m, 0.5f);
-            WeightTensor w = quantized(TestTensors.random(rnd, m * k, 0.1f), type, m, k);
+            WeightTensor w = superBlocks ? randomBlocks(type, m, k)
+                    : quantized(TestTensors.random(rnd, m * k, 0.1f), type, m, k);
             float[] got = cpu.toFloats(cpu.linear(cpu.fromFloats(x, Shape.of(n, k)), cpu.weight(w),
                     cpu.fromFloats(bias, Shape.of(m))));
-            float[] want = blockSums(x, n, k, type, w.data(), m, bias);
+            float[] want = superBlocks ? superBlockSums(x, n, k, type, w.data(), m, bias)
+                    : blockSums(x, n, k, type, w.data(), m, bias);
             for (int i = 0; i < got.length; i++) {
                 assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]),
                         type + " n=" + n + " k=" + k + " m=" + m + " at " + i + ": " + want[i] + " vs " + got[i]);
@@ -71,30 +83,6 @@ class Int8DotKernelTest {
         for (int i = 0; i < got.length; i++) {
             // x's codes are off by at most half a step, 1/254 of the block's largest |x|
             assertTrue(Math.abs(got[i] - exact[i]) <= mag[i] / 127 + 1e-6f, type + " " + i + ": " + got[i] + " vs " + exact[i]);
-        }
-    }
-
-    /**
-     * Q4_K and Q6_K (the types of llama-quantize's Q4_K_M and Q5_K_M mixes) straight from their
-     * super-blocks, x quantized per super-block as llama.cpp's Q8_K; random block bytes (every bit
-     * pattern is a block).
-     */
-    @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
-    void superBlockProductsAreTheExactSubBlockSumsOfTheQuantizedInputAndWeight(GgmlType type) {
-        assumeTrue(Int8DotKernel.AVAILABLE, "no int8 dot products here: " + Int8DotKernel.UNAVAILABLE_REASON);
-        for (int[] s : new int[][]{{1, 256, 1}, {2, 512, 17}, {6, 1536, 33}, {7, 256, 40}, {13, 768, 7}, {1, 8960 - 8960 % 256, 48}}) {
-            int n = s[0], k = s[1], m = s[2];
-            float[] x = TestTensors.random(rnd, n * k, 1f);
-            float[] bias = TestTensors.random(rnd, m, 0.5f);
-            WeightTensor w = randomBlocks(type, m, k);
-            float[] got = cpu.toFloats(cpu.linear(cpu.fromFloats(x, Shape.of(n, k)), cpu.weight(w),
-                    cpu.fromFloats(bias, Shape.of(m))));
-            float[] want = superBlockSums(x, n, k, type, w.data(), m, bias);
-            for (int i = 0; i < got.length; i++) {
-                assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]),
-                        type + " n=" + n + " k=" + k + " m=" + m + " at " + i + ": " + want[i] + " vs " + got[i]);
-            }
         }
     }
 

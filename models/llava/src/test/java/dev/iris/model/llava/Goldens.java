@@ -10,13 +10,16 @@ import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.model.RgbaImage;
 import dev.iris.api.model.SequenceInput;
+import dev.iris.api.sampling.SamplingParams;
 import dev.iris.api.tensor.Tensor;
 import dev.iris.api.tensor.WeightTensor;
 import dev.iris.backend.cpu.CpuAttentionBackend;
 import dev.iris.runtime.config.JsonConfigView;
+import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.media.MediaLoader;
 import dev.iris.runtime.media.MediaOptions;
 import dev.iris.runtime.model.LoadedModel;
+import dev.iris.runtime.stop.StopConditions;
 
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
@@ -26,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -92,6 +96,21 @@ final class Goldens {
             }
         }
         return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** transformers' greedy continuation of the golden case (EOS ignored). */
+    static int[] greedyTokens(JsonNode golden) {
+        JsonNode greedy = golden.get("greedy").get("new_tokens_ignore_eos");
+        int[] expected = new int[greedy.size()];
+        Arrays.setAll(expected, i -> greedy.get(i).asInt());
+        return expected;
+    }
+
+    /** The golden case's greedy request, as long as its continuation, its images through the model's processor. */
+    static GenerationRequest greedyRequest(LoadedModel loaded, JsonNode golden) throws IOException {
+        return new GenerationRequest(collapsed(golden), images(loaded, golden), SamplingParams.GREEDY,
+                new StopConditions(List.of(), Set.of(), Set.of(), true, false, greedyTokens(golden).length, 0,
+                        Integer.MAX_VALUE));
     }
 
     /** One forward pass over an expanded prompt with its images' features spliced in: {@code [length, vocab]} logits. */

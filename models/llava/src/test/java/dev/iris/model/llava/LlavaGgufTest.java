@@ -3,16 +3,13 @@ package dev.iris.model.llava;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.model.ProcessedImage;
-import dev.iris.api.sampling.SamplingParams;
 import dev.iris.backend.cpu.CpuAttentionBackend;
 import dev.iris.backend.cpu.CpuComputeBackend;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.engine.EngineOptions;
-import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.engine.GenerationResult;
 import dev.iris.runtime.model.LoadedModel;
 import dev.iris.runtime.sampling.DefaultSampler;
-import dev.iris.runtime.stop.StopConditions;
 import dev.iris.runtime.weights.LoadProgress;
 import dev.iris.runtime.weights.SafetensorsFile;
 import org.junit.jupiter.api.AfterAll;
@@ -25,7 +22,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -34,6 +30,8 @@ import static dev.iris.model.llava.Goldens.assertClose;
 import static dev.iris.model.llava.Goldens.collapsed;
 import static dev.iris.model.llava.Goldens.floats;
 import static dev.iris.model.llava.Goldens.golden;
+import static dev.iris.model.llava.Goldens.greedyRequest;
+import static dev.iris.model.llava.Goldens.greedyTokens;
 import static dev.iris.model.llava.Goldens.goldenTensors;
 import static dev.iris.model.llava.Goldens.images;
 import static dev.iris.model.llava.Goldens.inputIds;
@@ -123,13 +121,9 @@ class LlavaGgufTest {
     @ValueSource(strings = {"text_only", "one_image", "two_images"})
     void greedyGenerationGivesTransformersTokens(String name) throws IOException {
         JsonNode golden = golden(MODEL, name);
-        JsonNode greedy = golden.get("greedy").get("new_tokens_ignore_eos");
-        int[] expected = new int[greedy.size()];
-        Arrays.setAll(expected, i -> greedy.get(i).asInt());
+        int[] expected = greedyTokens(golden);
         try (Engine engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, true, 4, 32))) {
-            GenerationResult r = engine.generate(new GenerationRequest(collapsed(golden), images(loaded, golden),
-                    SamplingParams.GREEDY, new StopConditions(List.of(), Set.of(), Set.of(), true, false, expected.length, 0,
-                    Integer.MAX_VALUE)));
+            GenerationResult r = engine.generate(greedyRequest(loaded, golden));
             assertArrayEquals(expected, r.outputIds());
         }
     }

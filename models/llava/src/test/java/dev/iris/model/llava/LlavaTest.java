@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.model.ProcessedImage;
-import dev.iris.api.sampling.SamplingParams;
 import dev.iris.api.tensor.DType;
 import dev.iris.api.tensor.WeightTensor;
 import dev.iris.backend.cpu.CpuAttentionBackend;
@@ -12,11 +11,9 @@ import dev.iris.backend.cpu.CpuComputeBackend;
 import dev.iris.runtime.config.JsonConfigView;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.engine.EngineOptions;
-import dev.iris.runtime.engine.GenerationRequest;
 import dev.iris.runtime.engine.GenerationResult;
 import dev.iris.runtime.model.LoadedModel;
 import dev.iris.runtime.sampling.DefaultSampler;
-import dev.iris.runtime.stop.StopConditions;
 import dev.iris.runtime.weights.LoadProgress;
 import dev.iris.runtime.weights.SafetensorsFile;
 import org.junit.jupiter.api.AfterAll;
@@ -36,7 +33,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.zip.GZIPInputStream;
 
 import static dev.iris.model.llava.Goldens.TESTDATA;
@@ -45,6 +41,8 @@ import static dev.iris.model.llava.Goldens.collapsed;
 import static dev.iris.model.llava.Goldens.decode;
 import static dev.iris.model.llava.Goldens.floats;
 import static dev.iris.model.llava.Goldens.golden;
+import static dev.iris.model.llava.Goldens.greedyRequest;
+import static dev.iris.model.llava.Goldens.greedyTokens;
 import static dev.iris.model.llava.Goldens.goldenTensors;
 import static dev.iris.model.llava.Goldens.images;
 import static dev.iris.model.llava.Goldens.inputIds;
@@ -189,13 +187,9 @@ class LlavaTest {
     void greedyGenerationThroughTheEngineGivesTransformersTokens(String modelName, String name) throws IOException {
         LoadedModel loaded = model(modelName);
         JsonNode golden = golden(modelName, name);
-        JsonNode greedy = golden.get("greedy").get("new_tokens_ignore_eos");
-        int[] expected = new int[greedy.size()];
-        Arrays.setAll(expected, i -> greedy.get(i).asInt());
+        int[] expected = greedyTokens(golden);
         try (Engine engine = loaded.newEngine(new DefaultSampler(), new EngineOptions(4, 512, 0, true, 4, 32))) {
-            GenerationResult r = engine.generate(new GenerationRequest(collapsed(golden), images(loaded, golden),
-                    SamplingParams.GREEDY, new StopConditions(List.of(), Set.of(), Set.of(), true, false, expected.length, 0,
-                    Integer.MAX_VALUE)));
+            GenerationResult r = engine.generate(greedyRequest(loaded, golden));
             assertArrayEquals(expected, r.outputIds());
             assertEquals(golden.get("seq_len").asInt(), r.promptTokens());
         }

@@ -2,6 +2,16 @@ package dev.iris.model.qwen2vl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.iris.api.attention.AttentionSequence;
+import dev.iris.api.attention.KvCache;
+import dev.iris.api.attention.KvCacheSpec;
+import dev.iris.api.model.ForwardBatch;
+import dev.iris.api.model.PreparedPrompt;
+import dev.iris.api.model.SequenceInput;
+import dev.iris.api.model.VisionLanguageModel;
+import dev.iris.api.tensor.Tensor;
+import dev.iris.backend.cpu.CpuAttentionBackend;
+import dev.iris.runtime.model.LoadedModel;
 import dev.iris.api.model.ImageProcessor;
 import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.model.RgbaImage;
@@ -20,6 +30,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
@@ -87,6 +98,31 @@ final class GoldenCase {
             }
         }
         return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * One forward pass of the collapsed golden prompt, expanded by {@code loaded}'s model, with the
+     * images' features spliced in: the logits of every position ({@code allRows}) or of the last.
+     */
+    float[] promptLogits(LoadedModel loaded, List<? extends ProcessedImage> images, boolean allRows) {
+        VisionLanguageModel model = loaded.model();
+        PreparedPrompt p = model.preparePrompt(collapsedPrompt(), List.copyOf(images));
+        int n = p.tokenIds().length;
+        CpuAttentionBackend attention = new CpuAttentionBackend();
+        try (KvCache cache = attention.createCache(new KvCacheSpec(model.spec().layers(), model.spec().kvHeads(),
+                model.spec().headDim(), 16, (n + 15) / 16))) {
+            int[] pages = new int[(n + 15) / 16];
+            Arrays.setAll(pages, i -> i);
+            List<SequenceInput.EmbeddingSplice> splices = new ArrayList<>();
+            for (PreparedPrompt.ImageSpan span : p.imageSpans()) {
+                splices.add(new SequenceInput.EmbeddingSplice(span.start(), model.encodeImage(images.get(span.image())), 0,
+                        span.length()));
+            }
+            SequenceInput in = new SequenceInput(p.tokenIds(), p.positions(), AttentionSequence.selfOnly(0, n, 0, pages),
+                    splices, null, allRows ? n : 1);
+            Tensor logits = model.forward(new ForwardBatch(List.of(in), cache, null));
+            return loaded.compute().toFloats(logits);
+        }
     }
 
     /** transformers' greedy continuation (EOS ignored). */

@@ -1,14 +1,6 @@
 package dev.iris.model.qwen2vl;
 
-import dev.iris.api.attention.AttentionSequence;
-import dev.iris.api.attention.KvCache;
-import dev.iris.api.attention.KvCacheSpec;
-import dev.iris.api.model.ForwardBatch;
-import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.model.ProcessedImage;
-import dev.iris.api.model.SequenceInput;
-import dev.iris.api.model.VisionLanguageModel;
-import dev.iris.api.tensor.Tensor;
 import dev.iris.backend.cpu.CpuAttentionBackend;
 import dev.iris.backend.cpu.CpuComputeBackend;
 import dev.iris.runtime.engine.Engine;
@@ -26,7 +18,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -164,24 +155,6 @@ class Qwen2VlGgufTest {
 
     /** The logits of every position of the golden prompt, images in place. */
     private static float[] promptLogits(LoadedModel loaded) throws IOException {
-        VisionLanguageModel model = loaded.model();
-        List<ProcessedImage> images = golden.images(model.imageProcessor());
-        PreparedPrompt p = model.preparePrompt(golden.collapsedPrompt(), images);
-        int n = p.tokenIds().length;
-        CpuAttentionBackend attention = new CpuAttentionBackend();
-        try (KvCache cache = attention.createCache(new KvCacheSpec(model.spec().layers(), model.spec().kvHeads(),
-                model.spec().headDim(), 16, (n + 15) / 16))) {
-            int[] pages = new int[(n + 15) / 16];
-            Arrays.setAll(pages, i -> i);
-            List<SequenceInput.EmbeddingSplice> splices = new ArrayList<>();
-            for (PreparedPrompt.ImageSpan span : p.imageSpans()) {
-                splices.add(new SequenceInput.EmbeddingSplice(span.start(), model.encodeImage(images.get(span.image())), 0,
-                        span.length()));
-            }
-            SequenceInput in = new SequenceInput(p.tokenIds(), p.positions(), AttentionSequence.selfOnly(0, n, 0, pages),
-                    splices, null, n);
-            Tensor logits = model.forward(new ForwardBatch(List.of(in), cache, null));
-            return loaded.compute().toFloats(logits);
-        }
+        return golden.promptLogits(loaded, golden.images(loaded.model().imageProcessor()), true);
     }
 }

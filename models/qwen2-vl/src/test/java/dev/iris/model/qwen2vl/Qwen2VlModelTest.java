@@ -1,15 +1,7 @@
 package dev.iris.model.qwen2vl;
 
-import dev.iris.api.attention.AttentionBatch;
-import dev.iris.api.attention.AttentionSequence;
-import dev.iris.api.attention.KvCache;
-import dev.iris.api.attention.KvCacheSpec;
-import dev.iris.api.model.ForwardBatch;
 import dev.iris.api.model.PreparedPrompt;
-import dev.iris.api.model.SequenceInput;
-import dev.iris.api.model.VisionLanguageModel;
 import dev.iris.api.tensor.DType;
-import dev.iris.api.tensor.Tensor;
 import dev.iris.backend.cpu.CpuAttentionBackend;
 import dev.iris.backend.cpu.CpuComputeBackend;
 import dev.iris.runtime.engine.Engine;
@@ -27,7 +19,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -172,32 +163,15 @@ class Qwen2VlModelTest {
     }
 
     private static double lastLogitsDifference(LoadedModel loaded) throws IOException {
-        VisionLanguageModel model = loaded.model();
-        List<Qwen2VlImage> images = images();
-        PreparedPrompt p = model.preparePrompt(collapsedPrompt(), List.copyOf(images));
-        int n = p.tokenIds().length;
-        CpuAttentionBackend attention = new CpuAttentionBackend();
-        try (KvCache cache = attention.createCache(new KvCacheSpec(model.spec().layers(), model.spec().kvHeads(),
-                model.spec().headDim(), 16, (n + 15) / 16))) {
-            int[] pages = new int[(n + 15) / 16];
-            Arrays.setAll(pages, i -> i);
-            List<SequenceInput.EmbeddingSplice> splices = new ArrayList<>();
-            for (PreparedPrompt.ImageSpan span : p.imageSpans()) {
-                splices.add(new SequenceInput.EmbeddingSplice(span.start(), model.encodeImage(images.get(span.image())), 0,
-                        span.length()));
-            }
-            SequenceInput in = new SequenceInput(p.tokenIds(), p.positions(), AttentionSequence.selfOnly(0, n, 0, pages),
-                    splices, null, true);
-            Tensor logits = model.forward(new ForwardBatch(List.of(in), cache, null));
-            float[] got = loaded.compute().toFloats(logits);
-            float[] all = floats("logits");
-            float[] expected = Arrays.copyOfRange(all, (n - 1) * got.length, n * got.length);
-            double worst = 0;
-            for (int i = 0; i < got.length; i++) {
-                worst = Math.max(worst, Math.abs(expected[i] - got[i]));
-            }
-            return worst;
+        float[] got = golden.promptLogits(loaded, images(), false);
+        float[] all = floats("logits");
+        int n = all.length / got.length;
+        float[] expected = Arrays.copyOfRange(all, (n - 1) * got.length, n * got.length);
+        double worst = 0;
+        for (int i = 0; i < got.length; i++) {
+            worst = Math.max(worst, Math.abs(expected[i] - got[i]));
         }
+        return worst;
     }
 
     @ParameterizedTest
