@@ -94,7 +94,7 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
             sampling = new SamplingParams(Json.number(o, "temperature", defaultTemperature), Json.number(o, "top_p", 1f),
                     Json.integer(o, "top_k", -1), Json.number(o, "min_p", 0f), Json.number(o, "repetition_penalty", 1f),
                     Json.number(o, "frequency_penalty", 0f), Json.number(o, "presence_penalty", 0f),
-                    Json.longInteger(o, "seed"), topLogprobs, logitBias(o, vocab));
+                    Json.longInteger(o, "seed"), topLogprobs, logitBias(o, vocab), logprobs || topLogprobs > 0);
         } catch (IllegalArgumentException e) {
             String message = e.getMessage();
             throw ApiError.badRequest(message, message.substring(0, Math.max(0, message.indexOf(' '))));
@@ -179,7 +179,7 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
         }
         long seed = p.seed() ^ (0x9E3779B97F4A7C15L * i);
         return new SamplingParams(p.temperature(), p.topP(), p.topK(), p.minP(), p.repetitionPenalty(),
-                p.frequencyPenalty(), p.presencePenalty(), seed, p.topLogprobs(), p.logitBias());
+                p.frequencyPenalty(), p.presencePenalty(), seed, p.topLogprobs(), p.logitBias(), p.logprobs());
     }
 
     /** The engine request for choice {@code i} of a prompt. */

@@ -16,10 +16,21 @@ import java.util.Map;
  * @param topLogprobs       alternatives to report with each token's logprob (0 = only the chosen one)
  * @param logitBias         added to the logits of these token ids before anything else (OpenAI's
  *                          {@code logit_bias}, each in [-100, 100]); empty for none
+ * @param logprobs          whether the chosen token's logprob is wanted (SGLang's {@code return_logprob},
+ *                          OpenAI's {@code logprobs}); without it a sampler may leave it out (NaN) rather
+ *                          than normalise over the whole vocabulary
  */
 public record SamplingParams(float temperature, float topP, int topK, float minP, float repetitionPenalty,
                              float frequencyPenalty, float presencePenalty, Long seed, int topLogprobs,
-                             Map<Integer, Float> logitBias) {
+                             Map<Integer, Float> logitBias, boolean logprobs) {
+
+    /** Parameters whose chosen tokens' logprobs are wanted. */
+    public SamplingParams(float temperature, float topP, int topK, float minP, float repetitionPenalty,
+                          float frequencyPenalty, float presencePenalty, Long seed, int topLogprobs,
+                          Map<Integer, Float> logitBias) {
+        this(temperature, topP, topK, minP, repetitionPenalty, frequencyPenalty, presencePenalty, seed, topLogprobs,
+                logitBias, true);
+    }
 
     /** Parameters without a logit bias. */
     public SamplingParams(float temperature, float topP, int topK, float minP, float repetitionPenalty,

@@ -43,8 +43,10 @@ public final class DefaultSampler implements Sampler {
         if (p.isGreedy()) {
             int best = argmax(logits);
             if (p.topLogprobs() == 0) {
-                // Only the chosen token's logprob: no vocabulary-sized array per row and step.
-                return new SampledToken(best, clamp(logits[best] - logNormalizer(logits, 1f)), List.of());
+                // Only the chosen token's logprob, and only when asked: the normaliser takes an exp per
+                // vocabulary entry, ~5% of a 2B model's quantized decode step at 152k tokens.
+                return new SampledToken(best, p.logprobs() ? clamp(logits[best] - logNormalizer(logits, 1f)) : Float.NaN,
+                        List.of());
             }
             return result(best, logSoftmax(logits, 1f), p.topLogprobs());
         }

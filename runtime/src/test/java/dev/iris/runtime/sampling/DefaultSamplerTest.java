@@ -5,11 +5,13 @@ import dev.iris.api.sampling.SamplingParams;
 import dev.iris.api.sampling.SamplingState;
 import org.junit.jupiter.api.Test;
 
+import java.util.Map;
 import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -105,6 +107,20 @@ class DefaultSamplerTest {
             mass += Math.exp(lp.logprob());
         }
         assertTrue(mass <= 1 + 1e-6, "top logprobs sum to " + mass);
+    }
+
+    /** Without logprobs asked for, greedy picks the same token and leaves the vocabulary-wide normaliser out. */
+    @Test
+    void greedyWithoutLogprobsAskedForPicksTheSameTokenAndLeavesItsLogprobOut() {
+        float[] l = logits(300);
+        SamplingParams p = SamplingParams.GREEDY;
+        SampledToken wanted = sampler.sample(l.clone(), p, State.seeded(1));
+        SampledToken unwanted = sampler.sample(l.clone(), new SamplingParams(p.temperature(), p.topP(), p.topK(), p.minP(),
+                p.repetitionPenalty(), p.frequencyPenalty(), p.presencePenalty(), p.seed(), 0, Map.of(), false),
+                State.seeded(1));
+        assertEquals(wanted.tokenId(), unwanted.tokenId());
+        assertFalse(Float.isNaN(wanted.logprob()));
+        assertTrue(Float.isNaN(unwanted.logprob()));
     }
 
     @Test
