@@ -1,6 +1,5 @@
 package dev.iris.runtime.gguf;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -101,11 +100,14 @@ public final class GgufCheckpoint {
             ObjectNode config = JsonNodeFactory.instance.objectNode();
             ObjectNode preprocessor = JsonNodeFactory.instance.objectNode();
             Map<String, GgufWeights.Recipe> recipes = new LinkedHashMap<>();
-            JsonNode tokenizerJson = GgufTokenizer.tokenizerJson(text);
+            // The GGUF's vocabulary as tokenizer.json, only when it is the tokenizer served.
+            boolean ownTokenizer = tokenizerDir == null && !skipTokenizer;
+            ObjectNode tokenizerJson = ownTokenizer ? GgufTokenizer.tokenizerJson(text)
+                    : JsonNodeFactory.instance.objectNode();
             if (arch.equals("qwen2vl") && projector.equals(Qwen2VlGguf.PROJECTOR)) {
                 Qwen2VlGguf.convert(text, vision, tokens, config, preprocessor, recipes);
             } else if (arch.equals("llama") && projector.equals(LlavaGguf.PROJECTOR)) {
-                LlavaGguf.convert(text, vision, tokens, config, preprocessor, recipes, (ObjectNode) tokenizerJson);
+                LlavaGguf.convert(text, vision, tokens, config, preprocessor, recipes, tokenizerJson);
             } else {
                 throw new IOException(mmproj + ": a " + arch + " model with a '" + projector + "' projector is not"
                         + " served by Iris (it serves qwen2vl with qwen2vl_merger, and llama with mlp)");
@@ -122,7 +124,7 @@ public final class GgufCheckpoint {
             } else {
                 tokenizerConfig = JsonConfigView.parse(model + " (tokenizer.chat_template)",
                         tokenizerConfig(text, tokens).toString());
-                if (!skipTokenizer) {
+                if (ownTokenizer) {
                     byte[] json = new ObjectMapper().writeValueAsBytes(tokenizerJson);
                     tokenizer = Tokenizer.read(new ByteArrayInputStream(json), model + " (tokenizer.ggml)");
                 }

@@ -1,6 +1,5 @@
 package dev.iris.runtime.gguf;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -51,7 +50,7 @@ final class GgufTokenizer {
      * @throws IOException one line naming the file and the key that is missing, malformed or of a
      *                     kind Iris does not read (another tokenizer model, an unknown split rule)
      */
-    static JsonNode tokenizerJson(GgufFile file) throws IOException {
+    static ObjectNode tokenizerJson(GgufFile file) throws IOException {
         String model = file.require("tokenizer.ggml.model", file.string("tokenizer.ggml.model"));
         List<String> tokens = file.require("tokenizer.ggml.tokens", file.array("tokenizer.ggml.tokens", String.class));
         List<Long> types = file.array("tokenizer.ggml.token_type", Long.class).orElse(List.of());

@@ -243,26 +243,20 @@ class Int8DotKernelTest {
      */
     private static float[] blockSums(float[] x, int n, int k, GgmlType type, MemorySegment w, int m, float[] bias) {
         int blocks = k / 32;
+        float[] dx = new float[n * blocks];
+        int[] qx = xCodes(x, n, k, 32, dx);
+        ValueLayout.OfShort f16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         float[] y = new float[n * m];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < m; j++) {
                 float acc = 0;
                 for (int b = 0; b < blocks; b++) {
-                    float amax = 0;
-                    for (int c = 0; c < 32; c++) {
-                        amax = Math.max(amax, Math.abs(x[i * k + 32 * b + c]));
-                    }
-                    float dx = amax / 127f;
-                    float id = dx == 0 ? 0 : 1f / dx;
                     long wBlock = ((long) j * blocks + b) * type.blockBytes();
-                    float dw = Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
-                            wBlock));
                     int sum = 0;
                     for (int c = 0; c < 32; c++) {
-                        int qx = (int) Math.rint(x[i * k + 32 * b + c] * id);
-                        sum += qx * code(type, w, wBlock, c);
+                        sum += qx[i * k + 32 * b + c] * code(type, w, wBlock, c);
                     }
-                    acc = Math.fma((float) sum, dw * dx, acc);
+                    acc = Math.fma((float) sum, Float.float16ToFloat(w.get(f16, wBlock)) * dx[i * blocks + b], acc);
                 }
                 y[i * m + j] = acc + bias[j];
             }
