@@ -13,6 +13,7 @@ module dev.iris.runtime {
     exports dev.iris.runtime.plugin;
     exports dev.iris.runtime.weights;
     exports dev.iris.runtime.sampling;
+    exports dev.iris.runtime.grammar;
     exports dev.iris.runtime.config;
     exports dev.iris.runtime.kv;
     exports dev.iris.runtime.stop;

@@ -12,6 +12,7 @@ import dev.iris.http.IrisServer;
 import dev.iris.http.MessageLimits;
 import dev.iris.http.Readiness;
 import dev.iris.http.ServedModel;
+import dev.iris.runtime.grammar.GrammarOptions;
 import dev.iris.http.ServerOptions;
 import dev.iris.http.TemplateLookup;
 import dev.iris.runtime.engine.Engine;
@@ -141,7 +142,9 @@ final class ServeCommand {
                     a.bool("enable-metrics"), a.bool("enable-cache-report"), a.integer("max-queued-requests", 4096),
                     a.longValue("max-request-bytes"), media, a.bool("log-requests"), a.integer("stream-interval", 1),
                     a.string("tool-call-parser"), connections,
-                    new MessageLimits(a.integer("max-messages", 4096), a.integer("max-content-parts", 4096)));
+                    new MessageLimits(a.integer("max-messages", 4096), a.integer("max-content-parts", 4096)),
+                    new GrammarOptions(a.string("constrained-json-whitespace-pattern"),
+                            a.integer("grammar-cache-size", GrammarOptions.DEFAULTS.cacheSize())));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

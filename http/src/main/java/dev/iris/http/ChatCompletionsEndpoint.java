@@ -8,6 +8,7 @@ import dev.iris.api.chat.ChatTemplate;
 import dev.iris.api.chat.RenderedPrompt;
 import dev.iris.api.model.ProcessedImage;
 import dev.iris.runtime.engine.GenerationRequest;
+import dev.iris.runtime.grammar.GrammarConstraint;
 import dev.iris.runtime.engine.GenerationResult;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
@@ -56,7 +57,18 @@ final class ChatCompletionsEndpoint implements Handler {
         boolean stream = Json.bool(body, "stream", false);
         ObjectNode streamOptions = Json.objectField(body, "stream_options");
         boolean includeUsage = stream && streamOptions != null && Json.bool(streamOptions, "include_usage", false);
-        ToolCallParser tools = offersTools(body) ? options.parser() : null;
+        GrammarConstraint constraint = OutputConstraint.read(body, endpoints.constraints());
+        ToolChoice choice = ToolChoice.read(body);
+        ToolCallParser tools = choice.looksForCalls() ? options.parser() : null;
+        if (choice.forced()) {
+            if (constraint != null) {
+                throw ApiError.badRequest("tool_choice '" + choice.describe() + "' cannot be combined with"
+                        + " response_format, regex, json_schema or ebnf.", "tool_choice");
+            }
+            // Without --tool-call-parser, forced calls are written as llama3's bare JSON object, read back here.
+            tools = tools == null ? ToolCallParser.LLAMA3 : tools;
+            constraint = ToolCallGrammar.of(tools, choice.functions(), choice.many(), endpoints.constraints());
+        }
         ChatTemplate template = template(body);
         Map<String, Object> variables = templateVariables(body);
         RenderedPrompt prompt;
@@ -69,7 +81,8 @@ final class ChatCompletionsEndpoint implements Handler {
         int[] ids = model.encode(prompt.text());
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < settings.n(); i++) {
-            requests.add(settings.request(ids, images, i, model.eosTokenIds(), prompt.stopStrings()));
+            requests.add(settings.request(ids, images, i, model.eosTokenIds(), prompt.stopStrings())
+                    .withConstraint(constraint));
         }
         long created = System.currentTimeMillis() / 1000;
         log.received(id, "/v1/chat/completions", body);
@@ -120,12 +133,6 @@ final class ChatCompletionsEndpoint implements Handler {
         Map<String, Object> out = new LinkedHashMap<>();
         kwargs.properties().forEach(e -> out.put(e.getKey(), Json.plain(e.getValue())));
         return out;
-    }
-
-    /** Whether calls are looked for: the request offers tools and does not say {@code tool_choice: "none"}. */
-    private static boolean offersTools(ObjectNode body) {
-        JsonNode tools = body.get("tools");
-        return tools != null && tools.isArray() && !tools.isEmpty() && !"none".equals(Json.string(body, "tool_choice", null));
     }
 
     private ObjectNode response(List<GenerationResult> results, GenerationSettings settings, String id, long created,

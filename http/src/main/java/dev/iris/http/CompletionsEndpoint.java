@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iris.api.sampling.SampledToken;
 import dev.iris.runtime.engine.GenerationRequest;
+import dev.iris.runtime.grammar.GrammarConstraint;
 import dev.iris.runtime.engine.GenerationResult;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.Handler;
@@ -46,10 +47,11 @@ final class CompletionsEndpoint implements Handler {
         boolean echo = Json.bool(body, "echo", false);
         ObjectNode streamOptions = Json.objectField(body, "stream_options");
         boolean includeUsage = stream && streamOptions != null && Json.bool(streamOptions, "include_usage", false);
+        GrammarConstraint constraint = OutputConstraint.read(body, endpoints.constraints());
         List<GenerationRequest> requests = new ArrayList<>();
         for (int[] ids : prompts) {
             for (int i = 0; i < settings.n(); i++) {
-                requests.add(settings.request(ids, List.of(), i, model.eosTokenIds(), List.of()));
+                requests.add(settings.request(ids, List.of(), i, model.eosTokenIds(), List.of()).withConstraint(constraint));
             }
         }
         long created = System.currentTimeMillis() / 1000;

@@ -1,15 +1,16 @@
 package dev.iris.http;
 
 import dev.iris.http.connection.ConnectionGuard;
+import dev.iris.runtime.grammar.Constraints;
 import io.helidon.webserver.http.ServerRequest;
 
 /**
  * What every generation endpoint works with: the served model, the server's options, the
- * registry of running generations, image loading, the request log, and the connections (to see a
- * client leave, and to close a connection nobody reads).
+ * registry of running generations, image loading, the request log, the connections (to see a
+ * client leave, and to close a connection nobody reads), and the compiled output constraints.
  */
 record Endpoints(ServedModel model, ServerOptions options, InFlight inFlight, Images images, RequestLog log,
-                 ConnectionGuard connections) {
+                 ConnectionGuard connections, Constraints constraints) {
 
     /**
      * Back-pressure for a request's generations: a stream pauses once its client is a buffer

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.sampling.SampledToken;
 import dev.iris.runtime.engine.GenerationRequest;
+import dev.iris.runtime.grammar.GrammarConstraint;
 import dev.iris.runtime.engine.GenerationResult;
 import dev.iris.runtime.stop.StopMatcher;
 import io.helidon.http.HeaderNames;
@@ -77,12 +78,14 @@ final class GenerateEndpoint implements Handler {
         ObjectNode params = Json.objectField(body, "sampling_params");
         GenerationSettings settings = GenerationSettings.nativeParams(params == null ? Json.newObject() : params,
                 returnLogprob, topLogprobs, model.vocabSize());
+        GrammarConstraint constraint = OutputConstraint.read(params == null ? Json.newObject() : params,
+                endpoints.constraints());
         boolean stream = Json.bool(body, "stream", false);
         List<GenerationRequest> requests = new ArrayList<>();
         for (int[] ids : prompts) {
             for (int i = 0; i < settings.n(); i++) {
                 requests.add(settings.request(ids, images, i, model.eosTokenIds(), List.of())
-                        .withLogprobStartLen(logprobStart));
+                        .withLogprobStartLen(logprobStart).withConstraint(constraint));
             }
         }
         boolean many = batch || settings.n() > 1;

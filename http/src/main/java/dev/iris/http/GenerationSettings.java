@@ -44,7 +44,6 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
             throw ApiError.badRequest("top_logprobs must be at most " + MAX_TOP_LOGPROBS + ", got " + top + ".",
                     "top_logprobs");
         }
-        checkGrammar(body);
         return read(body, 0.7f, maxCompletion != null ? maxCompletion : max, maxField, "min_tokens", logprobs, top,
                 vocab);
     }
@@ -56,14 +55,12 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
         if (top != null && top > MAX_TOP_LOGPROBS) {
             throw ApiError.badRequest("logprobs must be at most " + MAX_TOP_LOGPROBS + ", got " + top + ".", "logprobs");
         }
-        checkGrammar(body);
         return read(body, 1f, body.has("max_tokens") ? max : Integer.valueOf(16), "max_tokens", "min_tokens",
                 top != null, top == null ? 0 : top, vocab);
     }
 
     /** The native {@code sampling_params}: temperature 1, 128 new tokens. */
     static GenerationSettings nativeParams(JsonNode params, boolean logprobs, int topLogprobs, int vocab) {
-        checkGrammar(params);
         if (topLogprobs > vocab) {
             throw ApiError.badRequest("top_logprobs_num must be at most the vocabulary size (" + vocab + "), got "
                     + topLogprobs + ".", "top_logprobs_num");
@@ -102,44 +99,6 @@ record GenerationSettings(SamplingParams sampling, List<String> stop, Set<Intege
         return new GenerationSettings(sampling, Json.strings(o, "stop"), new HashSet<>(Json.integers(o, "stop_token_ids")),
                 Json.bool(o, "ignore_eos", false), Json.bool(o, "no_stop_trim", false),
                 max == null ? Engine.UNLIMITED : max, min, n, logprobs, Json.bool(o, "skip_special_tokens", true));
-    }
-
-    /**
-     * Grammar constraints (a JSON schema, a regex, an EBNF) are not implemented: refusing beats
-     * returning text the caller will fail to parse. {@code json_object} is accepted without being
-     * enforced, as SGLang 0.4.4 does (contract §4.16: MUST accept).
-     */
-    private static void checkGrammar(JsonNode o) {
-        int grammars = 0;
-        for (String f : List.of("regex", "ebnf", "json_schema")) {
-            if (!Json.absent(o, f)) {
-                grammars++;
-            }
-        }
-        JsonNode format = o.get("response_format");
-        if (format != null && !format.isNull()) {
-            if (!format.isObject()) {
-                throw Json.wrongType("response_format", "an object");
-            }
-            String type = Json.string(format, "type", null);
-            if (type == null || !List.of("text", "json_object", "json_schema", "structural_tag").contains(type)) {
-                throw ApiError.badRequest("Unknown response_format type: " + type, "response_format");
-            }
-            JsonNode schema = Json.objectField(format, "json_schema");
-            if (type.equals("json_schema") && (schema == null || Json.absent(schema, "name"))) {
-                throw ApiError.badRequest("response_format.json_schema.name is required.", "response_format");
-            }
-            if (!type.equals("text") && !type.equals("json_object")) {
-                grammars++;
-            }
-        }
-        if (grammars > 1) {
-            throw ApiError.badRequest("Only one of regex, json_schema, or ebnf can be set.", null);
-        }
-        if (grammars == 1) {
-            throw ApiError.badRequest("Constrained decoding (response_format, regex, json_schema, ebnf) is not"
-                    + " supported by this server.", "response_format");
-        }
     }
 
     /** OpenAI's {@code logit_bias}: ids of the model's vocabulary (as strings) to a bias in [-100, 100]. */

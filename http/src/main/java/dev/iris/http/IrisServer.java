@@ -2,6 +2,8 @@ package dev.iris.http;
 
 import dev.iris.runtime.media.MediaLoader;
 import dev.iris.http.connection.ConnectionGuard;
+import dev.iris.runtime.grammar.Constraints;
+import dev.iris.runtime.grammar.TokenVocabulary;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Method;
@@ -139,7 +141,10 @@ public final class IrisServer implements AutoCloseable {
             chain.proceed();
         });
         Endpoints endpoints = new Endpoints(model, options, inFlight, new Images(model, new MediaLoader(options.media()), inFlight.metrics()),
-                new RequestLog(options.logRequests()), guard);
+                new RequestLog(options.logRequests()), guard, new Constraints(() -> {
+                    model.requireTokenizer(); // grammars are over the tokens' text
+                    return TokenVocabulary.of(model.tokenizer(), model.vocabSize());
+                }, options.grammar()));
         ClientWatch clients = new ClientWatch(guard);
         Handler chat = watched(new ChatCompletionsEndpoint(endpoints), clients, endpoints.log());
         Handler completions = watched(new CompletionsEndpoint(endpoints), clients, endpoints.log());

@@ -1,5 +1,6 @@
 package dev.iris.http;
 
+import dev.iris.runtime.grammar.GrammarOptions;
 import dev.iris.runtime.media.MediaOptions;
 
 /**
@@ -20,18 +21,20 @@ import dev.iris.runtime.media.MediaOptions;
  *                          null to leave tool calls in the content (SGLang's default)
  * @param connections       timeouts of connections and streams, and the shutdown grace period
  * @param messages          how many messages and content parts a request may have
+ * @param grammar           constrained decoding: JSON whitespace and the compiled-constraint cache
  */
 public record ServerOptions(String host, int port, String apiKey, boolean enableMetrics, boolean enableCacheReport,
                             int maxQueuedRequests, long maxRequestBytes, MediaOptions media, boolean logRequests,
                             int streamInterval, String toolCallParser, ConnectionLimits connections,
-                            MessageLimits messages) {
+                            MessageLimits messages, GrammarOptions grammar) {
 
     /**
      * 127.0.0.1:30000, no key, no metrics, 4096 queued requests, 64 MiB bodies, safe media defaults,
      * the default timeouts and message limits.
      */
     public static final ServerOptions DEFAULTS = new ServerOptions("127.0.0.1", 30000, null, false, false, 4096,
-            64L << 20, MediaOptions.defaults(), false, 1, null, ConnectionLimits.DEFAULTS, MessageLimits.DEFAULTS);
+            64L << 20, MediaOptions.defaults(), false, 1, null, ConnectionLimits.DEFAULTS, MessageLimits.DEFAULTS,
+            GrammarOptions.DEFAULTS);
 
     public ServerOptions {
         if (maxQueuedRequests < 1) {
@@ -47,42 +50,42 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
 
     public ServerOptions withPort(int p) {
         return new ServerOptions(host, p, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser, connections, messages);
+                streamInterval, toolCallParser, connections, messages, grammar);
     }
 
     public ServerOptions withApiKey(String key) {
         return new ServerOptions(host, port, key, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser, connections, messages);
+                streamInterval, toolCallParser, connections, messages, grammar);
     }
 
     public ServerOptions withMetrics(boolean on) {
         return new ServerOptions(host, port, apiKey, on, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser, connections, messages);
+                streamInterval, toolCallParser, connections, messages, grammar);
     }
 
     public ServerOptions withMedia(MediaOptions m) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, m, logRequests,
-                streamInterval, toolCallParser, connections, messages);
+                streamInterval, toolCallParser, connections, messages, grammar);
     }
 
     public ServerOptions withMaxRequestBytes(long max) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, max, media, logRequests,
-                streamInterval, toolCallParser, connections, messages);
+                streamInterval, toolCallParser, connections, messages, grammar);
     }
 
     public ServerOptions withLogRequests(boolean on) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, on, streamInterval, toolCallParser, connections, messages);
+                media, on, streamInterval, toolCallParser, connections, messages, grammar);
     }
 
     public ServerOptions withStreamInterval(int tokens) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, tokens, toolCallParser, connections, messages);
+                media, logRequests, tokens, toolCallParser, connections, messages, grammar);
     }
 
     public ServerOptions withToolCallParser(String name) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, name, connections, messages);
+                media, logRequests, streamInterval, name, connections, messages, grammar);
     }
 
     /** The parser {@link #toolCallParser()} names, or null. */
@@ -92,17 +95,22 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
 
     public ServerOptions withMaxQueuedRequests(int max) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser, connections, messages);
+                streamInterval, toolCallParser, connections, messages, grammar);
     }
 
     public ServerOptions withConnections(ConnectionLimits limits) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, toolCallParser, limits, messages);
+                media, logRequests, streamInterval, toolCallParser, limits, messages, grammar);
     }
 
     public ServerOptions withMessages(MessageLimits limits) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, toolCallParser, connections, limits);
+                media, logRequests, streamInterval, toolCallParser, connections, limits, grammar);
+    }
+
+    public ServerOptions withGrammar(GrammarOptions g) {
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
+                media, logRequests, streamInterval, toolCallParser, connections, messages, g);
     }
 
     /** How long requests in flight may finish on shutdown. */

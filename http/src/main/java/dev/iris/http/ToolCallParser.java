@@ -151,12 +151,18 @@ enum ToolCallParser {
         return calls;
     }
 
+    /** Objects joined by {@code ;}: each read as JSON to its end, so a {@code ;} inside the arguments is no cut. */
     private static List<ToolCall> llama3(String text) throws IOException {
         List<ToolCall> calls = new ArrayList<>();
-        for (String one : text.split(";")) {
-            if (!one.isBlank()) {
-                JsonNode n = JSON.readTree(one.strip());
-                calls.add(call(n, n.has("parameters") ? "parameters" : "arguments"));
+        int at = 0;
+        while (at < text.length()) {
+            try (com.fasterxml.jackson.core.JsonParser p = JSON.createParser(text.substring(at))) {
+                JsonNode n = JSON.readTree(p);
+                calls.add(call(n, n != null && n.has("parameters") ? "parameters" : "arguments"));
+                at += (int) p.currentLocation().getCharOffset();
+            }
+            while (at < text.length() && (Character.isWhitespace(text.charAt(at)) || text.charAt(at) == ';')) {
+                at++;
             }
         }
         return calls;

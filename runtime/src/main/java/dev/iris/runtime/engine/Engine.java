@@ -448,6 +448,9 @@ public final class Engine implements AutoCloseable {
         s.stop = new StopMatcher(new StopConditions(given.stopStrings(), given.stopTokenIds(), given.eosTokenIds(),
                 given.ignoreEos(), given.keepStopString(), given.maxNewTokens(), given.minNewTokens(),
                 Math.min(given.contextRoom(), room)));
+        Set<Integer> ends = new HashSet<>(given.eosTokenIds());
+        ends.addAll(given.stopTokenIds());
+        s.endTokens = Set.copyOf(ends);
         if (given.maxNewTokens() != UNLIMITED && (long) s.ids.length + given.maxNewTokens() >= context) {
             throw new IllegalArgumentException("Requested token count exceeds the model's maximum context length of "
                     + context + " tokens. You requested a total of " + (s.ids.length + given.maxNewTokens())
@@ -636,6 +639,9 @@ public final class Engine implements AutoCloseable {
         IntStream.range(0, batch.size()).parallel().filter(i -> logitRow[i] >= 0).forEach(i -> {
             Sequence s = batch.get(i);
             float[] own = Arrays.copyOfRange(all, logitRow[i] * vocab, (logitRow[i] + 1) * vocab);
+            if (s.grammar != null) {
+                s.grammar.mask(own, s.endTokens); // every sampling mode then sees only tokens the grammar takes
+            }
             picked[i] = sampler.sample(own, s.request.sampling(), s);
         });
         for (int i = 0; i < batch.size(); i++) {
@@ -813,6 +819,10 @@ public final class Engine implements AutoCloseable {
     private void accept(Sequence s, SampledToken token) {
         s.out.add(token);
         StopMatcher.Step step = s.stop.accept(token.tokenId(), s.text == null ? "" : s.text.add(token.tokenId()));
+        if (s.grammar != null && s.grammar.accept(token.tokenId()) && !step.finished() && s.grammar.isClosed()) {
+            // The grammar is complete and nothing may follow: it ends here, no step is spent sampling EOS.
+            step = new StopMatcher.Step(step.text() + s.stop.end().text(), StopMatcher.FinishReason.STOP, null);
+        }
         String shown = step.text();
         if (step.finished() && s.text != null && step.matchedStop() == null) {
             shown += s.text.finish(); // the rest of a character cut by the length limit

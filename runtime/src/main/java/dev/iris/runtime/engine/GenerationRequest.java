@@ -2,6 +2,7 @@ package dev.iris.runtime.engine;
 
 import dev.iris.api.model.ProcessedImage;
 import dev.iris.api.sampling.SamplingParams;
+import dev.iris.runtime.grammar.GrammarConstraint;
 import dev.iris.runtime.stop.StopConditions;
 
 import java.util.List;
@@ -17,14 +18,16 @@ import java.util.List;
  * @param skipSpecialTokens leave special tokens out of the text (SGLang's {@code skip_special_tokens})
  * @param logprobStartLen   score the prompt's tokens from this position on (SGLang's
  *                          {@code logprob_start_len}, counted in the expanded prompt); −1 for none
+ * @param constraint        the grammar the output must follow (JSON schema, regex, EBNF); null for free text
  */
 public record GenerationRequest(int[] inputIds, List<ProcessedImage> images, SamplingParams sampling,
-                                StopConditions stop, boolean skipSpecialTokens, int logprobStartLen) {
+                                StopConditions stop, boolean skipSpecialTokens, int logprobStartLen,
+                                GrammarConstraint constraint) {
 
     /** A request that does not score its prompt. */
     public GenerationRequest(int[] inputIds, List<ProcessedImage> images, SamplingParams sampling, StopConditions stop,
                              boolean skipSpecialTokens) {
-        this(inputIds, images, sampling, stop, skipSpecialTokens, -1);
+        this(inputIds, images, sampling, stop, skipSpecialTokens, -1, null);
     }
 
     public GenerationRequest {
@@ -45,7 +48,12 @@ public record GenerationRequest(int[] inputIds, List<ProcessedImage> images, Sam
 
     /** This request, scoring its prompt from {@code position} on (−1: not at all). */
     public GenerationRequest withLogprobStartLen(int position) {
-        return new GenerationRequest(inputIds, images, sampling, stop, skipSpecialTokens, position);
+        return new GenerationRequest(inputIds, images, sampling, stop, skipSpecialTokens, position, constraint);
+    }
+
+    /** This request, its output held to a grammar (null: free text). */
+    public GenerationRequest withConstraint(GrammarConstraint grammar) {
+        return new GenerationRequest(inputIds, images, sampling, stop, skipSpecialTokens, logprobStartLen, grammar);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.iris.api.model.Positions;
 import dev.iris.api.model.PreparedPrompt;
 import dev.iris.api.sampling.SampledToken;
 import dev.iris.api.sampling.SamplingState;
+import dev.iris.runtime.grammar.GrammarMatcher;
 import dev.iris.runtime.kv.PageTable;
 import dev.iris.runtime.kv.PrefixCache;
 import dev.iris.runtime.stop.StopMatcher;
@@ -12,6 +13,7 @@ import dev.iris.runtime.text.IncrementalDetokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
@@ -43,6 +45,10 @@ final class Sequence implements SamplingState {
     /** Prefix-cache keys of the prompt tokens (image positions keyed by content). */
     long[] keys;
     StopMatcher stop;
+    /** Where its output stands in its grammar; null for free text. */
+    final GrammarMatcher grammar;
+    /** Tokens that end it (EOS and its stop token ids): what the grammar allows where the text may end. */
+    Set<Integer> endTokens = Set.of();
     /** Tokens it may generate: {@code max_new_tokens}, capped by the room left in the context. */
     int maxNewTokens;
     IncrementalDetokenizer text;
@@ -82,6 +88,7 @@ final class Sequence implements SamplingState {
         this.paused = paused;
         Long seed = request.sampling().seed();
         this.random = seed == null ? unseeded : new SplittableRandom(seed);
+        this.grammar = request.constraint() == null ? null : request.constraint().newMatcher();
     }
 
     /** Prompt and generated tokens so far. */

@@ -23,4 +23,25 @@ public record Grammar(Map<String, Expr> rules, String root) {
     public static Grammar of(Expr root) {
         return new Grammar(Map.of("root", root), "root");
     }
+
+    /**
+     * The same grammar with every rule name prefixed, so that its rules can join another
+     * grammar's without clashing.
+     */
+    public Grammar renamed(String prefix) {
+        Map<String, Expr> out = new LinkedHashMap<>();
+        rules.forEach((name, e) -> out.put(prefix + name, rename(e, prefix)));
+        return new Grammar(out, prefix + root);
+    }
+
+    private static Expr rename(Expr e, String prefix) {
+        return switch (e) {
+            case Expr.Ref r -> new Expr.Ref(prefix + r.rule());
+            case Expr.Seq s -> new Expr.Seq(s.items().stream().map(x -> rename(x, prefix)).toList());
+            case Expr.Alt a -> new Expr.Alt(a.options().stream().map(x -> rename(x, prefix)).toList());
+            case Expr.Repeat r -> new Expr.Repeat(rename(r.item(), prefix), r.min(), r.max());
+            case Expr.Literal l -> l;
+            case Expr.CharSet c -> c;
+        };
+    }
 }

@@ -75,6 +75,11 @@ public final class StopMatcher {
         return new Step(out, null, null);
     }
 
+    /** Ends generation here (the output's grammar is complete), releasing the text held back. */
+    public Step end() {
+        return new Step(flush(), FinishReason.STOP, null);
+    }
+
     /** The longest suffix of the held text that is a proper prefix of some stop string. */
     private int heldBackLength() {
         int best = 0;

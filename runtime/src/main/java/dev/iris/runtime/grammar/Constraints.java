@@ -1,0 +1,119 @@
+package dev.iris.runtime.grammar;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Turns what a request asks for — a JSON schema, any JSON object, a regex, an EBNF grammar, or a
+ * grammar built by the caller — into a {@link GrammarConstraint} for one model's vocabulary, and
+ * keeps the most recently used ones, so a schema sent again is neither compiled again nor has its
+ * token masks computed again. Thread-safe.
+ */
+public final class Constraints {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Supplier<TokenVocabulary> vocabularySource;
+    private TokenVocabulary vocabulary;
+    private final GrammarOptions options;
+    private final Expr whitespace;
+    private final Map<String, GrammarConstraint> cache;
+
+    /** @param vocabulary the model's vocabulary, read when the first constraint is compiled (it takes a while) */
+    public Constraints(Supplier<TokenVocabulary> vocabulary, GrammarOptions options) {
+        this.vocabularySource = vocabulary;
+        this.options = options;
+        this.whitespace = options.jsonWhitespacePattern() == null ? JsonSchemaGrammar.defaultWhitespace()
+                : RegexGrammar.parse(options.jsonWhitespacePattern());
+        this.cache = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, GrammarConstraint> eldest) {
+                return size() > options.cacheSize();
+            }
+        };
+    }
+
+    /** Output that is JSON valid against {@code schema}. */
+    public GrammarConstraint jsonSchema(JsonNode schema) {
+        String text;
+        try {
+            text = JSON.writeValueAsString(schema);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new GrammarException("the JSON schema cannot be read: " + e.getOriginalMessage());
+        }
+        return compile("json_schema:" + text, () -> JsonSchemaGrammar.fromSchema(schema, whitespace), "json_schema");
+    }
+
+    /** Output that is a JSON schema given as text. */
+    public GrammarConstraint jsonSchema(String schemaText) {
+        JsonNode schema;
+        try {
+            schema = JSON.readTree(schemaText);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new GrammarException("json_schema is not valid JSON: " + e.getOriginalMessage());
+        }
+        return jsonSchema(schema);
+    }
+
+    /** Output that is one JSON object (OpenAI's {@code response_format: json_object}). */
+    public GrammarConstraint jsonObject() {
+        return compile("json_object", () -> JsonSchemaGrammar.anyJsonObject(whitespace), "json_object");
+    }
+
+    /** Output that fully matches a regular expression. */
+    public GrammarConstraint regex(String regex) {
+        return compile("regex:" + regex, () -> RegexGrammar.grammar(regex), "regex");
+    }
+
+    /** Output in the language of an EBNF grammar with a {@code root} rule. */
+    public GrammarConstraint ebnf(String grammar) {
+        return compile("ebnf:" + grammar, () -> EbnfGrammar.parse(grammar), "ebnf");
+    }
+
+    /** Output in a grammar the caller builds (tool calls), cached under {@code key}. */
+    public GrammarConstraint grammar(String key, Supplier<Grammar> grammar, String description) {
+        return compile("custom:" + key, grammar, description);
+    }
+
+    /** The whitespace JSON output may put between its tokens. */
+    public Expr jsonWhitespace() {
+        return whitespace;
+    }
+
+    private GrammarConstraint compile(String key, Supplier<Grammar> grammar, String description) {
+        synchronized (cache) {
+            GrammarConstraint c = cache.get(key);
+            if (c != null) {
+                return c;
+            }
+        }
+        // Compiled outside the lock: a large grammar must not hold up requests with cached ones.
+        GrammarConstraint c = new GrammarConstraint(GrammarCompiler.compile(grammar.get()), vocabulary(), description);
+        synchronized (cache) {
+            return cache.computeIfAbsent(key, k -> c);
+        }
+    }
+
+    private synchronized TokenVocabulary vocabulary() {
+        if (vocabulary == null) {
+            vocabulary = vocabularySource.get();
+        }
+        return vocabulary;
+    }
+
+    /** Constraints compiled and kept. */
+    public int cached() {
+        synchronized (cache) {
+            return cache.size();
+        }
+    }
+
+    /** The options it was made with. */
+    public GrammarOptions options() {
+        return options;
+    }
+}

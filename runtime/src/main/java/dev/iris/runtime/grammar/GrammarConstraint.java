@@ -1,0 +1,176 @@
+package dev.iris.runtime.grammar;
+
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A compiled grammar bound to a model's vocabulary: what a request's {@link GrammarMatcher}
+ * reads. Per-state token masks are computed the first time a request reaches the state and kept
+ * for every later request with the same constraint, so a cached constraint pays for each state
+ * once. Thread-safe.
+ */
+public final class GrammarConstraint {
+
+    final CompiledGrammar grammar;
+    final TokenVocabulary vocabulary;
+    /** What the constraint was compiled from, for logs and errors (e.g. {@code json_schema}). */
+    private final String description;
+    private final ConcurrentHashMap<Integer, StateMask> masks = new ConcurrentHashMap<>();
+    /** Tokens allowed as the first token of the text (the same for every request), once computed. */
+    private volatile long[] startMask;
+    /** Longest token, in bytes: the depth of the walk's per-byte arrays. */
+    private final int longest;
+
+    public GrammarConstraint(CompiledGrammar grammar, TokenVocabulary vocabulary, String description) {
+        this.grammar = grammar;
+        this.vocabulary = vocabulary;
+        this.description = description;
+        int max = 1;
+        for (byte[] b : vocabulary.bytes) {
+            max = b == null ? max : Math.max(max, b.length);
+        }
+        this.longest = max;
+    }
+
+    /** A matcher at the start of a text. */
+    public GrammarMatcher newMatcher() {
+        return new GrammarMatcher(this);
+    }
+
+    /** What it was compiled from. */
+    public String description() {
+        return description;
+    }
+
+    /** The mask of one state, computed on first use. */
+    StateMask mask(int state) {
+        StateMask m = masks.get(state);
+        return m != null ? m : masks.computeIfAbsent(state, this::computeMask);
+    }
+
+    /** States whose masks have been computed so far. */
+    public int maskedStates() {
+        return masks.size();
+    }
+
+    /** Computes every state's mask now (the benchmark's cold cost; requests compute them as they go). */
+    public void computeAllMasks() {
+        for (int s = 0; s < grammar.stateCount; s++) {
+            mask(s);
+        }
+    }
+
+    /** The allowed-token bits at the very start of the text (before any token), cached. */
+    long[] startMask() {
+        long[] m = startMask;
+        if (m == null) {
+            m = new long[(vocabulary.size + 63) >>> 6];
+            Parser p = new Parser(grammar);
+            Frame[] start = p.start();
+            for (int id = 0; id < vocabulary.size; id++) {
+                byte[] b = vocabulary.firstBytes(id);
+                if (b != null && p.feed(start, b, 0, b.length).length > 0) {
+                    m[id >>> 6] |= 1L << id;
+                }
+            }
+            startMask = m;
+        }
+        return m;
+    }
+
+    /**
+     * Walks every token in sorted order from {@code state} over an unknown caller, reusing the
+     * walk of the bytes a token shares with the one before it.
+     */
+    private StateMask computeMask(int state) {
+        Parser p = new Parser(grammar);
+        long[] follow = grammar.follow[grammar.ruleOf[state]];
+        Frame[][] at = new Frame[longest + 1][];
+        // at[d] expanded, and whether that expansion may leave the rule (kept: tokens sharing d bytes reuse it).
+        Frame[][] expanded = new Frame[longest + 1][];
+        boolean[] leavesAt = new boolean[longest + 1];
+        boolean[] unsure = new boolean[longest + 1];
+        at[0] = new Frame[]{new Frame(state, Frame.BOTTOM)};
+        int valid = 0;
+        int[] allowed = new int[64];
+        int allowedCount = 0;
+        int[] uncertain = new int[64];
+        int uncertainCount = 0;
+        int[] sorted = vocabulary.sorted;
+        for (int k = 0; k < sorted.length; k++) {
+            byte[] b = vocabulary.bytes[sorted[k]];
+            int d = Math.min(valid, vocabulary.sharedPrefix[k]);
+            while (d < b.length && at[d].length > 0) {
+                if (expanded[d] == null) {
+                    expanded[d] = p.expand(at[d]);
+                    leavesAt[d] = p.leavesBottom;
+                }
+                int next = b[d] & 0xFF;
+                // Leaving the rule is only worth a run-time check if some caller may take the next byte.
+                boolean leaves = leavesAt[d] && (follow[next >>> 6] & (1L << next)) != 0;
+                at[d + 1] = p.advance(expanded[d], next);
+                expanded[d + 1] = null;
+                unsure[d + 1] = unsure[d] || leaves;
+                d++;
+            }
+            valid = d;
+            if (d == b.length && at[d].length > 0) {
+                if (allowedCount == allowed.length) {
+                    allowed = Arrays.copyOf(allowed, allowedCount * 2);
+                }
+                allowed[allowedCount++] = sorted[k];
+            } else if (unsure[d]) {
+                if (uncertainCount == uncertain.length) {
+                    uncertain = Arrays.copyOf(uncertain, uncertainCount * 2);
+                }
+                uncertain[uncertainCount++] = k;
+            }
+        }
+        uncertain = Arrays.copyOf(uncertain, uncertainCount);
+        int[] shared = new int[uncertainCount];
+        for (int i = 1; i < uncertainCount; i++) {
+            byte[] a = vocabulary.bytes[sorted[uncertain[i - 1]]];
+            byte[] b = vocabulary.bytes[sorted[uncertain[i]]];
+            int m = Arrays.mismatch(a, b);
+            shared[i] = m < 0 ? Math.min(a.length, b.length) : m;
+        }
+        if (allowedCount * 32L < vocabulary.size) {
+            return new StateMask(Arrays.copyOf(allowed, allowedCount), null, uncertain, shared);
+        }
+        long[] bits = new long[(vocabulary.size + 63) >>> 6];
+        for (int i = 0; i < allowedCount; i++) {
+            bits[allowed[i] >>> 6] |= 1L << allowed[i];
+        }
+        return new StateMask(null, bits, uncertain, shared);
+    }
+
+    /** Sets the bits of the uncertain tokens of {@code top}'s state that its real stack takes. */
+    void orUncertain(Frame top, StateMask mask, long[] bits, Parser p) {
+        int[] uncertain = mask.uncertain();
+        if (uncertain.length == 0) {
+            return;
+        }
+        int[] shared = mask.uncertainShared();
+        Frame[][] at = new Frame[longest + 1][];
+        Frame[][] expanded = new Frame[longest + 1][];
+        at[0] = new Frame[]{top};
+        int valid = 0;
+        for (int i = 0; i < uncertain.length; i++) {
+            int id = vocabulary.sorted[uncertain[i]];
+            byte[] b = vocabulary.bytes[id];
+            int d = Math.min(valid, shared[i]);
+            while (d < b.length && at[d].length > 0) {
+                if (expanded[d] == null) {
+                    expanded[d] = p.expand(at[d]);
+                }
+                at[d + 1] = p.advance(expanded[d], b[d] & 0xFF);
+                expanded[d + 1] = null;
+                d++;
+            }
+            valid = d;
+            if (d == b.length && at[d].length > 0) {
+                bits[id >>> 6] |= 1L << id;
+            }
+        }
+    }
+}
