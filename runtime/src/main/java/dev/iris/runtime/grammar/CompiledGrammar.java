@@ -28,6 +28,8 @@ public final class CompiledGrammar {
     final int[] refStart;
     final int[] refRule;
     final int[] refReturn;
+    /** Per state: whether its rule may end there, also through rules that match the empty string. */
+    final boolean[] canEnd;
     /** Per rule: whether it matches the empty string. */
     final boolean[] nullable;
     /** Per rule: the bytes that may come right after it (256 bits), and whether the text may end after it. */
@@ -79,7 +81,7 @@ public final class CompiledGrammar {
         edgeStart[stateCount] = edges;
         refStart[stateCount] = refs;
         this.nullable = new boolean[ruleNames.length];
-        boolean[] canEnd = canEnd();
+        this.canEnd = canEnd();
         for (int r = 0; r < ruleNames.length; r++) {
             nullable[r] = canEnd[ruleStart[r]];
         }
@@ -114,7 +116,6 @@ public final class CompiledGrammar {
         return stateCount;
     }
 
-    /** Per state: whether its rule may end there, also through rules that match the empty string. */
     private boolean[] canEnd() {
         boolean[] canEnd = accepting.clone();
         boolean[] ruleNullable = new boolean[ruleNames.length];

@@ -106,8 +106,9 @@ public final class GrammarConstraint {
                     leavesAt[d] = p.leavesBottom;
                 }
                 int next = b[d] & 0xFF;
-                // Leaving the rule is only worth a run-time check if some caller may take the next byte.
-                boolean leaves = leavesAt[d] && (follow[next >>> 6] & (1L << next)) != 0;
+                // Leaving the rule is only worth a run-time check if some caller may take the next byte;
+                // leaving before the first byte is the caller's own top's business (stacks are settled).
+                boolean leaves = d > 0 && leavesAt[d] && (follow[next >>> 6] & (1L << next)) != 0;
                 at[d + 1] = p.advance(expanded[d], next);
                 expanded[d + 1] = null;
                 unsure[d + 1] = unsure[d] || leaves;
@@ -144,7 +145,11 @@ public final class GrammarConstraint {
         return new StateMask(null, bits, uncertain, shared);
     }
 
-    /** Sets the bits of the uncertain tokens of {@code top}'s state that its real stack takes. */
+    /**
+     * Sets the bits of the uncertain tokens of {@code top}'s state that its real stack takes. The
+     * masks assume settled stacks ({@link Parser#settle}): a rule ending before the first byte is
+     * followed from its caller's own top.
+     */
     void orUncertain(Frame top, StateMask mask, long[] bits, Parser p) {
         int[] uncertain = mask.uncertain();
         if (uncertain.length == 0) {

@@ -8,8 +8,9 @@ import java.util.Set;
  * One request's place in its grammar: which tokens may come next, and the step past each token
  * taken. The engine masks the logits with {@link #allowed} before sampling (so every sampling
  * mode sees only tokens that keep the text a valid prefix) and reports each sampled token to
- * {@link #accept}. The text may end (EOS allowed) only where the grammar may end. Used by one
- * thread at a time.
+ * {@link #accept}. The text may end (EOS allowed) only where the grammar may end. Its stacks are
+ * kept {@linkplain Parser#settle settled}, which the per-state masks rely on. Used by one thread at
+ * a time.
  */
 public final class GrammarMatcher {
 
@@ -108,7 +109,7 @@ public final class GrammarMatcher {
         if (next.length == 0) {
             return false;
         }
-        tops = next;
+        tops = parser.settle(next);
         atStart = false;
         return true;
     }

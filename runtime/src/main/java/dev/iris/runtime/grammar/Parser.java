@@ -89,6 +89,33 @@ final class Parser {
         return out.toArray(Frame[]::new);
     }
 
+    /**
+     * The same stacks with every rule that may end left for its caller too: a top whose rule may
+     * end also brings its caller's frame (so a mask need not follow it out of its rule at the
+     * first byte), and a top that can only end is replaced by its caller's. Then each top sits in
+     * the outermost rule that can still hold the text, whose state masks decide most tokens alone
+     * (inside a JSON string, the string rule rather than the one-character rule it repeats).
+     */
+    Frame[] settle(Frame[] tops) {
+        List<Frame> out = new ArrayList<>(tops.length + 2);
+        for (Frame f : tops) {
+            settle(f, out);
+        }
+        return out.toArray(Frame[]::new);
+    }
+
+    private void settle(Frame f, List<Frame> out) {
+        int s = f.state;
+        boolean realCaller = f.parent != null && f.parent != Frame.BOTTOM;
+        boolean onlyEnds = !g.readsBytes(s) && g.refStart[s] == g.refStart[s + 1];
+        if ((!onlyEnds || !realCaller) && !out.contains(f)) {
+            out.add(f);
+        }
+        if (g.canEnd[s] && realCaller) {
+            settle(f.parent, out);
+        }
+    }
+
     /** The stacks after these bytes from {@code tops}; empty when the bytes leave the language. */
     Frame[] feed(Frame[] tops, byte[] bytes, int from, int to) {
         Frame[] at = tops;
