@@ -24,8 +24,12 @@ public final class GrammarCompiler {
     private GrammarCompiler() {
     }
 
+    /** Rules of at most this many expression nodes (no recursion) are written into the rules that use them. */
+    static final int INLINE_SIZE = 64;
+
     /** Compiles a grammar; a {@link GrammarException} names what is wrong with it. */
     public static CompiledGrammar compile(Grammar grammar) {
+        grammar = Inliner.inline(grammar, INLINE_SIZE);
         List<String> names = new ArrayList<>(grammar.rules().keySet());
         Map<String, Integer> ids = new HashMap<>();
         for (int i = 0; i < names.size(); i++) {

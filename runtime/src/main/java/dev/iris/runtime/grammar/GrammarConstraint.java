@@ -80,17 +80,26 @@ public final class GrammarConstraint {
 
     /**
      * Walks every token in sorted order from {@code state} over an unknown caller, reusing the
-     * walk of the bytes a token shares with the one before it.
+     * walk of the bytes a token shares with the one before it, and skipping every token whose first
+     * byte the state refuses. Inside one rule's plain states (no rule to enter or leave) a depth
+     * holds one state and no frames are made: that is where most of a permissive walk runs.
      */
     private StateMask computeMask(int state) {
-        Parser p = new Parser(grammar);
-        long[] follow = grammar.follow[grammar.ruleOf[state]];
-        Frame[][] at = new Frame[longest + 1][];
-        // at[d] expanded, and whether that expansion may leave the rule (kept: tokens sharing d bytes reuse it).
-        Frame[][] expanded = new Frame[longest + 1][];
-        boolean[] leavesAt = new boolean[longest + 1];
-        boolean[] unsure = new boolean[longest + 1];
-        at[0] = new Frame[]{new Frame(state, Frame.BOTTOM)};
+        CompiledGrammar g = grammar;
+        Parser p = new Parser(g);
+        long[] follow = g.follow[g.ruleOf[state]];
+        int n = longest + 1;
+        // Depth d holds either one frame (single[d] == null: state st[d] over caller par[d]) or a set.
+        int[] st = new int[n];
+        Frame[] par = new Frame[n];
+        Frame[][] set = new Frame[n][];
+        // set's expansion at d, and whether it may leave the rule (kept: tokens sharing d bytes reuse it).
+        Frame[][] expanded = new Frame[n][];
+        boolean[] leavesAt = new boolean[n];
+        boolean[] unsure = new boolean[n];
+        int[][] dense = new int[g.stateCount][];
+        st[0] = state;
+        par[0] = Frame.BOTTOM;
         int valid = 0;
         int[] allowed = new int[64];
         int allowedCount = 0;
@@ -100,22 +109,41 @@ public final class GrammarConstraint {
         for (int k = 0; k < sorted.length; k++) {
             byte[] b = vocabulary.bytes[sorted[k]];
             int d = Math.min(valid, vocabulary.sharedPrefix[k]);
-            while (d < b.length && at[d].length > 0) {
-                if (expanded[d] == null) {
-                    expanded[d] = p.expand(at[d]);
-                    leavesAt[d] = p.leavesBottom;
-                }
+            while (d < b.length && (set[d] == null || set[d].length > 0)) {
                 int next = b[d] & 0xFF;
-                // Leaving the rule is only worth a run-time check if some caller may take the next byte;
-                // leaving before the first byte is the caller's own top's business (stacks are settled).
-                boolean leaves = d > 0 && leavesAt[d] && (follow[next >>> 6] & (1L << next)) != 0;
-                at[d + 1] = p.advance(expanded[d], next);
+                boolean leaves = false;
+                if (set[d] == null && isPlain(st[d])) {
+                    int t = transitions(dense, st[d])[next];
+                    if (t < 0) {
+                        set[d + 1] = Parser.NONE;
+                    } else {
+                        st[d + 1] = t;
+                        par[d + 1] = par[d];
+                        set[d + 1] = null;
+                    }
+                } else {
+                    if (expanded[d] == null) {
+                        expanded[d] = p.expand(set[d] != null ? set[d] : new Frame[]{new Frame(st[d], par[d])});
+                        leavesAt[d] = p.leavesBottom;
+                    }
+                    // Leaving the rule is only worth a run-time check if some caller may take the next byte;
+                    // leaving before the first byte is the caller's own top's business (stacks are settled).
+                    leaves = d > 0 && leavesAt[d] && (follow[next >>> 6] & (1L << next)) != 0;
+                    Frame[] after = p.advance(expanded[d], next);
+                    if (after.length == 1) {
+                        st[d + 1] = after[0].state;
+                        par[d + 1] = after[0].parent;
+                        set[d + 1] = null;
+                    } else {
+                        set[d + 1] = after;
+                    }
+                }
                 expanded[d + 1] = null;
                 unsure[d + 1] = unsure[d] || leaves;
                 d++;
             }
             valid = d;
-            if (d == b.length && at[d].length > 0) {
+            if (d == b.length && (set[d] == null || set[d].length > 0)) {
                 if (allowedCount == allowed.length) {
                     allowed = Arrays.copyOf(allowed, allowedCount * 2);
                 }
@@ -125,6 +153,8 @@ public final class GrammarConstraint {
                     uncertain = Arrays.copyOf(uncertain, uncertainCount * 2);
                 }
                 uncertain[uncertainCount++] = k;
+            } else if (d == 1) {
+                k = vocabulary.firstByteEnd[b[0] & 0xFF] - 1; // the state refuses this first byte: so all its tokens
             }
         }
         uncertain = Arrays.copyOf(uncertain, uncertainCount);
@@ -143,6 +173,24 @@ public final class GrammarConstraint {
             bits[allowed[i] >>> 6] |= 1L << allowed[i];
         }
         return new StateMask(null, bits, uncertain, shared);
+    }
+
+    /** Whether a state only reads bytes: no rule to enter, and its rule may not end there. */
+    private boolean isPlain(int state) {
+        return !grammar.canEnd[state] && grammar.refStart[state] == grammar.refStart[state + 1];
+    }
+
+    /** A state's byte transitions as a table of 256 (−1: none), made the first time a walk needs it. */
+    private int[] transitions(int[][] dense, int state) {
+        int[] t = dense[state];
+        if (t == null) {
+            t = new int[256];
+            for (int b = 0; b < 256; b++) {
+                t[b] = grammar.next(state, b);
+            }
+            dense[state] = t;
+        }
+        return t;
     }
 
     /**

@@ -18,10 +18,12 @@ import java.util.Set;
  * outputs. Where JSON Schema allows more than a grammar can say, the grammar holds a subset, so
  * whatever is generated validates:
  * <ul>
- * <li>object properties come in the order the schema lists them, any extra properties after them,
- *     with keys written without escapes; without {@code additionalProperties}, an object with
- *     {@code properties} holds only those (as xgrammar does by default);</li>
+ * <li>object properties come in the order the schema lists them (required ones it does not list
+ *     next), any other properties after them, with keys written without escapes; without
+ *     {@code additionalProperties}, an object with {@code properties} holds only the properties
+ *     the schema names (as xgrammar does by default);</li>
  * <li>{@code oneOf} is read as {@code anyOf}: exclusivity is not enforced;</li>
+ * <li>a {@code pattern} matches the whole string (JSON Schema only asks for a match inside it);</li>
  * <li>{@code enum}/{@code const} strings and numbers are written one way (as Jackson writes them);</li>
  * <li>integers carry no fraction or exponent; bounded numbers carry no exponent;</li>
  * <li>escapes in strings are one code point each (no lone surrogates).</li>
@@ -60,7 +62,12 @@ public final class JsonSchemaGrammar {
         rules.put("root", Expr.EMPTY); // first, filled in last
     }
 
-    /** JSON text valid against the schema, with {@code whitespace} allowed between tokens. */
+    /**
+     * JSON text valid against the schema, with {@code whitespace} allowed between tokens.
+     *
+     * @throws GrammarException naming the keyword and where it is, for a malformed or unsatisfiable
+     *                          schema or one using what the grammar would not enforce
+     */
     public static Grammar fromSchema(JsonNode schema, Expr whitespace) {
         JsonSchemaGrammar g = new JsonSchemaGrammar(schema, whitespace);
         g.ruleOfRef.put("#", "root");
@@ -282,12 +289,17 @@ public final class JsonSchemaGrammar {
         return options.isEmpty() ? NEVER : Expr.alt(options.toArray(Expr[]::new));
     }
 
+    /** Whether a number has a value: JSON text like {@code 1e400} reads as an infinite double. */
+    private static boolean isFinite(JsonNode n) {
+        return !(n.isDouble() || n.isFloat()) || Double.isFinite(n.doubleValue());
+    }
+
     private static boolean isOfType(JsonNode v, String type) {
         return switch (type) {
             case "object" -> v.isObject();
             case "array" -> v.isArray();
             case "string" -> v.isTextual();
-            case "integer" -> v.isNumber() && v.decimalValue().stripTrailingZeros().scale() <= 0;
+            case "integer" -> v.isIntegralNumber() || v.isNumber() && isFinite(v) && v.decimalValue().stripTrailingZeros().scale() <= 0;
             case "number" -> v.isNumber();
             case "boolean" -> v.isBoolean();
             default -> v.isNull();
@@ -298,6 +310,9 @@ public final class JsonSchemaGrammar {
     private Expr value(JsonNode v) {
         if (v.isTextual()) {
             return Expr.literal(JsonStrings.quote(v.asText()));
+        }
+        if (v.isNumber() && !isFinite(v)) {
+            throw error("the number " + v.asText() + " in an 'enum' or 'const' is out of range");
         }
         if (!v.isContainerNode()) {
             return Expr.literal(v.toString());
@@ -389,7 +404,7 @@ public final class JsonSchemaGrammar {
         if (n == null) {
             return absent;
         }
-        if (!n.isNumber() || n.decimalValue().signum() < 0 || n.decimalValue().stripTrailingZeros().scale() > 0) {
+        if (!n.isNumber() || !isFinite(n) || n.decimalValue().signum() < 0 || n.decimalValue().stripTrailingZeros().scale() > 0) {
             throw error("'" + key + "' at " + at + " must be a non-negative integer");
         }
         if (n.decimalValue().compareTo(BigDecimal.valueOf(MAX_COUNT)) > 0) {
@@ -439,7 +454,7 @@ public final class JsonSchemaGrammar {
                 Expr value = used(p.getValue(), at + "/properties/" + name.replace("~", "~0").replace("/", "~1"));
                 if (value.equals(NEVER)) {
                     if (required.contains(name)) {
-                        throw error("required property '" + name + "' at " + at + " has the schema false: no object satisfies it");
+                        throw error("required property '" + name + "' at " + at + " accepts no value");
                     }
                 } else {
                     members.add(member(Expr.literal(JsonStrings.quote(name)), value));
@@ -450,11 +465,13 @@ public final class JsonSchemaGrammar {
         }
         for (String name : required) {
             if (props == null || !props.has(name)) {
-                if (extra == null) {
+                // Named by the schema, so generated even where other unlisted properties are not.
+                Expr value = additional == null ? generic("value") : extra;
+                if (value == null) {
                     throw error("required property '" + name + "' at " + at
-                            + " is not in 'properties' and additional properties are not allowed");
+                            + " is not in 'properties' and 'additionalProperties' allows no other");
                 }
-                members.add(member(Expr.literal(JsonStrings.quote(name)), extra));
+                members.add(member(Expr.literal(JsonStrings.quote(name)), value));
                 isRequired.add(true);
                 names.add(name);
             }
@@ -475,6 +492,9 @@ public final class JsonSchemaGrammar {
                         + " is only supported when the listed properties cannot exceed it, or 0");
             }
             return Expr.seq(Expr.literal("{"), ws(), Expr.literal("}"));
+        }
+        if (nonEmpty && members.isEmpty() && extra == null) {
+            throw error("no object at " + at + " satisfies its 'minProperties' with the properties it allows");
         }
         Expr extraMember = extra == null ? null : member(JsonStrings.keyOtherThan(names), extra);
         return Expr.seq(Expr.literal("{"), ws(), members(at, members, isRequired, extraMember, nonEmpty), Expr.literal("}"));
@@ -505,7 +525,7 @@ public final class JsonSchemaGrammar {
             firsts.add(Expr.seq(extraMember, tails[n]));
         }
         if (firsts.isEmpty()) {
-            return nonEmpty ? NEVER : Expr.EMPTY;
+            return Expr.EMPTY;
         }
         Expr written = Expr.seq(Expr.alt(firsts.toArray(Expr[]::new)), ws());
         return k == n && !nonEmpty ? Expr.optional(written) : written;
@@ -595,7 +615,7 @@ public final class JsonSchemaGrammar {
                 if (regex == null) {
                     throw error("unsupported string format '" + text.asText() + "' at " + at);
                 }
-                return Expr.seq(quote, RegexGrammar.parse(regex), quote);
+                return Expr.seq(quote, JsonStrings.content(RegexGrammar.parse(regex)), quote);
             }
             return Expr.seq(quote, pattern(text.asText(), at), quote);
         }
@@ -608,23 +628,17 @@ public final class JsonSchemaGrammar {
     }
 
     /**
-     * String content a {@code pattern} finds: JSON Schema searches for it, so an alternative not
-     * anchored with {@code ^} (or {@code $}) may have any text before (or after) it.
+     * String content a {@code pattern} matches as a whole, as outlines and xgrammar read it: JSON
+     * Schema only asks that the string contain a match, so this is a subset, and it generates what
+     * the pattern describes rather than anything around it (a search would also blow up automata
+     * for patterns like {@code a.{20}}).
      */
-    private Expr pattern(String regex, String at) {
-        List<RegexGrammar.Branch> branches;
+    private static Expr pattern(String regex, String at) {
         try {
-            branches = RegexGrammar.branches(regex);
+            return JsonStrings.content(RegexGrammar.parse(regex));
         } catch (GrammarException e) {
             throw error("'pattern' at " + at + ": " + e.getMessage());
         }
-        Expr anyText = Expr.star(JsonStrings.CHAR);
-        List<Expr> options = new ArrayList<>();
-        for (RegexGrammar.Branch b : branches) {
-            options.add(Expr.seq(b.anchoredStart() ? Expr.EMPTY : anyText, JsonStrings.content(b.expr()),
-                    b.anchoredEnd() ? Expr.EMPTY : anyText));
-        }
-        return Expr.alt(options.toArray(Expr[]::new));
     }
 
     /** A bound's value, or null; {@code exclusiveMinimum: true} (draft 4) is read with {@code minimum}. */
@@ -633,8 +647,8 @@ public final class JsonSchemaGrammar {
         if (n == null || n.isBoolean() && key.startsWith("exclusive")) {
             return null;
         }
-        if (!n.isNumber()) {
-            throw error("'" + key + "' at " + at + " must be a number");
+        if (!n.isNumber() || !isFinite(n)) {
+            throw error("'" + key + "' at " + at + " must be a finite number");
         }
         return n.decimalValue();
     }

@@ -2,6 +2,7 @@ package dev.iris.runtime.grammar;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +21,9 @@ final class JsonStrings {
     private static final Expr.CharSet HEX = new Expr.CharSet(new int[]{'0', '9', 'A', 'F', 'a', 'f'});
 
     /**
-     * One character of string content. A {@code \\u} escape is one code point: a surrogate pair
-     * together, never a lone surrogate, so counting these counts characters as JSON Schema does.
+     * One character of string content: raw, a short escape, or a hex escape of one code point (a
+     * surrogate pair together, never a lone surrogate), so counting these counts characters as
+     * JSON Schema does.
      */
     static final Expr CHAR = Expr.alt(RAW, Expr.seq(Expr.literal("\\"), Expr.alt(
             Expr.anyOf("\"\\/bfnrt"),
@@ -73,7 +75,7 @@ final class JsonStrings {
     static Expr keyOtherThan(Collection<String> names) {
         Trie root = new Trie();
         for (String name : names) {
-            if (name.codePoints().allMatch(RAW::contains)) {
+            if (name.codePoints().allMatch(RAW::contains)) { // others need escapes: no raw key spells them
                 root.add(name);
             }
         }
@@ -119,9 +121,12 @@ final class JsonStrings {
             case Expr.Literal l -> Expr.literal(escape(new String(l.bytes(), StandardCharsets.UTF_8)));
             case Expr.CharSet c -> {
                 List<Expr> options = new ArrayList<>(List.of(intersect(c, RAW)));
-                for (int cp = 0; cp < 0x5D; cp++) {
-                    if (!RAW.contains(cp) && c.contains(cp)) {
-                        options.add(Expr.literal(escape(Character.toString(cp))));
+                int[] escaped = RAW.negate().ranges();
+                for (int i = 0; i < escaped.length; i += 2) {
+                    for (int cp = escaped[i]; cp <= escaped[i + 1]; cp++) {
+                        if (c.contains(cp)) {
+                            options.add(Expr.literal(escape(Character.toString(cp))));
+                        }
                     }
                 }
                 yield Expr.alt(options.toArray(Expr[]::new));
@@ -129,14 +134,15 @@ final class JsonStrings {
             case Expr.Seq s -> new Expr.Seq(s.items().stream().map(JsonStrings::content).toList());
             case Expr.Alt a -> new Expr.Alt(a.options().stream().map(JsonStrings::content).toList());
             case Expr.Repeat r -> new Expr.Repeat(content(r.item()), r.min(), r.max());
-            case Expr.Ref r -> r;
+            case Expr.Ref r -> r; // a regex has none
         };
     }
 
-    static Expr.CharSet intersect(Expr.CharSet a, Expr.CharSet b) {
+    /** The code points in both: the complement of the union of the complements. */
+    private static Expr.CharSet intersect(Expr.CharSet a, Expr.CharSet b) {
         int[] na = a.negate().ranges();
         int[] nb = b.negate().ranges();
-        int[] both = java.util.Arrays.copyOf(na, na.length + nb.length);
+        int[] both = Arrays.copyOf(na, na.length + nb.length);
         System.arraycopy(nb, 0, both, na.length, nb.length);
         return new Expr.CharSet(both).negate();
     }

@@ -1,13 +1,16 @@
 package dev.iris.runtime.grammar;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Regular expressions in the dialect SGLang's {@code regex} constraint accepts (the subset of
  * Python {@code re} that outlines/interegular handle) as an {@link Expr} matched against the whole
  * output. Classes are ASCII ({@code \d} is {@code [0-9]}, as outlines has it); lazy quantifiers
- * match the same language as greedy ones. Anchors are allowed where they change nothing for a
+ * match the same language as greedy ones; named groups may also be written {@code (?<name>…)}, as
+ * JSON Schema's ECMA-262 patterns write them. Anchors are allowed where they change nothing for a
  * whole-text match: {@code ^} opening and {@code $} closing a top-level alternative. Everything
  * else that a language-level translation cannot enforce (backreferences, lookaround, word
  * boundaries, inline flags) is refused with a {@link GrammarException} naming it and its position.
@@ -16,10 +19,6 @@ public final class RegexGrammar {
 
     /** Counted repetitions above this are refused: they are unrolled into automaton states. */
     static final int MAX_COUNT = 1000;
-
-    /** A top-level alternative and whether {@code ^} opened it and {@code $} closed it. */
-    record Branch(Expr expr, boolean anchoredStart, boolean anchoredEnd) {
-    }
 
     private static final Expr.CharSet DIGIT = Expr.range('0', '9');
     private static final Expr.CharSet WORD = new Expr.CharSet(new int[]{'0', '9', 'A', 'Z', '_', '_', 'a', 'z'});
@@ -35,33 +34,22 @@ public final class RegexGrammar {
 
     /** The regex as an expression over the whole text. */
     public static Expr parse(String regex) {
-        List<Branch> branches = branches(regex);
-        return branches.size() == 1 ? branches.getFirst().expr()
-                : new Expr.Alt(branches.stream().map(Branch::expr).toList());
+        RegexGrammar p = new RegexGrammar(regex);
+        List<Expr> branches = new ArrayList<>();
+        do {
+            p.eat('^');
+            branches.add(p.concat(true));
+            p.eat('$');
+        } while (p.eat('|'));
+        if (p.pos < regex.length()) {
+            throw p.error("unbalanced ')'", p.pos);
+        }
+        return Expr.alt(branches.toArray(Expr[]::new));
     }
 
     /** A grammar of one rule matching exactly the texts the regex matches as a whole. */
     public static Grammar grammar(String regex) {
         return Grammar.of(parse(regex));
-    }
-
-    /** The top-level alternatives with their anchors, for callers with search semantics (JSON Schema's {@code pattern}). */
-    static List<Branch> branches(String regex) {
-        RegexGrammar p = new RegexGrammar(regex);
-        List<Branch> out = new ArrayList<>();
-        while (true) {
-            boolean start = p.eat('^');
-            Expr e = p.concat(true);
-            boolean end = p.eat('$');
-            out.add(new Branch(e, start, end));
-            if (!p.eat('|')) {
-                break;
-            }
-        }
-        if (p.pos < regex.length()) {
-            throw p.error("unbalanced ')'", p.pos);
-        }
-        return out;
     }
 
     private GrammarException error(String what, int at) {
@@ -113,9 +101,7 @@ public final class RegexGrammar {
             if (c == '$' && topLevel && (pos + 1 == src.length() || src.charAt(pos + 1) == '|')) {
                 break;
             }
-            int at = pos;
-            Expr atom = atom();
-            Expr item = quantified(atom, at);
+            Expr item = quantified(atom());
             if (item instanceof Expr.Literal l && !items.isEmpty() && items.getLast() instanceof Expr.Literal prev) {
                 items.set(items.size() - 1, new Expr.Literal(concat(prev.bytes(), l.bytes())));
             } else {
@@ -126,7 +112,7 @@ public final class RegexGrammar {
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
-        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
@@ -156,10 +142,10 @@ public final class RegexGrammar {
 
     /** One code point; a lone surrogate can never be UTF-8 text, so it becomes a set that matches nothing. */
     private static Expr literal(int cp) {
-        return Character.isSurrogate((char) cp) && cp <= 0xFFFF ? Expr.range(cp, cp) : Expr.literal(Character.toString(cp));
+        return cp <= 0xFFFF && Character.isSurrogate((char) cp) ? Expr.range(cp, cp) : Expr.literal(Character.toString(cp));
     }
 
-    private Expr quantified(Expr atom, int atomAt) {
+    private Expr quantified(Expr atom) {
         int at = pos;
         int min;
         int max;
@@ -228,29 +214,29 @@ public final class RegexGrammar {
     }
 
     private int count(String digits, int at) {
-        String trimmed = digits.replaceFirst("^0+(?=.)", "");
-        if (trimmed.length() > 4 || Integer.parseInt(trimmed) > MAX_COUNT) {
+        BigInteger n = new BigInteger(digits);
+        if (n.compareTo(BigInteger.valueOf(MAX_COUNT)) > 0) {
             throw error("counted repetition " + src.substring(at, pos) + " exceeds the limit of " + MAX_COUNT, at);
         }
-        return Integer.parseInt(trimmed);
+        return n.intValue();
     }
 
+    /** A group, its {@code (} read: capturing, {@code (?:…)} or named; other {@code (?…} forms are refused. */
     private Expr group(int at) {
-        if (eat('?')) {
-            if (eat(':')) {
-                // non-capturing
-            } else if (src.startsWith("P<", pos) || (src.startsWith("<", pos) && !src.startsWith("<=", pos) && !src.startsWith("<!", pos))) {
-                pos += src.charAt(pos) == 'P' ? 2 : 1;
-                int nameAt = pos;
-                while (more() && (Character.isLetterOrDigit(peek()) || peek() == '_')) {
-                    next();
-                }
-                String name = src.substring(nameAt, pos);
-                if (name.isEmpty() || Character.isDigit(name.charAt(0)) || !eat('>')) {
-                    throw error("bad group name", nameAt);
-                }
-            } else {
+        if (eat('?') && !eat(':')) {
+            boolean named = src.startsWith("P<", pos)
+                    || src.startsWith("<", pos) && !src.startsWith("<=", pos) && !src.startsWith("<!", pos);
+            if (!named) {
                 throw error(unsupportedGroup(), at);
+            }
+            pos += src.charAt(pos) == 'P' ? 2 : 1;
+            int nameAt = pos;
+            while (more() && (Character.isLetterOrDigit(peek()) || peek() == '_')) {
+                next();
+            }
+            String name = src.substring(nameAt, pos);
+            if (name.isEmpty() || Character.isDigit(name.charAt(0)) || !eat('>')) {
+                throw error("bad group name", nameAt);
             }
         }
         Expr inner = alternation();

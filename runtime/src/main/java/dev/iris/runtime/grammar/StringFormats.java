@@ -23,7 +23,7 @@ final class StringFormats {
     private static final String H16 = "[0-9A-Fa-f]{1,4}";
     private static final String IPV4_PART = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
     // RFC 3986 pieces: pchar = unreserved / pct-encoded / sub-delims / ":" / "@".
-    private static final String UNRESERVED_SUBDELIM = "A-Za-z0-9._~!$&'()*+,;=-";
+    private static final String UNRESERVED_SUBDELIM = "-A-Za-z0-9._~!$&'()*+,;="; // '-' first: a literal
     private static final String PCT = "%[0-9A-Fa-f]{2}";
     private static final String PCHAR = "([" + UNRESERVED_SUBDELIM + ":@]|" + PCT + ")";
     private static final String SEGMENT_PATH = PCHAR + "+(/" + PCHAR + "*)*";

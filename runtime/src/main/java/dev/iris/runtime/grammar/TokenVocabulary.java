@@ -22,6 +22,8 @@ public final class TokenVocabulary {
     final int[] sorted;
     /** Per position of {@link #sorted}: bytes it shares with the token before it. */
     final int[] sharedPrefix;
+    /** Per byte value b: the first position of {@link #sorted} whose token starts above b. */
+    final int[] firstByteEnd = new int[256];
     /**
      * Whether the decoder drops the space a text's first token starts with (SentencePiece's
      * {@code ▁Hello} at the start decodes to {@code Hello}): the grammar then sees the first
@@ -42,6 +44,13 @@ public final class TokenVocabulary {
             byte[] b = bytes[sorted[k]];
             int m = Arrays.mismatch(a, b);
             sharedPrefix[k] = m < 0 ? a.length : m;
+        }
+        int k = 0;
+        for (int b = 0; b < 256; b++) {
+            while (k < sorted.length && (bytes[sorted[k]][0] & 0xFF) <= b) {
+                k++;
+            }
+            firstByteEnd[b] = k;
         }
     }
 
