@@ -16,7 +16,10 @@ public final class GrammarConstraint {
     /** What the constraint was compiled from, for logs and errors (e.g. {@code json_schema}). */
     private final String description;
     private final ConcurrentHashMap<Integer, StateMask> masks = new ConcurrentHashMap<>();
-    /** Tokens allowed as the first token of the text (the same for every request), once computed. */
+    /**
+     * Tokens allowed as the first token of a text whose decoder drops that token's leading space
+     * (the same for every request), once computed.
+     */
     private volatile long[] startMask;
     /** Longest token, in bytes: the depth of the walk's per-byte arrays. */
     private final int longest;
@@ -60,7 +63,7 @@ public final class GrammarConstraint {
         }
     }
 
-    /** The allowed-token bits at the very start of the text (before any token), cached. */
+    /** The allowed-token bits at the start of the text, each token read without its leading space; cached. */
     long[] startMask() {
         long[] m = startMask;
         if (m == null) {

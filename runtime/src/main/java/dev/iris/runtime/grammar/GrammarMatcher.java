@@ -32,8 +32,8 @@ public final class GrammarMatcher {
      */
     public long[] allowed(Set<Integer> endTokens) {
         long[] bits;
-        if (atStart) {
-            bits = c.startMask().clone();
+        if (atStart && c.vocabulary.dropsLeadingSpace) {
+            bits = c.startMask().clone(); // the first token's bytes differ from its usual ones
         } else {
             bits = new long[(c.vocabulary.size + 63) >>> 6];
             Set<Integer> doneStates = new HashSet<>();
