@@ -12,6 +12,7 @@ import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.grammar.EbnfGrammar;
 import dev.iris.runtime.grammar.GrammarCompiler;
 import dev.iris.runtime.grammar.GrammarOptions;
+import dev.iris.runtime.grammar.RegexGrammar;
 import dev.iris.runtime.grammar.GrammarText;
 import dev.iris.runtime.model.LoadedModel;
 import dev.iris.runtime.plugin.PluginHostType;
@@ -195,6 +196,23 @@ class StructuredOutputsTest {
                             .map(Object::toString).toList(), mode + " " + content);
                 }
             }
+        }
+    }
+
+    /** A constraint cut by {@code max_tokens} ends with "length", its text a valid prefix of the language. */
+    @Test
+    void anAnswerCutByMaxTokensIsAValidPrefixEndingWithLength() throws Exception {
+        String regex = "[a-z]{40}@example\\.(com|org)";
+        try (TestServer s = new TestServer()) {
+            ObjectNode body = TestServer.JSON.createObjectNode();
+            body.put("prompt", "Mail:").put("max_tokens", 5).put("temperature", 1.0).put("seed", 3).put("regex", regex);
+            JsonNode choice = post(s.uri("/"), "/v1/completions", body).get("choices").get(0);
+            String text = choice.get("text").asText();
+            assertEquals("length", choice.get("finish_reason").asText(), text);
+            assertFalse(text.isEmpty());
+            assertTrue(GrammarText.isPrefix(GrammarCompiler.compile(RegexGrammar.grammar(regex)),
+                    text.getBytes(java.nio.charset.StandardCharsets.UTF_8)), text);
+            assertFalse(Pattern.matches(regex, text), text);
         }
     }
 
