@@ -33,8 +33,7 @@ final class ToolCallGrammar {
     static GrammarConstraint of(ToolCallParser format, List<Function> functions, boolean many, Constraints constraints) {
         String key = format + (many ? ":required:" : ":named:") + functions;
         try {
-            return constraints.grammar(key, () -> grammar(format, functions, many, constraints.jsonWhitespace()),
-                    "tool call");
+            return constraints.grammar(key, () -> grammar(format, functions, many, constraints.jsonWhitespace()));
         } catch (GrammarException e) {
             throw ApiError.badRequest("Invalid tool parameters schema: " + e.getMessage(), "tools");
         }

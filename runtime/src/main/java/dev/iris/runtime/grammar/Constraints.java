@@ -19,14 +19,12 @@ public final class Constraints {
 
     private final Supplier<TokenVocabulary> vocabularySource;
     private TokenVocabulary vocabulary;
-    private final GrammarOptions options;
     private final Expr whitespace;
     private final Map<String, GrammarConstraint> cache;
 
     /** @param vocabulary the model's vocabulary, read when the first constraint is compiled (it takes a while) */
     public Constraints(Supplier<TokenVocabulary> vocabulary, GrammarOptions options) {
         this.vocabularySource = vocabulary;
-        this.options = options;
         this.whitespace = options.jsonWhitespacePattern() == null ? JsonSchemaGrammar.defaultWhitespace()
                 : RegexGrammar.parse(options.jsonWhitespacePattern());
         this.cache = new LinkedHashMap<>(16, 0.75f, true) {
@@ -45,7 +43,7 @@ public final class Constraints {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new GrammarException("the JSON schema cannot be read: " + e.getOriginalMessage());
         }
-        return compile("json_schema:" + text, () -> JsonSchemaGrammar.fromSchema(schema, whitespace), "json_schema");
+        return compile("json_schema:" + text, () -> JsonSchemaGrammar.fromSchema(schema, whitespace));
     }
 
     /** Output that is a JSON schema given as text. */
@@ -61,22 +59,22 @@ public final class Constraints {
 
     /** Output that is one JSON object (OpenAI's {@code response_format: json_object}). */
     public GrammarConstraint jsonObject() {
-        return compile("json_object", () -> JsonSchemaGrammar.anyJsonObject(whitespace), "json_object");
+        return compile("json_object", () -> JsonSchemaGrammar.anyJsonObject(whitespace));
     }
 
     /** Output that fully matches a regular expression. */
     public GrammarConstraint regex(String regex) {
-        return compile("regex:" + regex, () -> RegexGrammar.grammar(regex), "regex");
+        return compile("regex:" + regex, () -> RegexGrammar.grammar(regex));
     }
 
     /** Output in the language of an EBNF grammar with a {@code root} rule. */
     public GrammarConstraint ebnf(String grammar) {
-        return compile("ebnf:" + grammar, () -> EbnfGrammar.parse(grammar), "ebnf");
+        return compile("ebnf:" + grammar, () -> EbnfGrammar.parse(grammar));
     }
 
     /** Output in a grammar the caller builds (tool calls), cached under {@code key}. */
-    public GrammarConstraint grammar(String key, Supplier<Grammar> grammar, String description) {
-        return compile("custom:" + key, grammar, description);
+    public GrammarConstraint grammar(String key, Supplier<Grammar> grammar) {
+        return compile("custom:" + key, grammar);
     }
 
     /** The whitespace JSON output may put between its tokens. */
@@ -84,7 +82,7 @@ public final class Constraints {
         return whitespace;
     }
 
-    private GrammarConstraint compile(String key, Supplier<Grammar> grammar, String description) {
+    private GrammarConstraint compile(String key, Supplier<Grammar> grammar) {
         synchronized (cache) {
             GrammarConstraint c = cache.get(key);
             if (c != null) {
@@ -92,7 +90,7 @@ public final class Constraints {
             }
         }
         // Compiled outside the lock: a large grammar must not hold up requests with cached ones.
-        GrammarConstraint c = new GrammarConstraint(GrammarCompiler.compile(grammar.get()), vocabulary(), description);
+        GrammarConstraint c = new GrammarConstraint(GrammarCompiler.compile(grammar.get()), vocabulary());
         synchronized (cache) {
             return cache.computeIfAbsent(key, k -> c);
         }
@@ -105,15 +103,4 @@ public final class Constraints {
         return vocabulary;
     }
 
-    /** Constraints compiled and kept. */
-    public int cached() {
-        synchronized (cache) {
-            return cache.size();
-        }
-    }
-
-    /** The options it was made with. */
-    public GrammarOptions options() {
-        return options;
-    }
 }

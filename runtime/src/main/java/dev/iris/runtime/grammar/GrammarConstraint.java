@@ -13,8 +13,6 @@ public final class GrammarConstraint {
 
     final CompiledGrammar grammar;
     final TokenVocabulary vocabulary;
-    /** What the constraint was compiled from, for logs and errors (e.g. {@code json_schema}). */
-    private final String description;
     private final ConcurrentHashMap<Integer, StateMask> masks = new ConcurrentHashMap<>();
     /**
      * Tokens allowed as the first token of a text whose decoder drops that token's leading space
@@ -24,10 +22,9 @@ public final class GrammarConstraint {
     /** Longest token, in bytes: the depth of the walk's per-byte arrays. */
     private final int longest;
 
-    public GrammarConstraint(CompiledGrammar grammar, TokenVocabulary vocabulary, String description) {
+    GrammarConstraint(CompiledGrammar grammar, TokenVocabulary vocabulary) {
         this.grammar = grammar;
         this.vocabulary = vocabulary;
-        this.description = description;
         int max = 1;
         for (byte[] b : vocabulary.bytes) {
             max = b == null ? max : Math.max(max, b.length);
@@ -40,11 +37,6 @@ public final class GrammarConstraint {
         return new GrammarMatcher(this);
     }
 
-    /** What it was compiled from. */
-    public String description() {
-        return description;
-    }
-
     /** The mask of one state, computed on first use. */
     StateMask mask(int state) {
         StateMask m = masks.get(state);
@@ -54,13 +46,6 @@ public final class GrammarConstraint {
     /** States whose masks have been computed so far. */
     public int maskedStates() {
         return masks.size();
-    }
-
-    /** Computes every state's mask now (the benchmark's cold cost; requests compute them as they go). */
-    public void computeAllMasks() {
-        for (int s = 0; s < grammar.stateCount; s++) {
-            mask(s);
-        }
     }
 
     /** The allowed-token bits at the start of the text, each token read without its leading space; cached. */

@@ -273,11 +273,8 @@ public final class RegexGrammar {
         return "unsupported group '(?" + (rest.isEmpty() ? "" : rest.substring(0, 1)) + "'";
     }
 
-    private Expr escape(int at) {
-        if (!more()) {
-            throw error("bad escape (end of regex)", at);
-        }
-        int c = next();
+    /** {@code \d \D \w \W \s \S} (ASCII classes, as outlines reads them), or null for another letter. */
+    private static Expr.CharSet shorthand(int c) {
         return switch (c) {
             case 'd' -> DIGIT;
             case 'D' -> DIGIT.negate();
@@ -285,6 +282,20 @@ public final class RegexGrammar {
             case 'W' -> WORD.negate();
             case 's' -> SPACE;
             case 'S' -> SPACE.negate();
+            default -> null;
+        };
+    }
+
+    private Expr escape(int at) {
+        if (!more()) {
+            throw error("bad escape (end of regex)", at);
+        }
+        int c = next();
+        Expr.CharSet shorthand = shorthand(c);
+        if (shorthand != null) {
+            return shorthand;
+        }
+        return switch (c) {
             case 'b', 'B' -> throw error("word boundary '\\" + (char) c + "' is not supported", at);
             case 'A', 'Z', 'z', 'G' -> throw error("anchor '\\" + (char) c + "' is not supported", at);
             case '1', '2', '3', '4', '5', '6', '7', '8', '9' -> throw error("backreference '\\" + (char) c + "' is not supported", at);
@@ -386,13 +397,11 @@ public final class RegexGrammar {
             throw error("unterminated character class", at);
         }
         int e = next();
+        Expr.CharSet shorthand = shorthand(e);
+        if (shorthand != null) {
+            return shorthand;
+        }
         return switch (e) {
-            case 'd' -> DIGIT;
-            case 'D' -> DIGIT.negate();
-            case 'w' -> WORD;
-            case 'W' -> WORD.negate();
-            case 's' -> SPACE;
-            case 'S' -> SPACE.negate();
             case 'b' -> Expr.range(0x08, 0x08); // backspace inside a class, as in Python
             default -> {
                 int cp = escapedChar(e, at);

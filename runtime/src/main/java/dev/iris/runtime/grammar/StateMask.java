@@ -25,9 +25,4 @@ record StateMask(int[] allowedIds, long[] allowedBits, int[] uncertain, int[] un
             }
         }
     }
-
-    /** Tokens decided here (allowed or not), for the benchmark's report. */
-    int uncertainCount() {
-        return uncertain.length;
-    }
 }

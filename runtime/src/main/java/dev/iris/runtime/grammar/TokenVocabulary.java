@@ -83,9 +83,4 @@ public final class TokenVocabulary {
         }
         return b.length == 1 ? null : Arrays.copyOfRange(b, 1, b.length);
     }
-
-    /** Logit rows. */
-    public int size() {
-        return size;
-    }
 }
