@@ -15,6 +15,8 @@ import dev.iris.http.ServedModel;
 import dev.iris.runtime.grammar.GrammarOptions;
 import dev.iris.http.ServerOptions;
 import dev.iris.http.TemplateLookup;
+import dev.iris.runtime.plugin.PluginInfo;
+import dev.iris.runtime.plugin.PluginKind;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.engine.EngineOptions;
 import dev.iris.runtime.engine.GenerationRequest;
@@ -144,7 +146,8 @@ final class ServeCommand {
                     a.string("tool-call-parser"), connections,
                     new MessageLimits(a.integer("max-messages", 4096), a.integer("max-content-parts", 4096)),
                     new GrammarOptions(a.string("constrained-json-whitespace-pattern"),
-                            a.integer("grammar-cache-size", GrammarOptions.DEFAULTS.cacheSize())));
+                            a.integer("grammar-cache-size", GrammarOptions.DEFAULTS.cacheSize())),
+                    !a.bool("disable-playground"));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -178,8 +181,18 @@ final class ServeCommand {
                 }
                 Readiness readiness = Readiness.warmingUp();
                 CompletableFuture<GenerationResult> warmUp = warmUp(engine, loaded); // runs while the port opens
-                TemplateLookup byName = name -> name.equals(template.name()) ? Optional.of(template)
-                        : plugins.find(ChatTemplate.class, name);
+                TemplateLookup byName = new TemplateLookup() {
+                    @Override
+                    public Optional<ChatTemplate> find(String name) {
+                        return name.equals(template.name()) ? Optional.of(template) : plugins.find(ChatTemplate.class, name);
+                    }
+
+                    @Override
+                    public List<String> names() {
+                        return java.util.stream.Stream.concat(java.util.stream.Stream.of(template.name()), plugins.all().stream()
+                                .filter(p -> p.kind() == PluginKind.CHAT_TEMPLATE).map(PluginInfo::name)).distinct().sorted().toList();
+                    }
+                };
                 ServedModel model = new ServedModel(servedName, dir.toString(), tokenizerPath, engine, loaded.tokenizer(),
                         template, byName, images, loaded.eosTokenIds(), context, loaded.weightFormat());
                 CountDownLatch stop = new CountDownLatch(1);

@@ -116,6 +116,7 @@ final class ServerFlags {
             n("enable-memory-saver", Type.BOOL, null, ""),
             n("allow-auto-truncate", Type.BOOL, null, "prompts that do not fit are refused (contract: MAY truncate)"),
             n("enable-custom-logit-processor", Type.BOOL, null, ""),
+            e("disable-playground", Type.BOOL, null, "do not serve the web playground at /"),
             e("grammar-cache-size", Type.INT, "64", "compiled output constraints (schemas, regexes, grammars) kept for reuse"),
             e("tool-call-parser", Type.STRING, null, "qwen25|mistral|llama3: return the calls a model writes as tool_calls"),
             n("enable-hierarchical-cache", Type.BOOL, null, ""),

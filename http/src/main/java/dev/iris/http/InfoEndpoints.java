@@ -83,6 +83,7 @@ final class InfoEndpoints {
         body.put("status", readiness.isReady() ? "ready" : "warming up");
         body.put("max_total_num_tokens", model.engine().pages().tokenCapacity());
         body.put("max_req_input_len", Math.min(model.contextLength(), model.engine().pages().tokenCapacity()) - 1);
+        body.putPOJO("chat_templates", model.templates().names()); // Iris: what a request's chat_template may name
         body.put("attention_backend", "cpu");
         body.put("sampling_backend", "default");
         body.put("last_gen_throughput", m.genThroughput());

@@ -131,7 +131,8 @@ public final class IrisServer implements AutoCloseable {
                         + options.maxRequestBytes() + " bytes.", null));
                 return;
             }
-            if (options.apiKey() != null && !req.path().path().startsWith("/health") && !authorized(
+            if (options.apiKey() != null && !req.path().path().startsWith("/health")
+                    && !(options.playground() && Playground.isPage(req.path().path())) && !authorized(
                     req.headers().first(HeaderNames.AUTHORIZATION).orElse(""), options.apiKey())) {
                 res.status(401);
                 res.header(HeaderNames.CONTENT_TYPE, "application/json");
@@ -162,6 +163,9 @@ public final class IrisServer implements AutoCloseable {
                 .get("/get_server_info", info::serverInfo)
                 .post("/flush_cache", info::flushCache)
                 .get("/flush_cache", info::flushCache);
+        if (options.playground()) {
+            routing.get("/", Playground::index).get("/playground/{file}", Playground::file);
+        }
         if (options.enableMetrics()) {
             routing.get("/metrics", new MetricsEndpoint(model, inFlight.metrics()));
         }

@@ -5,7 +5,6 @@ import dev.iris.api.model.ImageProcessor;
 import dev.iris.runtime.engine.Engine;
 import dev.iris.runtime.tokenizer.Tokenizer;
 
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -37,9 +36,8 @@ public record ServedModel(String servedName, String modelPath, String tokenizerP
     public ServedModel(String servedName, String modelPath, String tokenizerPath, Engine engine, Tokenizer tokenizer,
                        ChatTemplate chatTemplate, ImageProcessor images, Set<Integer> eosTokenIds, int contextLength,
                        String weightFormat) {
-        this(servedName, modelPath, tokenizerPath, engine, tokenizer, chatTemplate,
-                name -> Optional.ofNullable(chatTemplate).filter(t -> t.name().equals(name)), images, eosTokenIds,
-                contextLength, weightFormat);
+        this(servedName, modelPath, tokenizerPath, engine, tokenizer, chatTemplate, TemplateLookup.only(chatTemplate),
+                images, eosTokenIds, contextLength, weightFormat);
     }
 
     /** The OpenAI endpoints speak text: without a tokenizer they answer 400. */

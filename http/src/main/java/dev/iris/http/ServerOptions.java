@@ -22,11 +22,12 @@ import dev.iris.runtime.media.MediaOptions;
  * @param connections       timeouts of connections and streams, and the shutdown grace period
  * @param messages          how many messages and content parts a request may have
  * @param grammar           constrained decoding: JSON whitespace and the compiled-constraint cache
+ * @param playground        serve the web playground at {@code /} ({@code --disable-playground} turns it off)
  */
 public record ServerOptions(String host, int port, String apiKey, boolean enableMetrics, boolean enableCacheReport,
                             int maxQueuedRequests, long maxRequestBytes, MediaOptions media, boolean logRequests,
                             int streamInterval, String toolCallParser, ConnectionLimits connections,
-                            MessageLimits messages, GrammarOptions grammar) {
+                            MessageLimits messages, GrammarOptions grammar, boolean playground) {
 
     /**
      * 127.0.0.1:30000, no key, no metrics, 4096 queued requests, 64 MiB bodies, safe media defaults,
@@ -34,7 +35,7 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
      */
     public static final ServerOptions DEFAULTS = new ServerOptions("127.0.0.1", 30000, null, false, false, 4096,
             64L << 20, MediaOptions.defaults(), false, 1, null, ConnectionLimits.DEFAULTS, MessageLimits.DEFAULTS,
-            GrammarOptions.DEFAULTS);
+            GrammarOptions.DEFAULTS, true);
 
     public ServerOptions {
         if (maxQueuedRequests < 1) {
@@ -50,42 +51,42 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
 
     public ServerOptions withPort(int p) {
         return new ServerOptions(host, p, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser, connections, messages, grammar);
+                streamInterval, toolCallParser, connections, messages, grammar, playground);
     }
 
     public ServerOptions withApiKey(String key) {
         return new ServerOptions(host, port, key, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser, connections, messages, grammar);
+                streamInterval, toolCallParser, connections, messages, grammar, playground);
     }
 
     public ServerOptions withMetrics(boolean on) {
         return new ServerOptions(host, port, apiKey, on, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser, connections, messages, grammar);
+                streamInterval, toolCallParser, connections, messages, grammar, playground);
     }
 
     public ServerOptions withMedia(MediaOptions m) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, m, logRequests,
-                streamInterval, toolCallParser, connections, messages, grammar);
+                streamInterval, toolCallParser, connections, messages, grammar, playground);
     }
 
     public ServerOptions withMaxRequestBytes(long max) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, max, media, logRequests,
-                streamInterval, toolCallParser, connections, messages, grammar);
+                streamInterval, toolCallParser, connections, messages, grammar, playground);
     }
 
     public ServerOptions withLogRequests(boolean on) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, on, streamInterval, toolCallParser, connections, messages, grammar);
+                media, on, streamInterval, toolCallParser, connections, messages, grammar, playground);
     }
 
     public ServerOptions withStreamInterval(int tokens) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, tokens, toolCallParser, connections, messages, grammar);
+                media, logRequests, tokens, toolCallParser, connections, messages, grammar, playground);
     }
 
     public ServerOptions withToolCallParser(String name) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, name, connections, messages, grammar);
+                media, logRequests, streamInterval, name, connections, messages, grammar, playground);
     }
 
     /** The parser {@link #toolCallParser()} names, or null. */
@@ -95,22 +96,27 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
 
     public ServerOptions withMaxQueuedRequests(int max) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser, connections, messages, grammar);
+                streamInterval, toolCallParser, connections, messages, grammar, playground);
     }
 
     public ServerOptions withConnections(ConnectionLimits limits) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, toolCallParser, limits, messages, grammar);
+                media, logRequests, streamInterval, toolCallParser, limits, messages, grammar, playground);
     }
 
     public ServerOptions withMessages(MessageLimits limits) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, toolCallParser, connections, limits, grammar);
+                media, logRequests, streamInterval, toolCallParser, connections, limits, grammar, playground);
     }
 
     public ServerOptions withGrammar(GrammarOptions g) {
         return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, toolCallParser, connections, messages, g);
+                media, logRequests, streamInterval, toolCallParser, connections, messages, g, playground);
+    }
+
+    public ServerOptions withPlayground(boolean on) {
+        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
+                media, logRequests, streamInterval, toolCallParser, connections, messages, grammar, on);
     }
 
     /** How long requests in flight may finish on shutdown. */
