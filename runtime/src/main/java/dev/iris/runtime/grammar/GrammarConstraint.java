@@ -5,15 +5,18 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A compiled grammar bound to a model's vocabulary: what a request's {@link GrammarMatcher}
- * reads. Per-state token masks are computed the first time a request reaches the state and kept
- * for every later request with the same constraint, so a cached constraint pays for each state
- * once. Thread-safe.
+ * reads. Per-state token masks are computed the first time a request reaches the state (or one
+ * no token can tell from it: {@link MaskClasses}) and kept for every later request with the same
+ * constraint, so a cached constraint pays for each once. Thread-safe.
  */
 public final class GrammarConstraint {
 
     final CompiledGrammar grammar;
     final TokenVocabulary vocabulary;
+    /** Masks by group of states ({@link MaskClasses}). */
     private final ConcurrentHashMap<Integer, StateMask> masks = new ConcurrentHashMap<>();
+    /** Per state, its group; made when the first mask is asked for. */
+    private volatile int[] groups;
     /**
      * Tokens allowed as the first token of a text whose decoder drops that token's leading space
      * (the same for every request), once computed.
@@ -37,13 +40,23 @@ public final class GrammarConstraint {
         return new GrammarMatcher(this);
     }
 
-    /** The mask of one state, computed on first use. */
+    /** The mask of one state, computed on first use of its group. */
     StateMask mask(int state) {
-        StateMask m = masks.get(state);
-        return m != null ? m : masks.computeIfAbsent(state, this::computeMask);
+        int[] g = groups;
+        if (g == null) {
+            synchronized (this) {
+                g = groups;
+                if (g == null) {
+                    g = MaskClasses.of(grammar, longest);
+                    groups = g;
+                }
+            }
+        }
+        StateMask m = masks.get(g[state]);
+        return m != null ? m : masks.computeIfAbsent(g[state], k -> computeMask(state));
     }
 
-    /** States whose masks have been computed so far. */
+    /** Masks computed so far. */
     public int maskedStates() {
         return masks.size();
     }
