@@ -134,4 +134,20 @@ class OpenAiJavaClientTest {
             wrongKey.close();
         }
     }
+
+    /** What the SDK's structured outputs read an answer into: its JSON Schema comes from this record. */
+    record Verdict(boolean approved, Level level, int score) {
+        enum Level { LOW, MEDIUM, HIGH }
+    }
+
+    @Test
+    void theSdksStructuredOutputsReadTheAnswerIntoARecord() {
+        var params = ChatCompletionCreateParams.builder().model("default").addUserMessage("Rate this.")
+                .temperature(1.0).seed(5L).maxCompletionTokens(300).responseFormat(Verdict.class).build();
+        var completion = client.chat().completions().create(params);
+        var choice = completion.choices().getFirst();
+        assertEquals(ChatCompletion.Choice.FinishReason.STOP, choice.finishReason());
+        Verdict v = choice.message().content().orElseThrow(); // the SDK parsed the JSON into the record
+        assertTrue(List.of(Verdict.Level.values()).contains(v.level()), v.toString());
+    }
 }
