@@ -3,7 +3,8 @@
 # The project's copy of the comparison method the issues' targets come from; `results` writes the comparison section of
 # bench/RESULTS.md from the last run (bench/compare/results.py), `bf16` runs the BF16-only rounds it reads, `q8_0` and
 # `q4_0` serve the same checkpoint with `--quantization` against llama-server on the GGUF of that type (their own section),
-# `gguf-q8_0`, `gguf-q4_0` and `gguf-q4_k_m` have both engines serve the same GGUF pair (text + mmproj).
+# `gguf-q8_0`, `gguf-q4_0` and `gguf-q4_k_m` have both engines serve the same GGUF pair (text + mmproj); `gguf-json` has
+# both decode on the Q8_0 pair free and held to bench's nested JSON schema (structured outputs).
 # ANCHORS = a scratch folder (the anchors folder); IRIS = a copy of the Iris checkout (built here).
 #   bash perf-run-2026-12-02.sh setup   # helpers, llama.cpp from the npm bundle, Iris build, models (~25 min on 2 vCPU)
 #   bash perf-run-2026-12-02.sh all     # every measurement, interleaved A,B,A,B (~30 min), then a summary table
@@ -145,14 +146,18 @@ def prompt(n):
         return {"text": "".join(rnd.choice(string.ascii_letters) for _ in range(n))}
     return {"prompt": [rnd.randrange(1000, 150000) for _ in range(n)]}
 
-def body(n_prompt, n_new, stream):
+def body(n_prompt, n_new, stream, schema=None):
     b = prompt(n_prompt)
     if kind == "iris":
-        b["sampling_params"] = {"max_new_tokens": n_new, "temperature": 0, "ignore_eos": True}
+        b["sampling_params"] = {"max_new_tokens": n_new, "temperature": 0, "ignore_eos": schema is None}
+        if schema is not None:
+            b["sampling_params"]["json_schema"] = json.dumps(schema)
         b["stream"] = stream
     else:
-        b.update({"n_predict": n_new, "temperature": 0, "ignore_eos": True, "cache_prompt": False,
+        b.update({"n_predict": n_new, "temperature": 0, "ignore_eos": schema is None, "cache_prompt": False,
                   "stream": stream, "return_tokens": True})
+        if schema is not None:
+            b["json_schema"] = schema
     return json.dumps(b)
 
 PATH = "/generate" if kind == "iris" else "/completion"
@@ -205,6 +210,16 @@ if mode == "decode":
         print(json.dumps({"mode": "decode", "kind": kind, "rep": rep, "ttft_s": round(t1, 3), "tokens": n2,
                           "decode_tok_s": round((n2 - n1) / (t2 - t1), 3), "total_s": round(t2, 3),
                           "server_timings": last.get("timings") if kind == "llama" else last.get("meta_info", {}).get("e2e_latency")}), flush=True)
+elif mode == "json":  # decode held to the JSON schema in $SCHEMA_FILE; rep 0 is the schema's first request
+    n_new, reps = int(sys.argv[4]), int(sys.argv[5])
+    schema = json.load(open(os.environ["SCHEMA_FILE"]))
+    for rep in range(reps):
+        rec = []
+        _, last = streamed(body(32, n_new, True, schema), rec)
+        (t1, n1), (t2, n2) = rec[0], rec[-1]
+        print(json.dumps({"mode": "json", "kind": kind, "rep": rep, "ttft_s": round(t1, 3), "tokens": n2,
+                          "decode_tok_s": round((n2 - n1) / (t2 - t1), 3) if n2 > n1 else None,
+                          "total_s": round(t2, 3)}), flush=True)
 elif mode == "prefill":
     n, reps = int(sys.argv[4]), int(sys.argv[5])
     for rep in range(reps):
@@ -411,6 +426,41 @@ gguf-q8_0|gguf-q4_0|gguf-q4_k_m)   # both engines serve the same GGUF pair (text
     OUT=$OUT IRIS_MODEL="$PAIR" PROMPT_IDS=1 $0 iris-server $r; OUT=$OUT Q=$T LLAMA_MODEL="$PAIR" $0 llama-server $r
   done
   ANCHORS=$ANCHORS OUT=$OUT QTYPE=$T GGUF=1 python3 "$(dirname "$0")/results.py" "$IRIS/bench/RESULTS.md" ;;
+gguf-json)   # structured outputs: both engines on the same Q8_0 GGUF pair, decode free and held to a JSON schema, 3 rounds
+  export OUT=$ANCHORS/out-gguf-json; rm -rf "$OUT"; mkdir -p "$OUT"
+  export SCHEMA_FILE=$IRIS/bench/src/main/resources/grammar/nested.schema.json
+  PAIR="$G-qwen2vl-Q8_0.gguf --mmproj $M/mmproj-qwen2vl-2b-random-F16.gguf"
+  for r in 1 2 3; do
+    IRIS_JAVA_OPTS="-Xmx8g -Diris.cpu.threads=2" $IRIS/distribution/target/iris/bin/iris serve --model-path $PAIR --port 30111 \
+      --disable-radix-cache --max-total-tokens 16384 > $OUT/iris-server-r$r.log 2>&1 & P=$!
+    wait_log $OUT/iris-server-r$r.log 'fired up' 600 > /dev/null
+    PROMPT_IDS=1 python3 $S/client.py iris 30111 prefill 64 1 > /dev/null
+    PROMPT_IDS=1 python3 $S/client.py iris 30111 decode 128 2 | tee -a $OUT/iris-r$r.jsonl
+    PROMPT_IDS=1 python3 $S/client.py iris 30111 json 128 3 | tee -a $OUT/iris-r$r.jsonl
+    kill $P; wait $P 2>/dev/null
+    $LB/llama-server -m $G-qwen2vl-Q8_0.gguf --mmproj $M/mmproj-qwen2vl-2b-random-F16.gguf --host 127.0.0.1 --port 30112 \
+      -t 2 -np 16 -c 16384 -cb > $OUT/llama-server-r$r.log 2>&1 & P=$!
+    wait_log $OUT/llama-server-r$r.log 'model loaded' 600 > /dev/null
+    python3 $S/client.py llama 30112 prefill 64 1 > /dev/null
+    python3 $S/client.py llama 30112 decode 128 2 | tee -a $OUT/llama-r$r.jsonl
+    python3 $S/client.py llama 30112 json 128 3 | tee -a $OUT/llama-r$r.jsonl
+    kill $P; wait $P 2>/dev/null
+  done
+  python3 - "$OUT" <<'PY'
+import glob, json, statistics, sys
+out = sys.argv[1]
+rows = {k: [json.loads(l) for f in sorted(glob.glob(f"{out}/{k}-r*.jsonl")) for l in open(f) if l.startswith("{")]
+        for k in ("iris", "llama")}
+def med(k, mode, cold=None):
+    v = [r["decode_tok_s"] for r in rows[k] if r["mode"] == mode and r["decode_tok_s"]
+         and (cold is None or (r["rep"] == 0) == cold)]
+    return statistics.median(v)
+for k in ("iris", "llama"):
+    print(f"{k}: free {med(k, 'decode'):.2f} tok/s, schema (warm) {med(k, 'json', False):.2f}, schema (first request)"
+          f" {med(k, 'json', True):.2f}, schema/free {med(k, 'json', False) / med(k, 'decode'):.3f}")
+print(f"Iris / llama.cpp, decode held to the schema (warm): {med('iris', 'json', False) / med('llama', 'json', False):.2f}")
+PY
+  ;;
 blas-ab)   # Iris with auto-detected OpenBLAS core vs OPENBLAS_CORETYPE=SkylakeX: VisionBench x2 each, server prefill 512 x3 each
   O=$ANCHORS/out/blas-ab; mkdir -p $O
   JAVA=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
