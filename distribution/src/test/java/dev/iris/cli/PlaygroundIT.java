@@ -52,8 +52,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code chromium-driver}; skipped, saying so, where they are missing — {@code .ci/run} installs
  * them) against {@code iris serve} on the bundled demo model: a pasted and a dropped image go with
  * a message whose answer streams in with its token counts; Stop ends a long answer and the
- * server's running requests return to 0; an oversized image shows the API's own error text;
- * markup in the model's output is shown as text; with {@code --api-key} the page asks for the key;
+ * server's running requests return to 0; an oversized image shows the API's own error text, and
+ * so does an image URL the server will not fetch; markup in the model's output is shown as text; with {@code --api-key} the page asks for the key;
  * and no request leaves for anywhere but the server (the browser's network log). Writes the
  * screenshots docs/ shows to target/playground/.
  */
@@ -183,6 +183,28 @@ class PlaygroundIT {
 
     @Test
     @Order(4)
+    void aDroppedImageUrlIsSentForTheServerToFetch() throws Exception {
+        open();
+        // A loopback address, which the server refuses to fetch by default: the page shows its refusal.
+        String url = base + "/playground/missing.png";
+        js("""
+                const data = new DataTransfer();
+                data.setData('text/uri-list', arguments[0]);
+                document.getElementById('main').dispatchEvent(
+                    new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));""", url);
+        WebElement thumb = wait(d -> d.findElements(By.cssSelector("#attachments .thumb.url")).stream().findFirst()
+                .orElse(null));
+        assertEquals(url, thumb.getText());
+        browser.findElement(By.id("prompt")).sendKeys("Describe it.", Keys.ENTER);
+        WebElement error = wait(d -> d.findElements(By.cssSelector(".message.assistant.error")).stream().findFirst()
+                .orElse(null));
+        assertEquals(apiError("{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\","
+                + " \"image_url\": {\"url\": \"" + url + "\"}}, {\"type\": \"text\", \"text\": \"Describe it.\"}]}]}"),
+                error.findElement(By.className("body")).getText());
+    }
+
+    @Test
+    @Order(5)
     void markupInTheModelsOutputIsShownAsText() throws Exception {
         open();
         String attack = "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2</script> **bold**";
@@ -201,7 +223,7 @@ class PlaygroundIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void withAnApiKeyThePageAsksForItAndSendsItAsABearerToken() throws Exception {
         try (RunningServer keyed = RunningServer.start("--api-key", "sesame")) {
             browser.get("http://127.0.0.1:" + keyed.port + "/");
@@ -213,7 +235,7 @@ class PlaygroundIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void noRequestGoesAnywhereButTheServer() {
         List<String> urls = new ArrayList<>();
         for (LogEntry e : browser.manage().logs().get(LogType.PERFORMANCE)) {

@@ -96,11 +96,16 @@
 
   function addUrl() {
     const input = $('image-url');
-    const url = input.value.trim();
-    if (!/^https?:\/\//i.test(url)) { notice('An image URL starts with http:// or https://.'); return; }
+    if (addRemote(input.value.trim())) input.value = '';
+    else notice('An image URL starts with http:// or https://.');
+  }
+
+  /** An image by URL, for the server to fetch; false when it is not an http(s) URL. */
+  function addRemote(url) {
+    if (!/^https?:\/\/\S+$/i.test(url)) return false;
     pending.push({ url, name: url, remote: true });
-    input.value = '';
     showPending();
+    return true;
   }
 
   /** A thumbnail: the image itself for a data URL; for a URL, its text (the server fetches it, not the page). */
@@ -362,7 +367,14 @@
   document.addEventListener('drop', e => {
     e.preventDefault();
     document.body.classList.remove('dropping');
-    if (e.dataTransfer) addFiles(e.dataTransfer.files);
+    if (!e.dataTransfer) return;
+    if (e.dataTransfer.files.length) {
+      addFiles(e.dataTransfer.files);
+    } else {
+      // An image dragged from another page arrives as its URL.
+      const uri = (e.dataTransfer.getData('text/uri-list') || e.dataTransfer.getData('text/plain')).split('\n')[0].trim();
+      if (!addRemote(uri)) notice('Only images and image URLs can be dropped here.');
+    }
   });
   $('settings-toggle').addEventListener('click', () => {
     const panel = $('settings');
