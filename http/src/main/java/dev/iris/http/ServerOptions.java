@@ -50,43 +50,35 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
     }
 
     public ServerOptions withPort(int p) {
-        return new ServerOptions(host, p, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser, connections, messages, grammar, playground);
+        return copy(c -> c.port = p);
     }
 
     public ServerOptions withApiKey(String key) {
-        return new ServerOptions(host, port, key, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser, connections, messages, grammar, playground);
+        return copy(c -> c.apiKey = key);
     }
 
     public ServerOptions withMetrics(boolean on) {
-        return new ServerOptions(host, port, apiKey, on, enableCacheReport, maxQueuedRequests, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser, connections, messages, grammar, playground);
+        return copy(c -> c.enableMetrics = on);
     }
 
     public ServerOptions withMedia(MediaOptions m) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes, m, logRequests,
-                streamInterval, toolCallParser, connections, messages, grammar, playground);
+        return copy(c -> c.media = m);
     }
 
     public ServerOptions withMaxRequestBytes(long max) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, max, media, logRequests,
-                streamInterval, toolCallParser, connections, messages, grammar, playground);
+        return copy(c -> c.maxRequestBytes = max);
     }
 
     public ServerOptions withLogRequests(boolean on) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, on, streamInterval, toolCallParser, connections, messages, grammar, playground);
+        return copy(c -> c.logRequests = on);
     }
 
     public ServerOptions withStreamInterval(int tokens) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, tokens, toolCallParser, connections, messages, grammar, playground);
+        return copy(c -> c.streamInterval = tokens);
     }
 
     public ServerOptions withToolCallParser(String name) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, name, connections, messages, grammar, playground);
+        return copy(c -> c.toolCallParser = name);
     }
 
     /** The parser {@link #toolCallParser()} names, or null. */
@@ -95,32 +87,77 @@ public record ServerOptions(String host, int port, String apiKey, boolean enable
     }
 
     public ServerOptions withMaxQueuedRequests(int max) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, max, maxRequestBytes, media, logRequests,
-                streamInterval, toolCallParser, connections, messages, grammar, playground);
+        return copy(c -> c.maxQueuedRequests = max);
     }
 
     public ServerOptions withConnections(ConnectionLimits limits) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, toolCallParser, limits, messages, grammar, playground);
+        return copy(c -> c.connections = limits);
     }
 
     public ServerOptions withMessages(MessageLimits limits) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, toolCallParser, connections, limits, grammar, playground);
+        return copy(c -> c.messages = limits);
     }
 
     public ServerOptions withGrammar(GrammarOptions g) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, toolCallParser, connections, messages, g, playground);
+        return copy(c -> c.grammar = g);
     }
 
     public ServerOptions withPlayground(boolean on) {
-        return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests, maxRequestBytes,
-                media, logRequests, streamInterval, toolCallParser, connections, messages, grammar, on);
+        return copy(c -> c.playground = on);
     }
 
     /** How long requests in flight may finish on shutdown. */
     public java.time.Duration shutdownGrace() {
         return connections.shutdownGrace();
+    }
+
+    /** These options with one thing changed: what the withers share. */
+    private ServerOptions copy(java.util.function.Consumer<Copy> change) {
+        Copy c = new Copy(this);
+        change.accept(c);
+        return c.build();
+    }
+
+    /** The components as fields, to change some and make the record again. */
+    private static final class Copy {
+        String host;
+        int port;
+        String apiKey;
+        boolean enableMetrics;
+        boolean enableCacheReport;
+        int maxQueuedRequests;
+        long maxRequestBytes;
+        MediaOptions media;
+        boolean logRequests;
+        int streamInterval;
+        String toolCallParser;
+        ConnectionLimits connections;
+        MessageLimits messages;
+        GrammarOptions grammar;
+        boolean playground;
+
+        Copy(ServerOptions o) {
+            host = o.host;
+            port = o.port;
+            apiKey = o.apiKey;
+            enableMetrics = o.enableMetrics;
+            enableCacheReport = o.enableCacheReport;
+            maxQueuedRequests = o.maxQueuedRequests;
+            maxRequestBytes = o.maxRequestBytes;
+            media = o.media;
+            logRequests = o.logRequests;
+            streamInterval = o.streamInterval;
+            toolCallParser = o.toolCallParser;
+            connections = o.connections;
+            messages = o.messages;
+            grammar = o.grammar;
+            playground = o.playground;
+        }
+
+        ServerOptions build() {
+            return new ServerOptions(host, port, apiKey, enableMetrics, enableCacheReport, maxQueuedRequests,
+                    maxRequestBytes, media, logRequests, streamInterval, toolCallParser, connections, messages, grammar,
+                    playground);
+        }
     }
 }
