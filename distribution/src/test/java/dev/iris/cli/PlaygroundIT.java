@@ -54,8 +54,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a message whose answer streams in with its token counts; Stop ends a long answer and the
  * server's running requests return to 0; an oversized image shows the API's own error text, and
  * so does an image URL the server will not fetch; markup in the model's output is shown as text; with {@code --api-key} the page asks for the key;
- * and no request leaves for anywhere but the server (the browser's network log). Writes the
- * screenshots docs/ shows to target/playground/.
+ * the theme follows the system's; and no request leaves for anywhere but the server (the browser's
+ * network log). Writes the screenshots docs/ shows to target/playground/.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PlaygroundIT {
@@ -136,6 +136,20 @@ class PlaygroundIT {
         browser.manage().window().setSize(new Dimension(390, 844));
         screenshot("playground-phone.png");
         browser.manage().window().setSize(new Dimension(1280, 800));
+        // Dark when the system is dark.
+        String light = (String) js("return getComputedStyle(document.body).backgroundColor");
+        colourScheme("dark");
+        String dark = (String) js("return getComputedStyle(document.body).backgroundColor");
+        screenshot("playground-dark.png");
+        colourScheme("light");
+        assertEquals("rgb(247, 247, 248)", light);
+        assertEquals("rgb(21, 21, 24)", dark);
+    }
+
+    /** Emulates the system's colour scheme (DevTools' media emulation). */
+    private static void colourScheme(String scheme) {
+        browser.executeCdpCommand("Emulation.setEmulatedMedia",
+                java.util.Map.of("features", List.of(java.util.Map.of("name", "prefers-color-scheme", "value", scheme))));
     }
 
     @Test
