@@ -146,7 +146,8 @@ final class ServeCommand {
                     a.string("tool-call-parser"), connections,
                     new MessageLimits(a.integer("max-messages", 4096), a.integer("max-content-parts", 4096)),
                     new GrammarOptions(a.string("constrained-json-whitespace-pattern"),
-                            a.integer("grammar-cache-size", GrammarOptions.DEFAULTS.cacheSize())),
+                            a.integer("grammar-cache-size", GrammarOptions.DEFAULTS.cacheSize()),
+                            a.integer("grammar-cache-mib", GrammarOptions.DEFAULTS.cacheMib())),
                     !a.bool("disable-playground"));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());

@@ -118,6 +118,7 @@ final class ServerFlags {
             n("enable-custom-logit-processor", Type.BOOL, null, ""),
             e("disable-playground", Type.BOOL, null, "do not serve the web playground at /"),
             e("grammar-cache-size", Type.INT, "64", "compiled output constraints (schemas, regexes, grammars) kept for reuse"),
+            e("grammar-cache-mib", Type.INT, "512", "memory their token masks may hold; the least recently used go first"),
             e("tool-call-parser", Type.STRING, null, "qwen25|mistral|llama3: return the calls a model writes as tool_calls"),
             n("enable-hierarchical-cache", Type.BOOL, null, ""),
             n("enable-flashinfer-mla", Type.BOOL, null, ""),

@@ -175,7 +175,7 @@ class StructuredOutputsTest {
     void everySamplingModeKeepsToTheSchema() throws Exception {
         JsonNode corpus = TestServer.JSON.readTree(getClass().getResource("/structured/constraints.json"));
         JsonNode schemaNode = corpus.get("bounded");
-        try (TestServer s = new TestServer(ServerOptions.DEFAULTS.withGrammar(new GrammarOptions("[ ]?", 8)),
+        try (TestServer s = new TestServer(ServerOptions.DEFAULTS.withGrammar(new GrammarOptions("[ ]?", 8, 64)),
                 new EngineOptions(4, 2048, 0, true, 16, 64))) {
             URI base = s.uri("/");
             int brace = s.loaded.tokenizer().tokenId("{").orElseThrow();

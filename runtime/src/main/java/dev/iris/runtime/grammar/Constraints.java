@@ -21,12 +21,14 @@ public final class Constraints {
     private TokenVocabulary vocabulary;
     private final Expr whitespace;
     private final Map<String, GrammarConstraint> cache;
+    private final long maxMaskBytes;
 
     /** @param vocabulary the model's vocabulary, read when the first constraint is compiled (it takes a while) */
     public Constraints(Supplier<TokenVocabulary> vocabulary, GrammarOptions options) {
         this.vocabularySource = vocabulary;
         this.whitespace = options.jsonWhitespacePattern() == null ? JsonSchemaGrammar.defaultWhitespace()
                 : RegexGrammar.parse(options.jsonWhitespacePattern());
+        this.maxMaskBytes = (long) options.cacheMib() << 20;
         this.cache = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, GrammarConstraint> eldest) {
@@ -86,13 +88,33 @@ public final class Constraints {
         synchronized (cache) {
             GrammarConstraint c = cache.get(key);
             if (c != null) {
+                trim();
                 return c;
             }
         }
         // Compiled outside the lock: a large grammar must not hold up requests with cached ones.
         GrammarConstraint c = new GrammarConstraint(GrammarCompiler.compile(grammar.get()), vocabulary());
         synchronized (cache) {
-            return cache.computeIfAbsent(key, k -> c);
+            GrammarConstraint kept = cache.computeIfAbsent(key, k -> c);
+            trim();
+            return kept;
+        }
+    }
+
+    /**
+     * Drops the least recently used constraints while their masks hold more than the memory
+     * allowed (masks grow after a constraint is cached, as requests reach its states). A request
+     * still running with a dropped one keeps it; the next one with its schema compiles it again.
+     */
+    private void trim() {
+        long total = 0;
+        for (GrammarConstraint c : cache.values()) {
+            total += c.maskBytes();
+        }
+        var eldest = cache.values().iterator();
+        while (total > maxMaskBytes && cache.size() > 1 && eldest.hasNext()) {
+            total -= eldest.next().maskBytes();
+            eldest.remove();
         }
     }
 

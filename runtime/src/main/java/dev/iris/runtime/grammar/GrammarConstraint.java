@@ -2,6 +2,7 @@ package dev.iris.runtime.grammar;
 
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A compiled grammar bound to a model's vocabulary: what a request's {@link GrammarMatcher}
@@ -15,6 +16,8 @@ public final class GrammarConstraint {
     final TokenVocabulary vocabulary;
     /** Masks by group of states ({@link MaskClasses}). */
     private final ConcurrentHashMap<Integer, StateMask> masks = new ConcurrentHashMap<>();
+    /** What the masks hold, in bytes. */
+    private final AtomicLong maskBytes = new AtomicLong();
     /** Per state, its group; made when the first mask is asked for. */
     private volatile int[] groups;
     /**
@@ -53,7 +56,16 @@ public final class GrammarConstraint {
             }
         }
         StateMask m = masks.get(g[state]);
-        return m != null ? m : masks.computeIfAbsent(g[state], k -> computeMask(state));
+        return m != null ? m : masks.computeIfAbsent(g[state], k -> {
+            StateMask made = computeMask(state);
+            maskBytes.addAndGet(made.bytes());
+            return made;
+        });
+    }
+
+    /** Memory its masks hold so far. */
+    long maskBytes() {
+        return maskBytes.get();
     }
 
     /** Masks computed so far. */

@@ -25,4 +25,11 @@ record StateMask(int[] allowedIds, long[] allowedBits, int[] uncertain, int[] un
             }
         }
     }
+
+    /** Memory it holds, roughly. */
+    long bytes() {
+        long ids = allowedIds == null ? 0 : 4L * allowedIds.length;
+        long bits = allowedBits == null ? 0 : 8L * allowedBits.length;
+        return 64 + ids + bits + 8L * uncertain.length;
+    }
 }
