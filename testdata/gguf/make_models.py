@@ -13,6 +13,8 @@ Outputs, next to this script:
   projector qwen2vl_merger: qkv split in three, Conv3d patch embedding split into v.patch_embd.weight/.weight.1);
 - tiny-llava-1.5-F16.gguf: `convert_hf_to_gguf.py --outtype f16`, i.e. conversion/llama.py LlamaModel (arch llama,
   Q/K row permutation, _set_vocab_sentencepiece);
+- tiny-llava-next-F16.gguf and -mmproj-F16.gguf: the same two routes for LLaVA-NeXT (Mistral text, arch llama; the
+  mmproj with llama.cpp's LLaVA-1.6 anyres keys and model.image_newline);
 - tiny-llava-1.5-mmproj-F16.gguf: convert_hf_to_gguf.py cannot write it (LlavaVisionModel only takes pixtral/mistral
   vision towers and raises "Unsupported model type: clip_vision_model"), so this mirrors llama.cpp's documented
   LLaVA route, tools/mtmd/legacy-models/llava_surgery_v2.py -C then convert_image_encoder_to_gguf.py
@@ -448,9 +450,9 @@ def set_vocab_sentencepiece(w, model_dir, hp):
     gguf.SpecialVocab(model_dir, n_vocab=len(tokens)).add_to_gguf(w)
 
 
-def llava_text(path):
-    """LlamaModel (text_config.architectures = LlamaForCausalLM), --outtype f16."""
-    model_dir = MODELS / "tiny-llava-1.5"
+def llava_text(path, name="tiny-llava-1.5"):
+    """LlamaModel (text_config.architectures = LlamaForCausalLM or MistralForCausalLM), --outtype f16."""
+    model_dir = MODELS / name
     ftype = FT.MOSTLY_F16
     cfg = load_json(model_dir / "config.json")
     hp, rope = text_hparams(cfg)
@@ -487,6 +489,8 @@ def llava_text(path):
 
 def legacy_clip_name(name):
     """convert_image_encoder_to_gguf.py get_tensor_name (the branches a llava-hf checkpoint reaches)."""
+    if name == "image_newline":
+        return "model.image_newline"
     if name.startswith("multi_modal_projector"):
         return name.replace("multi_modal_projector", "mm").replace("linear_1", "0").replace("linear_2", "2")
     for a, b in (("text_model", "t"), ("vision_model", "v"), ("encoder.layers", "blk"), ("embeddings.", ""),
@@ -509,15 +513,24 @@ def clip_state_dict_order(n_layers):
     return ["vision_model." + k for k in keys]
 
 
-def llava_mmproj(path):
+def llava_mmproj(path, name="tiny-llava-1.5"):
     """llava_surgery_v2.py -C + convert_image_encoder_to_gguf.py -m vit --llava-projector vit/llava.projector
-    --clip-model-is-vision --image-mean/--image-std <preprocessor_config> (f16)."""
-    model_dir = MODELS / "tiny-llava-1.5"
+    --clip-model-is-vision --image-mean/--image-std <preprocessor_config> (f16). For LLaVA-NeXT, vit/config.json
+    is the model's vision_config with the anyres keys of llama.cpp's LLaVA-1.6 instructions (config_vit.json):
+    image_grid_pinpoints, image_aspect_ratio anyres, mm_patch_merge_type spatial_unpad, image_crop_resolution; the
+    surgery puts image_newline in llava.projector."""
+    model_dir = MODELS / name
     cfg = load_json(model_dir / "config.json")
-    v = cfg["vision_config"]                                 # vit/config.json
+    v = dict(cfg["vision_config"])                           # vit/config.json
+    if "image_grid_pinpoints" in cfg:
+        v.update(image_grid_pinpoints=cfg["image_grid_pinpoints"], image_aspect_ratio="anyres",
+                 mm_patch_merge_type="spatial_unpad", image_crop_resolution=v["image_size"])
+    v.setdefault("layer_norm_eps", 1e-5)
+    v.setdefault("hidden_act", "quick_gelu")
     tensors = read_safetensors(model_dir / "model.safetensors")
     projector = {k: t for k, t in tensors.items() if k.startswith(("model.mm_projector", "vision_proj.",
-                                                                     "multi_modal_projector"))}
+                                                                     "multi_modal_projector", "image_newline",
+                                                                     "model.image_newline"))}
     clip = {k[k.index("vision_model."):]: t for k, t in tensors.items()
             if k.startswith(("model.vision_tower", "vit.", "vision_tower"))}
     pre = preprocessor_config(model_dir)
@@ -547,6 +560,11 @@ def llava_mmproj(path):
     w.add_array("clip.vision.image_mean", pre["image_mean"])
     w.add_array("clip.vision.image_std", pre["image_std"])
     w.add_bool("clip.use_gelu", v["hidden_act"] == "gelu")
+    if "image_grid_pinpoints" in v:                          # flattened, as the converter writes them
+        w.add_array("clip.vision.image_grid_pinpoints", [p for pair in v["image_grid_pinpoints"] for p in pair])
+        w.add_uint32("clip.vision.image_crop_resolution", v["image_crop_resolution"])
+        w.add_string("clip.vision.image_aspect_ratio", v["image_aspect_ratio"])
+        w.add_string("clip.vision.mm_patch_merge_type", v["mm_patch_merge_type"])
 
     for name, data in projector.items():                     # llava.projector (float), ndim 2 or 4 -> f16
         dtype = np.float16 if data.ndim in (2, 4) else np.float32
@@ -589,6 +607,8 @@ def main():
         ("tiny-qwen2-vl-mmproj-F16.gguf", qwen2vl_mmproj),
         ("tiny-llava-1.5-F16.gguf", llava_text),
         ("tiny-llava-1.5-mmproj-F16.gguf", llava_mmproj),
+        ("tiny-llava-next-F16.gguf", lambda p: llava_text(p, "tiny-llava-next")),
+        ("tiny-llava-next-mmproj-F16.gguf", lambda p: llava_mmproj(p, "tiny-llava-next")),
     ]
     for name, make in outputs:
         path = HERE / name

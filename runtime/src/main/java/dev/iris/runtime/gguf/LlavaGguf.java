@@ -1,5 +1,6 @@
 package dev.iris.runtime.gguf;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
@@ -7,10 +8,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * LLaVA-1.5 from llama.cpp's files: a {@code llama} text GGUF (Q/K rows in llama.cpp's rotary
- * order) and a {@code clip} mmproj with the two-layer MLP projector, as llama.cpp's LLaVA image
- * encoder converter writes it (the CLIP tower cut after the feature layer, no final norm), read
- * back into the layout of {@code LlavaForConditionalGeneration}.
+ * LLaVA-1.5 and LLaVA-NeXT (1.6) from llama.cpp's files: a {@code llama} text GGUF (Q/K rows in
+ * llama.cpp's rotary order) and a {@code clip} mmproj with the two-layer MLP projector, as
+ * llama.cpp's LLaVA image encoder converter writes it (the CLIP tower cut after the feature layer,
+ * no final norm) — for NeXT with its anyres keys ({@code clip.vision.image_grid_pinpoints},
+ * {@code spatial_unpad}) and {@code model.image_newline} — read back into the layout of
+ * {@code LlavaForConditionalGeneration} or {@code LlavaNextForConditionalGeneration}.
  */
 final class LlavaGguf {
 
@@ -39,7 +42,8 @@ final class LlavaGguf {
             Map.entry("mm.0.weight", "multi_modal_projector.linear_1.weight"),
             Map.entry("mm.0.bias", "multi_modal_projector.linear_1.bias"),
             Map.entry("mm.2.weight", "multi_modal_projector.linear_2.weight"),
-            Map.entry("mm.2.bias", "multi_modal_projector.linear_2.bias"));
+            Map.entry("mm.2.bias", "multi_modal_projector.linear_2.bias"),
+            Map.entry("model.image_newline", "image_newline"));
 
     private LlavaGguf() {
     }
@@ -51,12 +55,19 @@ final class LlavaGguf {
     static void convert(GgufFile text, GgufFile mmproj, List<String> tokens, ObjectNode config,
                         ObjectNode preprocessor, Map<String, GgufWeights.Recipe> weights, ObjectNode tokenizerJson)
             throws IOException {
-        if (mmproj.tensors().containsKey("model.image_newline") || mmproj.metadata().containsKey("clip.vision.image_grid_pinpoints")) {
-            throw new IOException(mmproj.path() + ": LLaVA-NeXT projectors (image_grid_pinpoints, image_newline) are not"
-                    + " served from GGUF by Iris yet; serve the Hugging Face checkpoint");
+        List<Long> pinpoints = mmproj.array("clip.vision.image_grid_pinpoints", Long.class).orElse(List.of());
+        boolean next = !pinpoints.isEmpty();
+        if (next != mmproj.tensors().containsKey("model.image_newline")) {
+            throw new IOException(mmproj.path() + ": a LLaVA-NeXT projector has both clip.vision.image_grid_pinpoints and"
+                    + " model.image_newline; this one has " + (next ? "no image_newline" : "no image_grid_pinpoints"));
         }
-        config.putArray("architectures").add("LlavaForConditionalGeneration");
-        config.put("model_type", "llava");
+        String merge = mmproj.string("clip.vision.mm_patch_merge_type").orElse(next ? "spatial_unpad" : "flat");
+        if (!merge.equals(next ? "spatial_unpad" : "flat") || pinpoints.size() % 2 != 0) {
+            throw new IOException(mmproj.path() + ": clip.vision.mm_patch_merge_type '" + merge + "' with "
+                    + pinpoints.size() + " pinpoint values is not a LLaVA layout Iris reads");
+        }
+        config.putArray("architectures").add(next ? "LlavaNextForConditionalGeneration" : "LlavaForConditionalGeneration");
+        config.put("model_type", next ? "llava_next" : "llava");
         ObjectNode textConfig = config.putObject("text_config").put("model_type", "llama");
         TextGguf.config(text, textConfig);
         config.put("tie_word_embeddings", textConfig.get("tie_word_embeddings").asBoolean());
@@ -88,9 +99,19 @@ final class LlavaGguf {
                 .put("layer_norm_eps", mmproj.number("clip.vision.attention.layer_norm_epsilon").orElse(1e-5))
                 .put("hidden_act", mmproj.bool("clip.use_gelu").orElse(false) ? "gelu" : "quick_gelu");
 
-        preprocessor.put("image_processor_type", "CLIPImageProcessor");
+        preprocessor.put("image_processor_type", next ? "LlavaNextImageProcessor" : "CLIPImageProcessor");
         ClipGguf.normalization(mmproj, preprocessor);
         preprocessor.put("do_resize", true).put("do_center_crop", true);
+        if (next) {
+            // Flattened (height, width) pairs in the file; the families read them as pairs.
+            ArrayNode grid = config.putArray("image_grid_pinpoints");
+            for (int i = 0; i < pinpoints.size(); i += 2) {
+                grid.addArray().add(pinpoints.get(i)).add(pinpoints.get(i + 1));
+            }
+            preprocessor.set("image_grid_pinpoints", grid.deepCopy());
+            preprocessor.put("do_pad", true);
+            config.put("use_image_newline_parameter", true);
+        }
         preprocessor.putObject("size").put("shortest_edge", imageSize);
         preprocessor.putObject("crop_size").put("height", imageSize).put("width", imageSize);
         visionTensors(mmproj, weights);
