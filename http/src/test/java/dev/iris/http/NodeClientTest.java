@@ -57,6 +57,41 @@ class NodeClientTest {
         }
     }
 
+    /**
+     * The npm client's structured outputs: an image described under a JSON schema, parsed by
+     * {@code chat.completions.parse} and by the stream helper, validates against the schema (the
+     * random weights cannot make it valid; the grammar does), the same object both ways.
+     */
+    @Test
+    void theNpmClientParsesAnImageDescriptionHeldToAJsonSchema() throws Exception {
+        Assumptions.assumeTrue(runs(List.of("node", "--version"), Path.of(".")), "node is not installed: the npm client test is skipped");
+        if (!Files.exists(DIR.resolve("node_modules/openai/package.json"))) {
+            Files.createDirectories(DIR);
+            Assumptions.assumeTrue(runs(List.of("npm", "install", "--no-audit", "--no-fund", "--silent", CLIENT), DIR),
+                    "npm could not install " + CLIENT + ": the npm client test is skipped");
+        }
+        Files.copy(Path.of("src/test/node/structured-chat.mjs"), DIR.resolve("structured-chat.mjs"),
+                StandardCopyOption.REPLACE_EXISTING);
+        String schema = "{\"type\": \"object\", \"properties\": {\"colour\": {\"enum\": [\"red\", \"green\", \"blue\"]},"
+                + " \"count\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 9}, \"label\": {\"type\": \"string\","
+                + " \"maxLength\": 6}}, \"required\": [\"colour\", \"count\", \"label\"], \"additionalProperties\": false}";
+        try (TestServer s = TestServer.vision(ServerOptions.DEFAULTS.withApiKey("sk-iris"), new EngineOptions(4, 1024, 0, true, 4, 64))) {
+            String image = "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(
+                    Files.readAllBytes(Path.of("../testdata/images/gradient_640x480.png")));
+            Process p = new ProcessBuilder("node", "structured-chat.mjs", s.uri("/v1").toString(), image, schema)
+                    .directory(DIR.toFile()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(60, TimeUnit.SECONDS);
+            assertEquals(0, p.exitValue(), out);
+            JsonNode result = TestServer.JSON.readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
+            assertEquals("stop", result.get("finish").asText(), out);
+            var validator = com.networknt.schema.SchemaRegistry.withDefaultDialect(
+                    com.networknt.schema.SpecificationVersion.DRAFT_2020_12).getSchema(TestServer.JSON.readTree(schema));
+            assertEquals(List.of(), validator.validate(result.get("parsed")).stream().map(Object::toString).toList(), out);
+            assertEquals(result.get("parsed"), result.get("streamed"));
+        }
+    }
+
     private static boolean runs(List<String> command, Path dir) {
         try {
             Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
