@@ -3,7 +3,7 @@
 # The project's copy of the comparison method the issues' targets come from; `results` writes the comparison section of
 # bench/RESULTS.md from the last run (bench/compare/results.py), `bf16` runs the BF16-only rounds it reads, `q8_0` and
 # `q4_0` serve the same checkpoint with `--quantization` against llama-server on the GGUF of that type (their own section),
-# `gguf-q8_0`, `gguf-q4_0` and `gguf-q4_k_m` have both engines serve the same GGUF pair (text + mmproj); `gguf-json` has
+# `gguf-q8_0`, `gguf-q4_0`, `gguf-q4_k_m` and `gguf-q5_k_m` have both engines serve the same GGUF pair (text + mmproj); `gguf-json` has
 # both decode on the Q8_0 pair free and held to bench's nested JSON schema (structured outputs).
 # ANCHORS = a scratch folder (the anchors folder); IRIS = a copy of the Iris checkout (built here).
 #   bash perf-run-2026-12-02.sh setup   # helpers, llama.cpp from the npm bundle, Iris build, models (~25 min on 2 vCPU)
@@ -371,7 +371,7 @@ setup() {
 gguf_models() {   # the pair both engines serve in the gguf-* modes: a 28-layer qwen2vl text GGUF in each type, the mmproj
   export LLAMA_SRC=$ANCHORS/llama.cpp
   python3 "$S/make_gguf.py" text "$G-qwen2vl-F16.gguf" qwen2vl 28
-  for t in Q8_0 Q4_0 Q4_K_M; do "$LB/llama-quantize" "$G-qwen2vl-F16.gguf" "$G-qwen2vl-$t.gguf" $t 2; done
+  for t in Q8_0 Q4_0 Q4_K_M Q5_K_M; do "$LB/llama-quantize" "$G-qwen2vl-F16.gguf" "$G-qwen2vl-$t.gguf" $t 2; done
 }
 
 mkdir -p "$O"
@@ -417,7 +417,7 @@ q8_0|q4_0)   # --quantization $1 vs llama-server on the $1 GGUF, three interleav
     OUT=$OUT IRIS_SERVE_ARGS="--quantization $1" $0 iris-server $r; OUT=$OUT Q=$T $0 llama-server $r
   done
   ANCHORS=$ANCHORS OUT=$OUT QTYPE=$T python3 "$(dirname "$0")/results.py" "$IRIS/bench/RESULTS.md" ;;
-gguf-q8_0|gguf-q4_0|gguf-q4_k_m)   # both engines serve the same GGUF pair (text of that type + F16 mmproj), three rounds
+gguf-q8_0|gguf-q4_0|gguf-q4_k_m|gguf-q5_k_m)   # both engines serve the same GGUF pair (text of that type + F16 mmproj), three rounds
   T=$(echo "${1#gguf-}" | tr a-z A-Z); export OUT=$ANCHORS/out-$1; rm -rf "$OUT"; mkdir -p "$OUT"
   PAIR="$G-qwen2vl-$T.gguf --mmproj $M/mmproj-qwen2vl-2b-random-F16.gguf"
   OUT=$OUT $0 limits

@@ -69,7 +69,7 @@ public final class CpuComputeBackend implements ComputeBackend {
                 + (bf16Dot ? "AVX512-BF16 dot products for BF16 weights, "
                         : "BF16 weights widened to F32 (" + (Bf16DotKernel.AVAILABLE ? "F32 products asked for"
                         : Bf16DotKernel.UNAVAILABLE_REASON) + "), ")
-                + (Int8DotKernel.AVAILABLE ? "AVX512-VNNI int8 dot products for Q8_0, Q4_0, Q4_K and Q6_K weights, "
+                + (Int8DotKernel.AVAILABLE ? "AVX512-VNNI int8 dot products for Q8_0, Q4_0, Q4_K and Q6_K weights (Q4_1, Q5_K as Q8_0), "
                         : "quantized weights widened to F32 (" + Int8DotKernel.UNAVAILABLE_REASON + "), ")
                 + (blas ? "OpenBLAS for large F32/F16 GEMMs (" + OpenBlas.CORE + ")"
                         : "no OpenBLAS" + (OpenBlas.AVAILABLE ? "" : ": " + OpenBlas.UNAVAILABLE_REASON));

@@ -1,7 +1,11 @@
 package dev.iris.backend.cpu;
 
+import dev.iris.api.quant.Dequantizer;
+import dev.iris.api.quant.GgmlType;
+import dev.iris.api.quant.Quantizer;
 import dev.iris.api.tensor.DType;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
@@ -11,8 +15,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for Q8_0, Q4_0, Q4_K and Q6_K weights with
- * AVX512-VNNI int8 dot products, by the native code in {@code src/main/c/iris_int8.c}: each row of
+ * {@code y[n, m] = x[n, k] · w[m, k]ᵀ + bias} for Q8_0, Q4_0, Q4_K and Q6_K weights (and Q4_1 and
+ * Q5_K, requantized to Q8_0 when packed) with AVX512-VNNI int8 dot products, by the native code in
+ * {@code src/main/c/iris_int8.c}: each row of
  * x is quantized in blocks (scale max|x|/127, codes rounded to nearest) of 32 columns, or of 256
  * for the super-blocks of Q4_K and Q6_K, a block's product is the scales times exact integer sums,
  * and the blocks are summed in F32 in column order. As
@@ -87,7 +92,16 @@ final class Int8DotKernel {
 
     /** Whether this kernel multiplies weights of this type. */
     static boolean handles(DType dtype) {
-        return AVAILABLE && format(dtype) >= 0;
+        return AVAILABLE && format(kernelType(dtype)) >= 0;
+    }
+
+    /**
+     * The block type the kernel multiplies a weight as: its own, or Q8_0 for Q4_1 and Q5_K (the
+     * bulk of llama-quantize's Q5_K_M mix), which have no panels of their own and are requantized
+     * when packed — reading 8.5 bits per weight instead of widening every block to F32 per product.
+     */
+    private static DType kernelType(DType dtype) {
+        return dtype == DType.Q4_1 || dtype == DType.Q5_K ? DType.Q8_0 : dtype;
     }
 
     /** The C code's number of a weight format, or -1. */
@@ -118,14 +132,15 @@ final class Int8DotKernel {
         if (n == 0) {
             return;
         }
-        int xBlock = superBlocks(w.dtype) ? 256 : 32;
+        DType type = kernelType(w.dtype);
+        int xBlock = superBlocks(type) ? 256 : 32;
         QuantizedRows xq = quantized(x, xOff, n, k, xBlock);
         MemorySegment panels = panels(pool, w, m, k);
         PanelPlan plan = PanelPlan.of(pool, n, m, PANEL);
         int blocks = k / 32;
         int xBlocks = k / xBlock;
-        int format = format(w.dtype);
-        long panelBytes = panelBytes(w.dtype, k);
+        int format = format(type);
+        long panelBytes = panelBytes(type, k);
         pool.parallelFor(plan.tasks(), t -> {
             int i0 = plan.firstRow(t);
             int j0 = plan.firstOutput(t);
@@ -172,18 +187,22 @@ final class Int8DotKernel {
         }
         synchronized (w) {
             if (w.int8Panels == null) {
+                DType type = kernelType(w.dtype);
                 int count = (m + PANEL - 1) / PANEL;
-                int format = format(w.dtype);
-                MemorySegment packed = NativeLibrary.allocate(ALLOC, FREE, count * panelBytes(w.dtype, k), w);
-                int tasks = Math.min(count, pool.threads() * 4);
-                pool.parallelFor(tasks, t -> {
-                    try {
-                        PACK.invokeExact(format, w.segment, m, k, (int) ((long) count * t / tasks),
-                                (int) ((long) count * (t + 1) / tasks), packed);
-                    } catch (Throwable e) {
-                        throw new IllegalStateException(w.dtype + " packing failed", e);
-                    }
-                });
+                int format = format(type);
+                MemorySegment packed = NativeLibrary.allocate(ALLOC, FREE, count * panelBytes(type, k), w);
+                try (Arena scratch = Arena.ofShared()) {
+                    MemorySegment blocks = type == w.dtype ? w.segment : requantized(pool, w, m, k, scratch);
+                    int tasks = Math.min(count, pool.threads() * 4);
+                    pool.parallelFor(tasks, t -> {
+                        try {
+                            PACK.invokeExact(format, blocks, m, k, (int) ((long) count * t / tasks),
+                                    (int) ((long) count * (t + 1) / tasks), packed);
+                        } catch (Throwable e) {
+                            throw new IllegalStateException(w.dtype + " packing failed", e);
+                        }
+                    });
+                }
                 if (w.segment.isMapped()) {
                     w.segment.unload();
                 }
@@ -191,5 +210,19 @@ final class Int8DotKernel {
             }
             return w.int8Panels;
         }
+    }
+
+    /** The weight's rows as Q8_0 blocks: each row widened exactly, then quantized as llama.cpp's Q8_0. */
+    private static MemorySegment requantized(CpuThreads pool, CpuTensor w, int m, int k, Arena arena) {
+        MemorySegment out = arena.allocate(DType.Q8_0.bytes((long) m * k), 8);
+        int tasks = Math.min(m, pool.threads() * 4);
+        pool.parallelFor(tasks, t -> {
+            float[] row = new float[k];
+            for (int r = (int) ((long) m * t / tasks), end = (int) ((long) m * (t + 1) / tasks); r < end; r++) {
+                Dequantizer.dequantize(w.dtype.ggml(), w.segment.asSlice(w.dtype.bytes((long) r * k)), row, 0, k);
+                Quantizer.quantize(GgmlType.Q8_0, row, 0, k, out.asSlice(DType.Q8_0.bytes((long) r * k)));
+            }
+        });
+        return out;
     }
 }

@@ -22,9 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Linear layers with llama.cpp's quantized weights: the AVX512-VNNI kernel for Q8_0 and Q4_0
- * (where the CPU has it) computes exactly the block sums of the quantized input and weight, in
- * block order; the other types widen the blocks and give what the dequantized F32 weight gives.
+ * Linear layers with llama.cpp's quantized weights: the AVX512-VNNI kernel (where the CPU has it)
+ * computes exactly the block sums of the quantized input and weight, in block order — Q4_1 and
+ * Q5_K as their Q8_0 requantization; without it the blocks are widened and give what the
+ * dequantized F32 weight gives.
  */
 class Int8DotKernelTest {
 
@@ -86,18 +87,26 @@ class Int8DotKernelTest {
         }
     }
 
+    /**
+     * Q4_1 and Q5_K have no panels of their own: with the int8 kernel they are multiplied as their
+     * Q8_0 requantization (the exact block sums of x and that weight), without it widened (what the
+     * dequantized F32 weight gives).
+     */
     @Test
-    void everyQuantizedTypeWithoutItsOwnKernelGivesWhatTheDequantizedWeightGives() {
+    void typesWithoutPanelsOfTheirOwnAreMultipliedAsTheirQ8RequantizationOrWidened() {
         int n = 3, k = 512, m = 20;
         for (GgmlType type : new GgmlType[]{GgmlType.Q4_1, GgmlType.Q5_K}) {
             float[] x = TestTensors.random(rnd, n * k, 1f);
             WeightTensor w = randomBlocks(type, m, k);
             float[] wf = new float[m * k];
             Dequantizer.dequantize(type, w.data(), wf, 0, m * k);
+            float[] bias = TestTensors.random(rnd, m, 0.5f);
             Tensor xt = cpu.fromFloats(x, Shape.of(n, k));
-            float[] got = cpu.toFloats(cpu.linear(xt, cpu.weight(w), null));
-            float[] want = cpu.toFloats(cpu.linear(xt, cpu.weight(TestTensors.weight("f", wf, DType.F32, Shape.of(m, k))),
-                    null));
+            Tensor b = cpu.fromFloats(bias, Shape.of(m));
+            float[] got = cpu.toFloats(cpu.linear(xt, cpu.weight(w), b));
+            float[] want = Int8DotKernel.AVAILABLE
+                    ? blockSums(x, n, k, GgmlType.Q8_0, quantized(wf, GgmlType.Q8_0, m, k).data(), m, bias)
+                    : cpu.toFloats(cpu.linear(xt, cpu.weight(TestTensors.weight("f", wf, DType.F32, Shape.of(m, k))), b));
             for (int i = 0; i < got.length; i++) {
                 assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]), type + " at " + i);
             }
