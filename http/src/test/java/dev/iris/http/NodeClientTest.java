@@ -29,13 +29,7 @@ class NodeClientTest {
 
     @Test
     void theNpmClientStreamsAnImageChatWithTheReferenceTextRawAndThroughItsHelper() throws Exception {
-        Assumptions.assumeTrue(runs(List.of("node", "--version"), Path.of(".")), "node is not installed: the npm client test is skipped");
-        if (!Files.exists(DIR.resolve("node_modules/openai/package.json"))) {
-            Files.createDirectories(DIR);
-            Assumptions.assumeTrue(runs(List.of("npm", "install", "--no-audit", "--no-fund", "--silent", CLIENT), DIR),
-                    "npm could not install " + CLIENT + ": the npm client test is skipped");
-        }
-        Files.copy(Path.of("src/test/node/stream-chat.mjs"), DIR.resolve("stream-chat.mjs"), StandardCopyOption.REPLACE_EXISTING);
+        script("stream-chat.mjs");
         try (TestServer s = TestServer.vision(ServerOptions.DEFAULTS.withApiKey("sk-iris"), new EngineOptions(4, 1024, 0, true, 4, 64))) {
             JsonNode golden = TestServer.JSON.readTree(Path.of("../testdata/golden/tiny-qwen2-vl/one_image.json").toFile());
             String user = golden.get("messages_openai").get(0).get("content").get(1).get("text").asText();
@@ -64,14 +58,7 @@ class NodeClientTest {
      */
     @Test
     void theNpmClientParsesAnImageDescriptionHeldToAJsonSchema() throws Exception {
-        Assumptions.assumeTrue(runs(List.of("node", "--version"), Path.of(".")), "node is not installed: the npm client test is skipped");
-        if (!Files.exists(DIR.resolve("node_modules/openai/package.json"))) {
-            Files.createDirectories(DIR);
-            Assumptions.assumeTrue(runs(List.of("npm", "install", "--no-audit", "--no-fund", "--silent", CLIENT), DIR),
-                    "npm could not install " + CLIENT + ": the npm client test is skipped");
-        }
-        Files.copy(Path.of("src/test/node/structured-chat.mjs"), DIR.resolve("structured-chat.mjs"),
-                StandardCopyOption.REPLACE_EXISTING);
+        script("structured-chat.mjs");
         String schema = "{\"type\": \"object\", \"properties\": {\"colour\": {\"enum\": [\"red\", \"green\", \"blue\"]},"
                 + " \"count\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 9}, \"label\": {\"type\": \"string\","
                 + " \"maxLength\": 6}}, \"required\": [\"colour\", \"count\", \"label\"], \"additionalProperties\": false}";
@@ -90,6 +77,20 @@ class NodeClientTest {
             assertEquals(List.of(), validator.validate(result.get("parsed")).stream().map(Object::toString).toList(), out);
             assertEquals(result.get("parsed"), result.get("streamed"));
         }
+    }
+
+    /**
+     * Puts a script of src/test/node next to the client, installing the client on first use; skips
+     * the test, saying why, where node or npm is missing.
+     */
+    private static void script(String name) throws IOException, InterruptedException {
+        Assumptions.assumeTrue(runs(List.of("node", "--version"), Path.of(".")), "node is not installed: the npm client test is skipped");
+        if (!Files.exists(DIR.resolve("node_modules/openai/package.json"))) {
+            Files.createDirectories(DIR);
+            Assumptions.assumeTrue(runs(List.of("npm", "install", "--no-audit", "--no-fund", "--silent", CLIENT), DIR),
+                    "npm could not install " + CLIENT + ": the npm client test is skipped");
+        }
+        Files.copy(Path.of("src/test/node").resolve(name), DIR.resolve(name), StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static boolean runs(List<String> command, Path dir) {
